@@ -1,0 +1,59 @@
+//! `git agents completions`: shell completion scripts, and the hidden helper they call
+//! for agent names.
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+use git_agents::Error;
+use git_agents::state::State;
+
+use super::Context;
+use crate::cli::Cli;
+
+/// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Values the completion scripts ask for at completion time.
+#[derive(Debug, clap::Args)]
+pub struct CompleteArgs {
+    /// What to list: `agents`
+    pub what: String,
+}
+
+/// Run `completions`.
+pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    ctx.out.print(script(args.shell));
+    Ok(0)
+}
+
+/// The completion script for `shell`.
+pub fn script(shell: Shell) -> String {
+    let mut command = Cli::command();
+    let mut buffer = Vec::new();
+    clap_complete::generate(shell, &mut command, "git-agents", &mut buffer);
+    String::from_utf8_lossy(&buffer).into_owned()
+}
+
+/// Run `__complete`: print one value per line, reading only the state ref; print
+/// nothing (and succeed) wherever there is nothing to offer.
+pub fn complete(args: &CompleteArgs, ctx: &Context) -> Result<i32, Error> {
+    if args.what != "agents" {
+        return Ok(0);
+    }
+    let Ok(ws) = ctx.workspace() else {
+        return Ok(0);
+    };
+    if let Ok(Some(state)) = State::read(&ws.repo) {
+        let mut text = String::new();
+        for agent in &state.plan.agents {
+            text.push_str(&agent.name);
+            text.push('\n');
+        }
+        print!("{text}");
+    }
+    Ok(0)
+}

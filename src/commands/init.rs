@@ -1,0 +1,77 @@
+//! `git agents init`: import a plan and create the state ref.
+
+use std::path::PathBuf;
+
+use git_agents::Error;
+use git_agents::ops::{self, InitOptions};
+use git_agents::plan::format_hours;
+
+use super::Context;
+use crate::output::style;
+
+/// Import a plan (Markdown, TOML or JSON) into refs/agents/state.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The plan to import (.md as people write it, .toml, or .json); an empty plan when omitted
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// The branch agents start from and merge into [default: the plan's, agents.base, or the current branch]
+    #[arg(long, value_name = "BRANCH")]
+    pub base: Option<String>,
+    /// Where agent worktrees go, relative to the main worktree [default: worktrees]
+    #[arg(long, value_name = "DIR")]
+    pub worktrees_dir: Option<String>,
+    /// Replace existing state (its history stays in the ref)
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Run `init`.
+pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    let ws = ctx.workspace()?;
+    let options = InitOptions {
+        plan_file: args.plan.clone(),
+        base: args.base.clone(),
+        worktrees_dir: args.worktrees_dir.clone(),
+        force: args.force,
+    };
+    let report = ops::init(&ws, &options)?;
+    let plan = &report.state.plan;
+    if ctx.out.json(&serde_json::json!({
+        "agents": plan.agents.len(),
+        "tasks": plan.task_count(),
+        "hours": plan.total_hours(),
+        "base": report.state.base(),
+        "worktrees_dir": plan.worktrees_dir,
+        "replaced": report.replaced,
+        "state_commit": report.state.tip.map(|t| t.commit.to_string()),
+    })) {
+        return Ok(0);
+    }
+    ctx.out.say(format!(
+        "{} {} agents, {} tasks, {} of work; base {}, worktrees in {}/",
+        style::good().apply_to(if report.replaced {
+            "Replaced the plan:"
+        } else {
+            "Imported"
+        }),
+        plan.agents.len(),
+        plan.task_count(),
+        format_hours(plan.total_hours()),
+        style::name().apply_to(report.state.base()),
+        plan.worktrees_dir.trim_end_matches('/'),
+    ));
+    if let Some(line) = report.excluded {
+        ctx.out.say(
+            style::dim()
+                .apply_to(format!("Added {line} to .git/info/exclude"))
+                .to_string(),
+        );
+    }
+    ctx.out.say(
+        style::dim()
+            .apply_to("Next: git agents status, then git agents spawn --ready")
+            .to_string(),
+    );
+    Ok(0)
+}

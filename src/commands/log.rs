@@ -1,0 +1,49 @@
+//! `git agents log`: the audit trail.
+
+use git_agents::Error;
+use git_agents::state::{State, read_log};
+
+use super::Context;
+use crate::output::style;
+
+/// Show the audit trail: every change to the state, newest first.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only the changes that concern this agent
+    #[arg(value_name = "AGENT")]
+    pub agent: Option<String>,
+    /// Show at most N entries
+    #[arg(short = 'n', long, value_name = "N", default_value_t = usize::MAX, hide_default_value = true)]
+    pub max_count: usize,
+    /// Oldest first
+    #[arg(long)]
+    pub reverse: bool,
+}
+
+/// Run `log`.
+pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    let ws = ctx.workspace()?;
+    if let Some(name) = &args.agent {
+        let state = State::load(&ws.repo)?;
+        git_agents::ops::find_agent(&state, name)?;
+    }
+    let mut entries = read_log(&ws.repo, args.agent.as_deref(), args.max_count)?;
+    if args.reverse {
+        entries.reverse();
+    }
+    if ctx.out.json(&serde_json::json!({ "entries": entries })) {
+        return Ok(0);
+    }
+    let mut text = String::new();
+    for entry in &entries {
+        text.push_str(&format!(
+            "{} {}  {}  {}\n",
+            style::warn().apply_to(&entry.commit[..12]),
+            style::dim().apply_to(&entry.time),
+            entry.summary,
+            style::dim().apply_to(format!("({})", entry.author)),
+        ));
+    }
+    ctx.out.print(text);
+    Ok(0)
+}

@@ -1,0 +1,198 @@
+//! `git agents status`: the dashboard.
+
+use console::{Alignment, measure_text_width, pad_str};
+use git_agents::Error;
+use git_agents::ops::{self, AgentView, StatusReport};
+use git_agents::plan::format_hours;
+use git_agents::state::Status;
+
+use super::Context;
+use crate::output::{bar, style};
+
+/// Show every agent's progress, current task, tests, review score, PR and blockers.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Show only this agent, in detail
+    #[arg(value_name = "AGENT")]
+    pub agent: Option<String>,
+}
+
+/// Run `status`.
+pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    let ws = ctx.workspace()?;
+    let report = ops::status(&ws, args.agent.as_deref())?;
+    if ctx.out.json(&json_report(&report)) {
+        return Ok(0);
+    }
+    let mut text = String::new();
+    let name_width = report
+        .agents
+        .iter()
+        .map(|a| measure_text_width(&a.name))
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    for agent in &report.agents {
+        text.push_str(&line(agent, name_width));
+        text.push('\n');
+        if args.agent.is_some() {
+            text.push_str(&details(agent));
+        }
+    }
+    text.push_str(&summary(&report));
+    text.push('\n');
+    ctx.out.print(text);
+    Ok(0)
+}
+
+fn json_report(report: &StatusReport) -> serde_json::Value {
+    let totals = &report.totals;
+    serde_json::json!({
+        "base": report.base,
+        "agents": report.agents,
+        "summary": {
+            "agents": totals.agents,
+            "by_status": totals.by_status.iter().map(|(s, n)| (s.as_str().to_owned(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
+            "tasks_done": totals.tasks_done,
+            "tasks_total": totals.tasks_total,
+            "hours_done": totals.hours_done,
+            "hours_total": totals.hours_total,
+            "progress": if totals.hours_total > 0.0 { totals.hours_done / totals.hours_total } else { 0.0 },
+            "prs_open": totals.prs_open,
+            "blocked": totals.blocked,
+        }
+    })
+}
+
+fn status_style(status: Status) -> console::Style {
+    match status {
+        Status::Merged | Status::Completed => style::good(),
+        Status::Failed => style::bad(),
+        Status::Planned | Status::Abandoned => style::dim(),
+        Status::InProgress | Status::Review | Status::PrOpen => style::warn(),
+    }
+}
+
+fn line(agent: &AgentView, name_width: usize) -> String {
+    let name = pad_str(&agent.name, name_width, Alignment::Left, None);
+    let status = status_style(agent.status).apply_to(pad_str(
+        agent.status.as_str(),
+        11,
+        Alignment::Left,
+        None,
+    ));
+    let mut facts: Vec<String> = Vec::new();
+    if !agent.blocked_by.is_empty() {
+        facts.push(
+            style::warn()
+                .apply_to(format!("blocked by {}", agent.blocked_by.join(", ")))
+                .to_string(),
+        );
+    } else if let Some(task) = &agent.current_task {
+        facts.push(task.clone());
+    }
+    match agent.tests_passing {
+        Some(true) => facts.push(style::good().apply_to("tests ✓").to_string()),
+        Some(false) => facts.push(style::bad().apply_to("tests ✗").to_string()),
+        None => {}
+    }
+    if let Some(score) = agent.review_score {
+        let text = format!("review {score}/10");
+        facts.push(if score >= 10 {
+            style::good().apply_to(text).to_string()
+        } else {
+            text
+        });
+    }
+    if let Some(pr) = &agent.pr {
+        facts.push(format!("PR #{}", pr.number));
+    }
+    if let Some(failure) = &agent.failure {
+        facts.push(
+            style::bad()
+                .apply_to(failure.lines().next().unwrap_or(""))
+                .to_string(),
+        );
+    }
+    format!(
+        "{}  {} {:>3}%  {}  {}",
+        style::name().apply_to(name),
+        bar(agent.progress, 10),
+        (agent.progress * 100.0).round() as u32,
+        status,
+        facts.join(" · ")
+    )
+    .trim_end()
+    .to_owned()
+}
+
+fn details(agent: &AgentView) -> String {
+    let mut text = String::new();
+    if !agent.title.is_empty() {
+        text.push_str(&format!("  title     {}\n", agent.title));
+    }
+    text.push_str(&format!("  branch    {}\n", agent.branch));
+    text.push_str(&format!(
+        "  worktree  {}{}\n",
+        agent.worktree,
+        if agent.worktree_exists || agent.status == Status::Planned {
+            ""
+        } else {
+            " (missing)"
+        }
+    ));
+    if let Some(head) = &agent.head {
+        text.push_str(&format!("  head      {}\n", &head[..head.len().min(12)]));
+    }
+    if !agent.depends_on.is_empty() {
+        text.push_str(&format!("  needs     {}\n", agent.depends_on.join(", ")));
+    }
+    text.push_str(&format!(
+        "  tasks     {}/{} done, {} of {}\n",
+        agent.tasks_done,
+        agent.tasks_total,
+        format_hours(agent.hours_done),
+        format_hours(agent.hours_total)
+    ));
+    if !agent.approvals.is_empty() {
+        text.push_str(&format!("  approved  {}\n", agent.approvals.join(", ")));
+    }
+    if let Some(pr) = &agent.pr {
+        text.push_str(&format!("  PR        #{} {}\n", pr.number, pr.url));
+    }
+    text
+}
+
+fn summary(report: &StatusReport) -> String {
+    let totals = &report.totals;
+    let counts: Vec<String> = totals
+        .by_status
+        .iter()
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect();
+    let percent = if totals.hours_total > 0.0 {
+        totals.hours_done / totals.hours_total * 100.0
+    } else {
+        0.0
+    };
+    style::dim()
+        .apply_to(format!(
+            "{} agent{}: {} · {}/{} tasks · {} of {} ({:.0}%) · {} PR{} open · {} blocked",
+            totals.agents,
+            if totals.agents == 1 { "" } else { "s" },
+            if counts.is_empty() {
+                "none".to_owned()
+            } else {
+                counts.join(", ")
+            },
+            totals.tasks_done,
+            totals.tasks_total,
+            format_hours(totals.hours_done),
+            format_hours(totals.hours_total),
+            percent,
+            totals.prs_open,
+            if totals.prs_open == 1 { "" } else { "s" },
+            totals.blocked
+        ))
+        .to_string()
+}

@@ -1,0 +1,77 @@
+//! `git agents task`: report task progress.
+
+use git_agents::Error;
+use git_agents::ops::{self, TaskAction};
+
+use super::Context;
+use crate::output::style;
+
+/// Report progress on a task (the agent is the one whose worktree you are in).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What happened to the task
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+/// Task progress reports.
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Mark task N as the one being worked on
+    Start(TaskArgs),
+    /// Mark task N done
+    Done(TaskArgs),
+    /// Mark task N not done again
+    Undo(TaskArgs),
+}
+
+/// The task and agent a report is about.
+#[derive(Debug, clap::Args)]
+pub struct TaskArgs {
+    /// The task's number, from 1 (as `git agents plan` lists them)
+    #[arg(value_name = "N")]
+    pub number: usize,
+    /// The agent [default: the one whose worktree this is]
+    #[arg(long, value_name = "AGENT")]
+    pub agent: Option<String>,
+}
+
+/// Run `task`.
+pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    let ws = ctx.workspace()?;
+    let (task, action) = match &args.action {
+        Action::Start(task) => (task, TaskAction::Start),
+        Action::Done(task) => (task, TaskAction::Done),
+        Action::Undo(task) => (task, TaskAction::Undo),
+    };
+    let (name, state, changed) = ops::set_task(&ws, task.agent.as_deref(), task.number, action)?;
+    let spec = state
+        .plan
+        .agent(&name)
+        .ok_or_else(|| Error::Usage(format!("{name} vanished from the plan")))?;
+    let done = spec.tasks.iter().filter(|t| t.done).count();
+    let title = spec
+        .tasks
+        .get(task.number - 1)
+        .map(|t| t.title.clone())
+        .unwrap_or_default();
+    if ctx.out.json(&serde_json::json!({
+        "agent": name, "task": task.number, "title": title, "changed": changed,
+        "tasks_done": done, "tasks_total": spec.tasks.len(),
+    })) {
+        return Ok(0);
+    }
+    let verb = match action {
+        TaskAction::Start => "Started",
+        TaskAction::Done => "Done",
+        TaskAction::Undo => "Reopened",
+    };
+    let unchanged = if changed { "" } else { " (no change)" };
+    ctx.out.say(format!(
+        "{verb}: {} #{} {title}{unchanged} — {done}/{} tasks done",
+        style::name().apply_to(&name),
+        task.number,
+        spec.tasks.len()
+    ));
+    Ok(0)
+}

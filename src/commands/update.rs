@@ -1,0 +1,59 @@
+//! `git agents update`: change an agent's status or leave a note.
+
+use git_agents::Error;
+use git_agents::ops;
+use git_agents::state::Status;
+
+use super::Context;
+use crate::output::style;
+
+/// Change an agent's status and/or leave a note (the agent is the one whose worktree you are in).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The new status: planned, in_progress, review, pr_open, merged, completed, failed, abandoned
+    #[arg(long, value_name = "STATUS", value_parser = parse_status)]
+    pub status: Option<Status>,
+    /// A note to add to the agent's record
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// The agent [default: the one whose worktree this is]
+    #[arg(long, value_name = "AGENT")]
+    pub agent: Option<String>,
+}
+
+fn parse_status(text: &str) -> Result<Status, String> {
+    Status::parse(text).ok_or_else(|| {
+        format!(
+            "unknown status {text:?}; use one of {}",
+            Status::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+/// Run `update`.
+pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    let ws = ctx.workspace()?;
+    let (name, state, changed) = ops::update(
+        &ws,
+        args.agent.as_deref(),
+        args.status,
+        args.note.as_deref(),
+        None,
+    )?;
+    let doc = state
+        .agent(&name)
+        .ok_or_else(|| Error::Usage(format!("{name} vanished from the plan")))?;
+    if ctx.out.json(&serde_json::json!({ "agent": name, "status": doc.status, "changed": changed, "notes": doc.notes.len() })) {
+        return Ok(0);
+    }
+    ctx.out.say(format!(
+        "Updated {}: {}",
+        style::name().apply_to(&name),
+        doc.status
+    ));
+    Ok(0)
+}

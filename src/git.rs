@@ -1,0 +1,125 @@
+//! Running the `git` program: an argument vector through duct, never a shell string.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// A git command that failed, with git's own words.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// `git` is not installed or could not be started.
+    #[error("could not run git: {0}; is git installed and on PATH?")]
+    Spawn(std::io::Error),
+    /// git ran and exited non-zero.
+    #[error("git {command} failed: {message}")]
+    Failed {
+        command: String,
+        message: String,
+        code: Option<i32>,
+    },
+    /// A git library operation failed.
+    #[error("{0}")]
+    Library(String),
+}
+
+impl GitError {
+    /// Wrap an error from the git library with a note of what was being done.
+    pub fn library(doing: &str, err: impl std::fmt::Display) -> GitError {
+        GitError::Library(format!("{doing}: {err}"))
+    }
+}
+
+/// What a finished git command printed.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Exit status code, if it exited normally.
+    pub code: Option<i32>,
+    /// Standard output as text.
+    pub stdout: String,
+    /// Standard error as text.
+    pub stderr: String,
+}
+
+impl Output {
+    /// Whether git exited with status 0.
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// Runs git in one directory.
+#[derive(Debug, Clone)]
+pub struct Git {
+    dir: PathBuf,
+}
+
+impl Git {
+    /// A runner for git commands in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Git {
+        Git { dir: dir.into() }
+    }
+
+    /// The directory commands run in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Run git with `args` and return what it printed, whatever its exit status.
+    pub fn output<I, S>(&self, args: I) -> Result<Output, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let out = duct::cmd("git", &args)
+            .dir(&self.dir)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdin_null()
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .map_err(GitError::Spawn)?;
+        Ok(Output {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+
+    /// Run git with `args`; a non-zero exit becomes an error carrying git's message.
+    pub fn run<I, S>(&self, args: I) -> Result<String, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let out = self.output(args.iter().cloned())?;
+        if out.success() {
+            Ok(out.stdout)
+        } else {
+            Err(GitError::Failed {
+                command: args
+                    .first()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                message: first_meaningful_line(&out.stderr)
+                    .or_else(|| first_meaningful_line(&out.stdout))
+                    .unwrap_or_else(|| format!("exit status {}", out.code.unwrap_or(-1))),
+                code: out.code,
+            })
+        }
+    }
+}
+
+/// The first line of git's message that says something (skipping hints).
+pub fn first_meaningful_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("hint:"))
+        .map(|l| {
+            l.strip_prefix("fatal: ")
+                .or_else(|| l.strip_prefix("error: "))
+                .unwrap_or(l)
+                .to_owned()
+        })
+}

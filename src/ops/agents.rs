@@ -1,0 +1,97 @@
+//! `add` and `remove`: change which agents the plan has.
+
+use crate::error::{Error, Result};
+use crate::plan::{AgentSpec, PlanError, Task};
+use crate::state::{self, State, Status};
+use crate::workspace::Workspace;
+
+/// A new agent, as `add` describes it.
+#[derive(Debug, Default, Clone)]
+pub struct AddOptions {
+    /// The agent's name.
+    pub name: String,
+    /// What it is for.
+    pub title: Option<String>,
+    /// Its branch; defaults to `agents/<name>`.
+    pub branch: Option<String>,
+    /// Its worktree; defaults to `<worktrees-dir>/<name>`.
+    pub worktree: Option<String>,
+    /// Agents it depends on.
+    pub depends_on: Vec<String>,
+    /// Tasks as `Title (8h)`.
+    pub tasks: Vec<String>,
+    /// The command `run` launches for it.
+    pub command: Option<String>,
+}
+
+/// Add an agent to the plan.
+pub fn add(ws: &Workspace, options: &AddOptions) -> Result<State> {
+    let tasks = options
+        .tasks
+        .iter()
+        .map(|t| parse_task(t))
+        .collect::<Result<Vec<_>>>()?;
+    let updated = state::update(&ws.repo, |state| {
+        if state.plan.agent(&options.name).is_some() {
+            return Err(PlanError::DuplicateAgent(options.name.clone()).into());
+        }
+        let spec = AgentSpec {
+            name: options.name.clone(),
+            title: options.title.clone().unwrap_or_default(),
+            branch: options
+                .branch
+                .clone()
+                .unwrap_or_else(|| format!("agents/{}", options.name)),
+            worktree: options
+                .worktree
+                .clone()
+                .unwrap_or_else(|| state.plan.default_worktree(&options.name)),
+            depends_on: options.depends_on.clone(),
+            tasks: tasks.clone(),
+            command: options.command.clone(),
+        };
+        state.plan.agents.push(spec);
+        state.plan.validate()?;
+        Ok((format!("add {}", options.name), ()))
+    })?;
+    Ok(updated.state)
+}
+
+/// Remove an agent from the plan; refused while others depend on it, or while it has
+/// work under way unless `force`.
+pub fn remove(ws: &Workspace, name: &str, force: bool) -> Result<State> {
+    let updated = state::update(&ws.repo, |state| {
+        super::find_agent(state, name)?;
+        let dependents = state.plan.dependents(name);
+        if !dependents.is_empty() {
+            return Err(Error::Refused(format!(
+                "{} depend{} on {name}; remove {} first",
+                dependents.join(", "),
+                if dependents.len() == 1 { "s" } else { "" },
+                if dependents.len() == 1 { "it" } else { "them" },
+            )));
+        }
+        let status = state
+            .agent(name)
+            .map(|a| a.status)
+            .unwrap_or(Status::Planned);
+        if status.is_active() && !force {
+            return Err(Error::Refused(format!(
+                "{name} is {status} with a branch and worktree; finish or abandon it first, or pass --force (its branch and worktree are left as they are)"
+            )));
+        }
+        state.plan.agents.retain(|a| a.name != name);
+        Ok((format!("remove {name}"), ()))
+    })?;
+    Ok(updated.state)
+}
+
+/// Read `Title (8h)` into a task.
+pub fn parse_task(text: &str) -> Result<Task> {
+    if text.trim().is_empty() {
+        return Err(Error::Usage(
+            "a task needs a title, e.g. --task \"Create service layer (16h)\"".to_owned(),
+        ));
+    }
+    Ok(crate::plan::parse_task(text)?)
+}

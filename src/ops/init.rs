@@ -1,0 +1,174 @@
+//! `init`: import a plan and create the state ref.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::plan::{Format, Plan};
+use crate::state::{self, State, StateError};
+use crate::workspace::Workspace;
+use crate::worktree;
+
+/// What `init` was asked to do.
+#[derive(Debug, Default, Clone)]
+pub struct InitOptions {
+    /// The plan file to import; an empty plan when absent.
+    pub plan_file: Option<PathBuf>,
+    /// The base branch; defaults to the plan's, then `agents.base`, then the current branch.
+    pub base: Option<String>,
+    /// Where worktrees go; defaults to the plan's, then `agents.worktreesDir`, then `worktrees`.
+    pub worktrees_dir: Option<String>,
+    /// Replace existing state.
+    pub force: bool,
+}
+
+/// What `init` did.
+pub struct InitReport {
+    /// The state written.
+    pub state: State,
+    /// Whether an existing state was replaced.
+    pub replaced: bool,
+    /// The line added to `.git/info/exclude`, if one was.
+    pub excluded: Option<String>,
+}
+
+/// Import the plan and write the first state commit.
+pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
+    let worktrees_dir = options
+        .worktrees_dir
+        .clone()
+        .or_else(|| config_string(&ws.repo, "agents.worktreesDir"))
+        .unwrap_or_else(|| crate::plan::Plan::new("worktrees").worktrees_dir);
+    let mut plan = match &options.plan_file {
+        Some(path) => read_plan_file(path, &worktrees_dir)?,
+        None => Plan::new(&worktrees_dir),
+    };
+    if options.worktrees_dir.is_some() {
+        plan.worktrees_dir = worktrees_dir.clone();
+    }
+    let base = options
+        .base
+        .clone()
+        .or_else(|| plan.base.clone())
+        .or_else(|| config_string(&ws.repo, "agents.base"))
+        .map(Ok)
+        .unwrap_or_else(|| current_branch(ws))?;
+    if worktree::branch_tip(&ws.repo, &base)?.is_none() {
+        if ws.repo.head_id().is_err() {
+            return Err(Error::Usage(
+                "this repository has no commits yet; make a first commit (git commit --allow-empty -m \"Initial commit\") before git agents init".to_owned(),
+            ));
+        }
+        return Err(Error::Usage(format!(
+            "base branch {base:?} does not exist; create it or pass --base BRANCH"
+        )));
+    }
+    plan.base = Some(base);
+    plan.validate()?;
+
+    let existing = State::read(&ws.repo);
+    if !options.force {
+        match existing {
+            Ok(Some(state)) => {
+                return Err(StateError::AlreadyInitialized {
+                    agents: state.plan.agents.len(),
+                }
+                .into());
+            }
+            Err(StateError::NotInitialized) | Ok(None) => {}
+            Err(_) => {
+                return Err(Error::Refused(format!(
+                    "{} exists but cannot be read; pass --force to start a new state on top of it",
+                    state::STATE_REF
+                )));
+            }
+        }
+    }
+    let message = format!("init: import plan with {} agents", plan.agents.len());
+    let mut replaced = false;
+    let force = options.force;
+    let updated = state::replace(&ws.repo, &message, State::new(plan), |exists| {
+        replaced = exists;
+        if exists && !force {
+            return Err(StateError::AlreadyInitialized { agents: 0 }.into());
+        }
+        Ok(())
+    })?;
+    let excluded = exclude_worktrees_dir(ws, &updated.state.plan.worktrees_dir)?;
+    Ok(InitReport {
+        state: updated.state,
+        replaced,
+        excluded,
+    })
+}
+
+/// Read and parse a plan file in the format its name or content says.
+pub fn read_plan_file(path: &Path, worktrees_dir: &str) -> Result<Plan> {
+    let text = fs_err::read_to_string(path)
+        .map_err(|e| Error::Usage(format!("cannot read the plan: {e}")))?;
+    let shown = path.display().to_string();
+    let format = Format::detect(path, &text)
+        .ok_or_else(|| crate::plan::PlanError::UnknownFormat(shown.clone()))?;
+    Ok(Plan::parse(&text, format, &shown, worktrees_dir)?)
+}
+
+/// The branch the main worktree has checked out.
+fn current_branch(ws: &Workspace) -> Result<String> {
+    let head = ws
+        .git()
+        .output(["symbolic-ref", "--quiet", "--short", "HEAD"])?;
+    if head.success() {
+        Ok(head.stdout.trim().to_owned())
+    } else {
+        Err(Error::Usage(
+            "HEAD is detached, so there is no branch to start agents from; pass --base BRANCH"
+                .to_owned(),
+        ))
+    }
+}
+
+/// A string value from git config, if set.
+pub(crate) fn config_string(repo: &gix::Repository, key: &str) -> Option<String> {
+    repo.config_snapshot()
+        .string(key)
+        .map(|v| v.to_string())
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Add the worktrees directory to `info/exclude` so agent worktrees never show as
+/// untracked files in the main worktree.
+fn exclude_worktrees_dir(ws: &Workspace, worktrees_dir: &str) -> Result<Option<String>> {
+    let dir = Path::new(worktrees_dir);
+    if dir.is_absolute() {
+        match dir.strip_prefix(&ws.main_root) {
+            Ok(relative) => return exclude_line(ws, &relative.to_string_lossy()),
+            Err(_) => return Ok(None),
+        }
+    }
+    exclude_line(ws, worktrees_dir)
+}
+
+fn exclude_line(ws: &Workspace, relative: &str) -> Result<Option<String>> {
+    let relative = relative.trim_start_matches("./").trim_end_matches('/');
+    if relative.is_empty() || relative == "." || relative.starts_with("..") {
+        return Ok(None);
+    }
+    let line = format!("/{relative}/");
+    let info = ws.common_dir.join("info");
+    let path = info.join("exclude");
+    let current = fs_err::read_to_string(&path).unwrap_or_default();
+    if current
+        .lines()
+        .any(|l| l.trim() == line || l.trim() == format!("/{relative}"))
+    {
+        return Ok(None);
+    }
+    fs_err::create_dir_all(&info).map_err(|e| Error::External(e.to_string()))?;
+    let mut text = current;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&line);
+    text.push('\n');
+    fs_err::write(&path, text).map_err(|e| Error::External(e.to_string()))?;
+    Ok(Some(line))
+}

@@ -1,0 +1,38 @@
+//! Operations behind the commands: each takes a [`Workspace`] and options, changes the
+//! state through compare-and-swap, and returns a report for the command to render.
+
+mod agents;
+mod init;
+mod report;
+mod spawn;
+mod status;
+
+pub use agents::{AddOptions, add, remove};
+pub use init::{InitOptions, InitReport, init};
+pub use report::{TaskAction, infer_agent, set_task, update};
+pub use spawn::{SpawnOutcome, spawn};
+pub use status::{AgentView, StatusReport, StatusTotals, status};
+
+use crate::error::{Error, Result};
+use crate::plan::{AgentSpec, closest_name};
+use crate::state::State;
+
+/// The plan entry of agent `name`, or an error naming the closest known agent.
+pub fn find_agent<'s>(state: &'s State, name: &str) -> Result<&'s AgentSpec> {
+    state
+        .plan
+        .agent(name)
+        .ok_or_else(|| unknown_agent(state, name))
+}
+
+/// The error for an agent name the plan does not know.
+pub fn unknown_agent(state: &State, name: &str) -> Error {
+    let hint = match closest_name(name, state.plan.agents.iter().map(|a| a.name.as_str())) {
+        Some(close) => format!("; did you mean {close}?"),
+        None if state.plan.agents.is_empty() => {
+            "; the plan has no agents yet (git agents add NAME)".to_owned()
+        }
+        None => format!("; known agents: {}", state.plan.names().join(", ")),
+    };
+    Error::Usage(format!("unknown agent {name:?}{hint}"))
+}

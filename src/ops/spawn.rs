@@ -1,0 +1,216 @@
+//! `spawn`: give agents their branch and linked worktree and mark them in progress.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::state::{self, State, Status};
+use crate::workspace::Workspace;
+use crate::worktree::{self, WorktreeInfo};
+
+/// What spawning one agent did.
+#[derive(Debug, Clone)]
+pub struct SpawnOutcome {
+    /// The agent.
+    pub name: String,
+    /// Its branch.
+    pub branch: String,
+    /// Its worktree directory.
+    pub worktree: PathBuf,
+    /// Whether the branch was created (otherwise an existing one was reused).
+    pub created_branch: bool,
+    /// Whether the worktree was created (otherwise it already existed).
+    pub created_worktree: bool,
+    /// Whether the state changed (otherwise the agent was already spawned).
+    pub state_changed: bool,
+}
+
+/// Spawn `names` (or, with `ready`, every planned agent whose dependencies are merged).
+/// Unless `force`, an agent with unmerged dependencies is refused before anything is done.
+pub fn spawn(
+    ws: &Workspace,
+    names: &[String],
+    ready: bool,
+    force: bool,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<SpawnOutcome>> {
+    let state = State::load(&ws.repo)?;
+    let chosen = choose(&state, names, ready)?;
+    if !force {
+        let blocked: Vec<String> = chosen
+            .iter()
+            .filter_map(|name| {
+                let waiting = state.unmerged_dependencies(name);
+                (!waiting.is_empty()).then(|| format!("{name} waits for {}", waiting.join(", ")))
+            })
+            .collect();
+        if !blocked.is_empty() {
+            return Err(Error::Refused(format!(
+                "dependencies not merged: {}; merge them first or pass --force",
+                blocked.join("; ")
+            )));
+        }
+    }
+    for name in &chosen {
+        let status = state
+            .agent(name)
+            .map(|a| a.status)
+            .unwrap_or(Status::Planned);
+        if matches!(
+            status,
+            Status::Merged | Status::Completed | Status::Abandoned
+        ) {
+            return Err(Error::Refused(format!(
+                "{name} is already {status}; nothing to spawn"
+            )));
+        }
+    }
+    let base = state.base().to_owned();
+    let base_tip = worktree::branch_tip(&ws.repo, &base)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "base branch {base:?} does not exist; create it or change the plan's base"
+        ))
+    })?;
+    let git = ws.git();
+    let mut worktrees = worktree::list(&git)?;
+    let mut outcomes = Vec::with_capacity(chosen.len());
+    for name in chosen {
+        let spec = super::find_agent(&state, &name)?.clone();
+        let path = ws.resolve(&spec.worktree);
+        check_path(&worktrees, &path, &name, &spec.branch)?;
+        let existing_worktree = worktree::find_at(&worktrees, &path).is_some();
+        let created_branch = worktree::branch_tip(&ws.repo, &spec.branch)?.is_none();
+        if created_branch {
+            progress(&format!("creating branch {} from {base}", spec.branch));
+            worktree::create_branch(&git, &spec.branch, &base_tip.to_string())?;
+        }
+        if !existing_worktree {
+            progress(&format!(
+                "checking out {} into {}",
+                spec.branch,
+                path.display()
+            ));
+            if let Err(err) = worktree::add(&git, &path, &spec.branch) {
+                if created_branch {
+                    let _ = worktree::delete_branch(&git, &spec.branch, true);
+                }
+                return Err(err.into());
+            }
+        }
+        let head = worktree::branch_tip(&ws.repo, &spec.branch)?.map(|id| id.to_string());
+        let recorded = state::update(&ws.repo, |state| {
+            let doc = state.agent_mut(&name).ok_or_else(|| {
+                Error::Usage(format!("{name} was removed from the plan meanwhile"))
+            })?;
+            if !doc.status.is_active() {
+                doc.status = Status::InProgress;
+                doc.head = head.clone();
+                doc.failure = None;
+                if created_branch {
+                    doc.base_commit = Some(base_tip.to_string());
+                }
+            }
+            Ok((format!("spawn {name}"), ()))
+        });
+        let updated = match recorded {
+            Ok(updated) => updated,
+            Err(err) => {
+                if !existing_worktree {
+                    let _ = worktree::remove(&git, &path, true);
+                }
+                if created_branch {
+                    let _ = worktree::delete_branch(&git, &spec.branch, true);
+                }
+                return Err(err);
+            }
+        };
+        if !existing_worktree {
+            worktrees = worktree::list(&git)?;
+        }
+        outcomes.push(SpawnOutcome {
+            name,
+            branch: spec.branch,
+            worktree: path,
+            created_branch,
+            created_worktree: !existing_worktree,
+            state_changed: updated.commit.is_some(),
+        });
+    }
+    Ok(outcomes)
+}
+
+fn choose(state: &State, names: &[String], ready: bool) -> Result<Vec<String>> {
+    if ready {
+        if !names.is_empty() {
+            return Err(Error::Usage(
+                "give agent names or --ready, not both".to_owned(),
+            ));
+        }
+        return Ok(state
+            .plan
+            .agents
+            .iter()
+            .filter(|a| {
+                state
+                    .agent(&a.name)
+                    .is_some_and(|d| d.status == Status::Planned)
+            })
+            .filter(|a| state.unmerged_dependencies(&a.name).is_empty())
+            .map(|a| a.name.clone())
+            .collect());
+    }
+    if names.is_empty() {
+        return Err(Error::Usage("name the agents to spawn, or pass --ready for every agent whose dependencies are merged".to_owned()));
+    }
+    let mut chosen: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        super::find_agent(state, name)?;
+        if !chosen.contains(name) {
+            chosen.push(name.clone());
+        }
+    }
+    Ok(chosen)
+}
+
+/// Refuse a worktree path that holds something other than this agent's worktree, and a
+/// branch checked out somewhere else.
+fn check_path(
+    worktrees: &[WorktreeInfo],
+    path: &std::path::Path,
+    name: &str,
+    branch: &str,
+) -> Result<()> {
+    if let Some(existing) = worktree::find_at(worktrees, path) {
+        if existing.branch.as_deref() == Some(branch) {
+            return Ok(());
+        }
+        let what = existing
+            .branch
+            .as_deref()
+            .map(|b| format!("branch {b}"))
+            .unwrap_or_else(|| "a detached HEAD".to_owned());
+        return Err(Error::Refused(format!(
+            "{} is a worktree on {what}, not {name}'s branch {branch}; remove it (git worktree remove) or give {name} another worktree",
+            path.display()
+        )));
+    }
+    if let Some(elsewhere) = worktree::find_with_branch(worktrees, branch) {
+        return Err(Error::Refused(format!(
+            "branch {branch} is already checked out in {}; {name} needs it in {}: remove that worktree or switch it to another branch",
+            elsewhere.path.display(),
+            path.display()
+        )));
+    }
+    if path.exists() {
+        let empty_dir = path.is_dir()
+            && fs_err::read_dir(path)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(false);
+        if !empty_dir {
+            return Err(Error::Refused(format!(
+                "{} exists and is not {name}'s worktree; move it away or give {name} another worktree",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}

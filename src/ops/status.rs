@@ -1,0 +1,208 @@
+//! `status`: the fleet at a glance, every derived fact computed from the state on read.
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::notes;
+use crate::state::{PullRequest, State, Status};
+use crate::workspace::Workspace;
+use crate::worktree;
+
+/// One agent as the dashboard shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentView {
+    /// Name.
+    pub name: String,
+    /// What it is for.
+    pub title: String,
+    /// Where it is in its life.
+    pub status: Status,
+    /// Done task hours over all task hours, 0 to 1 (task count when no hours are given).
+    pub progress: f64,
+    /// The task being worked on, as `N. Title`.
+    pub current_task: Option<String>,
+    /// Dependencies that are not merged yet.
+    pub blocked_by: Vec<String>,
+    /// Its branch.
+    pub branch: String,
+    /// Its worktree, as the plan gives it.
+    pub worktree: String,
+    /// Whether the worktree directory exists.
+    pub worktree_exists: bool,
+    /// Tasks done.
+    pub tasks_done: usize,
+    /// Tasks in all.
+    pub tasks_total: usize,
+    /// Hours of the tasks done.
+    pub hours_done: f64,
+    /// Hours of all tasks.
+    pub hours_total: f64,
+    /// The branch's current head commit.
+    pub head: Option<String>,
+    /// Whether the tests passed on the head commit; `None` when not run on it.
+    pub tests_passing: Option<bool>,
+    /// The review score on the head commit.
+    pub review_score: Option<u32>,
+    /// Review iterations recorded on the head commit.
+    pub review_iterations: u32,
+    /// Approvals recorded on the head commit.
+    pub approvals: Vec<String>,
+    /// The pull request.
+    pub pr: Option<PullRequest>,
+    /// Why it failed.
+    pub failure: Option<String>,
+    /// The names it depends on.
+    pub depends_on: Vec<String>,
+    /// When its document last changed.
+    pub updated_at: String,
+}
+
+/// Totals over the shown agents.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StatusTotals {
+    /// Agents shown.
+    pub agents: usize,
+    /// Agents per status, in life order, only those present.
+    pub by_status: Vec<(Status, usize)>,
+    /// Tasks done.
+    pub tasks_done: usize,
+    /// Tasks in all.
+    pub tasks_total: usize,
+    /// Hours done.
+    pub hours_done: f64,
+    /// Hours in all.
+    pub hours_total: f64,
+    /// Agents with a pull request open.
+    pub prs_open: usize,
+    /// Agents blocked by unmerged dependencies.
+    pub blocked: usize,
+}
+
+/// The dashboard's content.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    /// The base branch.
+    pub base: String,
+    /// The agents shown, in plan order.
+    pub agents: Vec<AgentView>,
+    /// Totals.
+    pub totals: StatusTotals,
+}
+
+/// Compute the dashboard for every agent, or for `only`.
+pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
+    let state = State::load(&ws.repo)?;
+    if let Some(name) = only {
+        super::find_agent(&state, name)?;
+    }
+    let mut agents = Vec::new();
+    for spec in state
+        .plan
+        .agents
+        .iter()
+        .filter(|a| only.is_none_or(|n| a.name == n))
+    {
+        agents.push(view(ws, &state, &spec.name)?);
+    }
+    let totals = totals(&agents);
+    Ok(StatusReport {
+        base: state.base().to_owned(),
+        agents,
+        totals,
+    })
+}
+
+fn view(ws: &Workspace, state: &State, name: &str) -> Result<AgentView> {
+    let spec = super::find_agent(state, name)?;
+    let doc = state
+        .agent(name)
+        .cloned()
+        .unwrap_or_else(crate::state::AgentState::planned);
+    let hours_total: f64 = spec.total_hours();
+    let hours_done: f64 = spec.tasks.iter().filter(|t| t.done).map(|t| t.hours).sum();
+    let tasks_done = spec.tasks.iter().filter(|t| t.done).count();
+    let progress = if hours_total > 0.0 {
+        hours_done / hours_total
+    } else if !spec.tasks.is_empty() {
+        tasks_done as f64 / spec.tasks.len() as f64
+    } else if doc.status.is_merged() {
+        1.0
+    } else {
+        0.0
+    };
+    let current = doc
+        .current_task
+        .filter(|n| spec.tasks.get(n - 1).is_some_and(|t| !t.done))
+        .or_else(|| {
+            doc.status
+                .is_active()
+                .then(|| spec.tasks.iter().position(|t| !t.done).map(|i| i + 1))
+                .flatten()
+        });
+    let current_task =
+        current.and_then(|n| spec.tasks.get(n - 1).map(|t| format!("{n}. {}", t.title)));
+    let head = if doc.status == Status::Completed {
+        doc.merged_commit.clone()
+    } else {
+        worktree::branch_tip(&ws.repo, &spec.branch)?.map(|id| id.to_string())
+    };
+    let facts = match head
+        .as_deref()
+        .and_then(|h| gix::ObjectId::from_hex(h.as_bytes()).ok())
+    {
+        Some(id) if doc.status != Status::Planned => {
+            notes::summary(&ws.repo, id).map_err(crate::state::StateError::from)?
+        }
+        _ => notes::Summary::default(),
+    };
+    Ok(AgentView {
+        name: spec.name.clone(),
+        title: spec.title.clone(),
+        status: doc.status,
+        progress,
+        current_task,
+        blocked_by: if doc.status.is_merged() {
+            Vec::new()
+        } else {
+            state.unmerged_dependencies(name)
+        },
+        branch: spec.branch.clone(),
+        worktree: spec.worktree.clone(),
+        worktree_exists: ws.resolve(&spec.worktree).is_dir(),
+        tasks_done,
+        tasks_total: spec.tasks.len(),
+        hours_done,
+        hours_total,
+        head,
+        tests_passing: facts.tests_passing(),
+        review_score: facts.review_score(),
+        review_iterations: facts.review_iterations,
+        approvals: facts.approvals,
+        pr: doc.pr.clone(),
+        failure: doc.failure.clone(),
+        depends_on: spec.depends_on.clone(),
+        updated_at: doc.updated_at.clone(),
+    })
+}
+
+fn totals(agents: &[AgentView]) -> StatusTotals {
+    let mut totals = StatusTotals {
+        agents: agents.len(),
+        ..StatusTotals::default()
+    };
+    for status in Status::ALL {
+        let count = agents.iter().filter(|a| a.status == status).count();
+        if count > 0 {
+            totals.by_status.push((status, count));
+        }
+    }
+    for agent in agents {
+        totals.tasks_done += agent.tasks_done;
+        totals.tasks_total += agent.tasks_total;
+        totals.hours_done += agent.hours_done;
+        totals.hours_total += agent.hours_total;
+        totals.prs_open += usize::from(agent.status == Status::PrOpen);
+        totals.blocked += usize::from(!agent.blocked_by.is_empty());
+    }
+    totals
+}

@@ -1,0 +1,155 @@
+//! The plan: which agents exist, their branches, worktrees, tasks and dependencies.
+//!
+//! This module owns the in-memory model and its validation; the submodules read and
+//! write it in the formats people use (Markdown as written by hand, TOML, JSON).
+
+mod hours;
+mod markdown;
+mod model;
+mod names;
+mod toml_format;
+
+pub use hours::{format_hours, parse_estimate};
+pub use model::{AgentSpec, ForgeKind, MergeMethod, MergeSettings, Plan, Task};
+pub use names::{closest_name, validate_agent_name, validate_branch_name};
+
+use std::path::Path;
+
+/// Everything that can go wrong while reading, writing or changing a plan.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The Markdown document could not be read as a plan.
+    #[error("{path}: {message}")]
+    Markdown { path: String, message: String },
+    /// The TOML document could not be parsed or has the wrong shape.
+    #[error("{path}: invalid TOML plan: {message}")]
+    Toml { path: String, message: String },
+    /// The JSON document could not be parsed or has the wrong shape.
+    #[error("{path}: invalid JSON plan: {message}")]
+    Json { path: String, message: String },
+    /// An agent name cannot be used as a directory name and a ref component.
+    #[error("invalid agent name {name:?}: {reason}")]
+    InvalidName { name: String, reason: String },
+    /// A branch name that git would reject.
+    #[error("invalid branch name {name:?} for agent {agent}: {reason}")]
+    InvalidBranch {
+        agent: String,
+        name: String,
+        reason: String,
+    },
+    /// Two agents share a name.
+    #[error("agent {0} is defined twice; give each agent a unique name")]
+    DuplicateAgent(String),
+    /// Two agents would work on the same branch or in the same worktree.
+    #[error("agents {first} and {second} both use {what} {value}; each agent needs its own")]
+    SharedResource {
+        first: String,
+        second: String,
+        what: &'static str,
+        value: String,
+    },
+    /// A dependency names no agent of the plan.
+    #[error("agent {agent} depends on unknown agent {dependency}{hint}")]
+    UnknownDependency {
+        agent: String,
+        dependency: String,
+        hint: String,
+    },
+    /// An agent depends on itself.
+    #[error("agent {0} depends on itself; remove it from its own dependencies")]
+    SelfDependency(String),
+    /// The dependencies form a cycle; the path lists it, first agent repeated at the end.
+    #[error("dependency cycle: {}", .0.join(" → "))]
+    Cycle(Vec<String>),
+    /// A task estimate that cannot be read.
+    #[error("cannot read the estimate in task {0:?}: write it as (8h), (1.5h), (30 min) or (2d)")]
+    BadEstimate(String),
+    /// The file extension tells nothing and the content is no known format.
+    #[error("{0}: unknown plan format; use a .md, .toml or .json file")]
+    UnknownFormat(String),
+    /// The plan has no agents at all.
+    #[error(
+        "{0}: the plan names no agents; each agent needs a heading with a **Branch:** line, or an [[agents]] table in TOML"
+    )]
+    Empty(String),
+}
+
+/// The formats a plan can be read from and written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Markdown as people write it (headings, checklists, dependency lines).
+    Markdown,
+    /// The TOML format documented in the README.
+    Toml,
+    /// The JSON shape of `plan show --json`.
+    Json,
+}
+
+impl Format {
+    /// Guess the format of `path` from its extension, falling back to sniffing `text`.
+    pub fn detect(path: &Path, text: &str) -> Option<Format> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("md" | "markdown" | "mdown") => Some(Format::Markdown),
+            Some("toml") => Some(Format::Toml),
+            Some("json") => Some(Format::Json),
+            _ => {
+                let trimmed = text.trim_start();
+                if trimmed.starts_with('{') {
+                    Some(Format::Json)
+                } else if trimmed.starts_with('#') || trimmed.contains("**Branch") {
+                    Some(Format::Markdown)
+                } else if trimmed.contains("[[agents]]") {
+                    Some(Format::Toml)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Read a task written as `Title (8h)`; an estimate that cannot be read is an error.
+pub fn parse_task(text: &str) -> Result<Task, PlanError> {
+    let (title, hours) =
+        hours::split_estimate(text).map_err(|_| PlanError::BadEstimate(text.trim().to_owned()))?;
+    Ok(Task {
+        title,
+        hours: hours.unwrap_or(0.0),
+        done: false,
+    })
+}
+
+impl Plan {
+    /// Parse `text` (read from `path`, which names it in errors) in `format`, then validate it.
+    pub fn parse(
+        text: &str,
+        format: Format,
+        path: &str,
+        worktrees_dir: &str,
+    ) -> Result<Plan, PlanError> {
+        let plan = match format {
+            Format::Markdown => markdown::parse(text, path, worktrees_dir)?,
+            Format::Toml => toml_format::parse(text, path, worktrees_dir)?,
+            Format::Json => Plan::from_json(text, path, worktrees_dir)?,
+        };
+        if plan.agents.is_empty() {
+            return Err(PlanError::Empty(path.to_owned()));
+        }
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    /// Render the plan in `format`; parsing the result gives the same plan back.
+    pub fn export(&self, format: Format) -> String {
+        match format {
+            Format::Markdown => markdown::render(self),
+            Format::Toml => toml_format::render(self),
+            Format::Json => self.to_json_pretty(),
+        }
+    }
+}

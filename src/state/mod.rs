@@ -1,0 +1,451 @@
+//! The fleet's state in git: `refs/agents/state`, a commit chain whose tree holds
+//! `plan.json` and one `agents/<name>.json` status document per agent.
+//!
+//! Every change is one commit made with compare-and-swap (see [`crate::cas`]), so the
+//! ref's history is the audit log and concurrent writers never lose an update.
+
+mod log;
+mod model;
+
+pub use log::{LogEntry, read_log};
+pub use model::{AgentState, Note, PullRequest, Status};
+
+use std::collections::{BTreeMap, HashMap};
+
+use gix::ObjectId;
+use gix::object::tree::EntryKind;
+
+use crate::cas::{self, CasError, Step, Tip};
+use crate::error::{Error, ExitCode};
+use crate::plan::Plan;
+
+/// The ref that holds the fleet's state.
+pub const STATE_REF: &str = "refs/agents/state";
+/// The schema version this build writes; a state with a higher version is refused.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Path of the plan document inside the state tree.
+pub const PLAN_PATH: &str = "plan.json";
+/// Directory of the per-agent documents inside the state tree.
+pub const AGENTS_DIR: &str = "agents";
+
+/// What can go wrong with the state ref.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// There is no state ref yet.
+    #[error("no git-agents state in this repository; run `git agents init --plan FILE` first")]
+    NotInitialized,
+    /// `init` would overwrite existing state.
+    #[error(
+        "this repository already has git-agents state ({agents} agents); pass --force to replace the plan (history is kept in {STATE_REF})"
+    )]
+    AlreadyInitialized { agents: usize },
+    /// The state commit has no `plan.json`.
+    #[error(
+        "{STATE_REF} ({commit}) has no plan.json; restore an earlier state with `git update-ref {STATE_REF} {STATE_REF}~1` or re-run `git agents init --force`"
+    )]
+    MissingPlan { commit: String },
+    /// A document in the state tree is not valid JSON of the expected shape.
+    #[error(
+        "{STATE_REF}:{path} is not valid: {message}; restore an earlier state with `git update-ref {STATE_REF} {STATE_REF}~1`"
+    )]
+    BadDocument { path: String, message: String },
+    /// The state was written by a newer git-agents.
+    #[error(
+        "{STATE_REF} was written by a newer git-agents (schema version {found}, this one reads up to {SCHEMA_VERSION}); upgrade git-agents"
+    )]
+    NewerVersion { found: u64 },
+    /// Reading or writing the ref failed.
+    #[error(transparent)]
+    Cas(#[from] CasError),
+}
+
+impl StateError {
+    /// The exit code this error maps to.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            StateError::AlreadyInitialized { .. } => ExitCode::Refused,
+            StateError::Cas(CasError::Contention { .. }) => ExitCode::Contention,
+            StateError::Cas(CasError::Git(_)) => ExitCode::External,
+            _ => ExitCode::Usage,
+        }
+    }
+}
+
+/// One consistent reading of the state: the plan (with task done marks filled in from
+/// the agents' documents) and every agent's status document.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// The commit this was read from, `None` for state not yet written.
+    pub tip: Option<Tip>,
+    /// The plan; `plan.base` is always set.
+    pub plan: Plan,
+    /// Status documents by agent name; every agent of the plan has one.
+    pub agents: BTreeMap<String, AgentState>,
+    loaded: HashMap<String, ObjectId>,
+}
+
+impl State {
+    /// A new state for `plan`, every agent planned and its checked tasks done.
+    pub fn new(plan: Plan) -> State {
+        let mut state = State {
+            tip: None,
+            plan,
+            agents: BTreeMap::new(),
+            loaded: HashMap::new(),
+        };
+        state.ensure_agent_documents();
+        state
+    }
+
+    /// The base branch agents start from and merge into.
+    pub fn base(&self) -> &str {
+        self.plan.base.as_deref().unwrap_or("main")
+    }
+
+    /// The status document of `name`.
+    pub fn agent(&self, name: &str) -> Option<&AgentState> {
+        self.agents.get(name)
+    }
+
+    /// The status document of `name`, for changing it.
+    pub fn agent_mut(&mut self, name: &str) -> Option<&mut AgentState> {
+        self.agents.get_mut(name)
+    }
+
+    /// Names of `name`'s dependencies that are not merged yet, in plan order.
+    pub fn unmerged_dependencies(&self, name: &str) -> Vec<String> {
+        let Some(spec) = self.plan.agent(name) else {
+            return Vec::new();
+        };
+        spec.depends_on
+            .iter()
+            .filter(|d| {
+                !self
+                    .agents
+                    .get(d.as_str())
+                    .is_some_and(|a| a.status.is_merged())
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Give every agent of the plan a status document, drop documents of agents no longer
+    /// in it, and make task done marks agree between plan and documents (plan wins).
+    pub fn ensure_agent_documents(&mut self) {
+        let names: std::collections::HashSet<&str> =
+            self.plan.agents.iter().map(|a| a.name.as_str()).collect();
+        self.agents.retain(|name, _| names.contains(name.as_str()));
+        for spec in &self.plan.agents {
+            let doc = self
+                .agents
+                .entry(spec.name.clone())
+                .or_insert_with(AgentState::planned);
+            doc.done_tasks = spec
+                .tasks
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.done)
+                .map(|(i, _)| i + 1)
+                .collect();
+            if doc
+                .current_task
+                .is_some_and(|n| n == 0 || n > spec.tasks.len())
+            {
+                doc.current_task = None;
+            }
+        }
+    }
+
+    fn apply_done_marks(&mut self) {
+        for spec in &mut self.plan.agents {
+            if let Some(doc) = self.agents.get(&spec.name) {
+                for (index, task) in spec.tasks.iter_mut().enumerate() {
+                    task.done = doc.done_tasks.contains(&(index + 1));
+                }
+            }
+        }
+    }
+
+    /// Read the state from the tip of `repo`'s state ref; `None` if there is none.
+    pub fn read(repo: &gix::Repository) -> Result<Option<State>, StateError> {
+        match cas::read_tip(repo, STATE_REF)? {
+            None => Ok(None),
+            Some(tip) => State::read_at(repo, tip).map(Some),
+        }
+    }
+
+    /// Read the state, failing with [`StateError::NotInitialized`] when there is none.
+    pub fn load(repo: &gix::Repository) -> Result<State, StateError> {
+        State::read(repo)?.ok_or(StateError::NotInitialized)
+    }
+
+    /// Read the state held by the commit `tip`.
+    pub fn read_at(repo: &gix::Repository, tip: Tip) -> Result<State, StateError> {
+        let tree = repo
+            .find_tree(tip.tree)
+            .map_err(|e| git_err("reading the state tree", e))?;
+        let mut loaded = HashMap::new();
+        let mut plan = None;
+        let mut agents = BTreeMap::new();
+        for entry in tree.iter() {
+            let entry = entry.map_err(|e| git_err("reading the state tree", e))?;
+            let name = entry.filename().to_string();
+            if name == PLAN_PATH && entry.mode().is_blob() {
+                let data = read_blob(repo, entry.oid().to_owned(), PLAN_PATH)?;
+                plan = Some(decode_plan(&data)?);
+                loaded.insert(PLAN_PATH.to_owned(), entry.oid().to_owned());
+            } else if name == AGENTS_DIR && entry.mode().is_tree() {
+                let agents_tree = repo
+                    .find_tree(entry.oid().to_owned())
+                    .map_err(|e| git_err("reading the agents tree", e))?;
+                for agent_entry in agents_tree.iter() {
+                    let agent_entry =
+                        agent_entry.map_err(|e| git_err("reading the agents tree", e))?;
+                    let file = agent_entry.filename().to_string();
+                    let Some(agent) = file.strip_suffix(".json") else {
+                        continue;
+                    };
+                    let path = format!("{AGENTS_DIR}/{file}");
+                    let data = read_blob(repo, agent_entry.oid().to_owned(), &path)?;
+                    let doc: AgentState =
+                        serde_json::from_slice(&data).map_err(|e| StateError::BadDocument {
+                            path: path.clone(),
+                            message: e.to_string(),
+                        })?;
+                    loaded.insert(path, agent_entry.oid().to_owned());
+                    agents.insert(agent.to_owned(), doc);
+                }
+            }
+        }
+        let plan = plan.ok_or_else(|| StateError::MissingPlan {
+            commit: tip.commit.to_hex_with_len(12).to_string(),
+        })?;
+        let mut state = State {
+            tip: Some(tip),
+            plan,
+            agents,
+            loaded,
+        };
+        for spec in &state.plan.agents {
+            state
+                .agents
+                .entry(spec.name.clone())
+                .or_insert_with(AgentState::planned);
+        }
+        state.apply_done_marks();
+        Ok(state)
+    }
+
+    /// Write the documents that differ from what was read and return the new root tree,
+    /// or `None` when nothing differs.
+    fn write_tree(
+        &mut self,
+        repo: &gix::Repository,
+        identity: &str,
+    ) -> Result<Option<ObjectId>, StateError> {
+        self.ensure_agent_documents();
+        let now = crate::time::now_rfc3339();
+        let mut changes: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+        let plan_bytes = encode_plan(&self.plan);
+        if self.loaded.get(PLAN_PATH) != Some(&blob_id(repo, &plan_bytes)) {
+            changes.push((PLAN_PATH.to_owned(), Some(plan_bytes)));
+        }
+        for (name, doc) in &mut self.agents {
+            let path = format!("{AGENTS_DIR}/{name}.json");
+            let bytes = encode_json(doc);
+            if self.loaded.get(&path) != Some(&blob_id(repo, &bytes)) {
+                doc.updated_at = now.clone();
+                doc.updated_by = identity.to_owned();
+                changes.push((path, Some(encode_json(doc))));
+            }
+        }
+        for path in self.loaded.keys() {
+            if let Some(name) = path
+                .strip_prefix(&format!("{AGENTS_DIR}/"))
+                .and_then(|p| p.strip_suffix(".json"))
+                && !self.agents.contains_key(name)
+            {
+                changes.push((path.clone(), None));
+            }
+        }
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        let base_tree = self
+            .tip
+            .map(|t| t.tree)
+            .unwrap_or_else(|| ObjectId::empty_tree(repo.object_hash()));
+        let mut editor = repo
+            .edit_tree(base_tree)
+            .map_err(|e| git_err("editing the state tree", e))?;
+        for (path, bytes) in changes {
+            match bytes {
+                Some(bytes) => {
+                    let id = repo
+                        .write_blob(&bytes)
+                        .map_err(|e| git_err("writing a state document", e))?;
+                    editor
+                        .upsert(path.as_str(), EntryKind::Blob, id)
+                        .map_err(|e| git_err("editing the state tree", e))?;
+                }
+                None => {
+                    editor
+                        .remove(path.as_str())
+                        .map_err(|e| git_err("editing the state tree", e))?;
+                }
+            }
+        }
+        let tree = editor
+            .write()
+            .map_err(|e| git_err("writing the state tree", e))?;
+        Ok(Some(tree.detach()))
+    }
+}
+
+/// How a change to the state went.
+pub struct Updated<T> {
+    /// What the change returned.
+    pub value: T,
+    /// The state after the change.
+    pub state: State,
+    /// The new state commit, `None` when the change changed nothing.
+    pub commit: Option<ObjectId>,
+}
+
+/// Change the state with compare-and-swap: `change` is applied to a fresh reading of the
+/// state, as often as needed until the write wins, and returns the commit message and a
+/// value. A change that leaves every document as it was writes nothing.
+pub fn update<T>(
+    repo: &gix::Repository,
+    mut change: impl FnMut(&mut State) -> Result<(String, T), Error>,
+) -> Result<Updated<T>, Error> {
+    let identity = cas::identity(repo)?;
+    let mut last_state = None;
+    let written = cas::update(repo, STATE_REF, |tip| -> Result<Step<T>, Error> {
+        let tip = tip.copied().ok_or(StateError::NotInitialized)?;
+        let mut state = State::read_at(repo, tip)?;
+        let (message, value) = change(&mut state)?;
+        let tree = state.write_tree(repo, &identity)?;
+        last_state = Some(state);
+        Ok(match tree {
+            Some(tree) => Step::Commit {
+                tree,
+                message,
+                value,
+            },
+            None => Step::Unchanged(value),
+        })
+    })?;
+    let state = last_state.expect("an update that succeeded read the state");
+    Ok(Updated {
+        value: written.value,
+        state: finish(repo, state, written.commit)?,
+        commit: written.commit,
+    })
+}
+
+/// Write `state` as a fresh state (its documents only), on top of whatever the ref held.
+/// `check` is told whether a state exists and may refuse.
+pub fn replace(
+    repo: &gix::Repository,
+    message: &str,
+    state: State,
+    mut check: impl FnMut(bool) -> Result<(), Error>,
+) -> Result<Updated<()>, Error> {
+    let identity = cas::identity(repo)?;
+    let mut last_state = None;
+    let written = cas::update(repo, STATE_REF, |tip| -> Result<Step<()>, Error> {
+        check(tip.is_some())?;
+        let mut fresh = state.clone();
+        fresh.tip = None;
+        fresh.loaded.clear();
+        let tree = fresh
+            .write_tree(repo, &identity)?
+            .expect("a fresh state always has documents");
+        last_state = Some(fresh);
+        Ok(Step::Commit {
+            tree,
+            message: message.to_owned(),
+            value: (),
+        })
+    })?;
+    let state = last_state.expect("a replace that succeeded built the state");
+    Ok(Updated {
+        value: (),
+        state: finish(repo, state, written.commit)?,
+        commit: written.commit,
+    })
+}
+
+fn finish(repo: &gix::Repository, state: State, commit: Option<ObjectId>) -> Result<State, Error> {
+    match commit {
+        Some(commit) => Ok(State::read_at(repo, cas::tip_of(repo, STATE_REF, commit)?)?),
+        None => Ok(state),
+    }
+}
+
+fn git_err(doing: &str, err: impl std::fmt::Display) -> StateError {
+    StateError::Cas(CasError::Git(format!("{doing}: {err}")))
+}
+
+fn read_blob(repo: &gix::Repository, id: ObjectId, path: &str) -> Result<Vec<u8>, StateError> {
+    let object = repo
+        .try_find_object(id)
+        .map_err(|e| git_err(&format!("reading {path}"), e))?
+        .ok_or_else(|| StateError::BadDocument {
+            path: path.to_owned(),
+            message: format!("object {id} is missing"),
+        })?;
+    Ok(object.detach().data)
+}
+
+fn blob_id(repo: &gix::Repository, bytes: &[u8]) -> ObjectId {
+    gix::objs::compute_hash(repo.object_hash(), gix::object::Kind::Blob, bytes)
+        .unwrap_or_else(|_| repo.object_hash().null())
+}
+
+fn encode_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("state documents always serialize");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// `plan.json`: the plan with the schema version, and without task done marks (those
+/// live in the agents' documents).
+fn encode_plan(plan: &Plan) -> Vec<u8> {
+    let mut value = serde_json::to_value(plan).expect("a plan always serializes");
+    if let Some(agents) = value.get_mut("agents").and_then(|a| a.as_array_mut()) {
+        for agent in agents {
+            if let Some(tasks) = agent.get_mut("tasks").and_then(|t| t.as_array_mut()) {
+                for task in tasks {
+                    if let Some(task) = task.as_object_mut() {
+                        task.remove("done");
+                    }
+                }
+            }
+        }
+    }
+    if let Some(object) = value.as_object_mut() {
+        let mut ordered = serde_json::Map::new();
+        ordered.insert("version".to_owned(), SCHEMA_VERSION.into());
+        ordered.extend(std::mem::take(object));
+        *object = ordered;
+    }
+    encode_json(&value)
+}
+
+fn decode_plan(data: &[u8]) -> Result<Plan, StateError> {
+    let bad = |message: String| StateError::BadDocument {
+        path: PLAN_PATH.to_owned(),
+        message,
+    };
+    let value: serde_json::Value = serde_json::from_slice(data).map_err(|e| bad(e.to_string()))?;
+    let version = value
+        .get("version")
+        .and_then(|v| v.as_u64())
+        .ok_or_else(|| bad("no schema version".to_owned()))?;
+    if version > u64::from(SCHEMA_VERSION) {
+        return Err(StateError::NewerVersion { found: version });
+    }
+    serde_json::from_value(value).map_err(|e| bad(e.to_string()))
+}

@@ -1,0 +1,159 @@
+//! The per-agent status document, `agents/<name>.json`.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+/// Where an agent is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// In the plan, not started.
+    Planned,
+    /// Branch and worktree exist; work is under way.
+    InProgress,
+    /// Work is done and being reviewed.
+    Review,
+    /// A pull request is open.
+    PrOpen,
+    /// The work is merged into base.
+    Merged,
+    /// Merged and cleaned up: worktree removed, branch deleted.
+    Completed,
+    /// The agent's work failed; see `failure`.
+    Failed,
+    /// Given up; its work will not merge.
+    Abandoned,
+}
+
+impl Status {
+    /// Every status, in life order.
+    pub const ALL: [Status; 8] = [
+        Status::Planned,
+        Status::InProgress,
+        Status::Review,
+        Status::PrOpen,
+        Status::Merged,
+        Status::Completed,
+        Status::Failed,
+        Status::Abandoned,
+    ];
+
+    /// The spelling used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Planned => "planned",
+            Status::InProgress => "in_progress",
+            Status::Review => "review",
+            Status::PrOpen => "pr_open",
+            Status::Merged => "merged",
+            Status::Completed => "completed",
+            Status::Failed => "failed",
+            Status::Abandoned => "abandoned",
+        }
+    }
+
+    /// Read a status from its spelling (`in-progress` is accepted for `in_progress`).
+    pub fn parse(text: &str) -> Option<Status> {
+        let wanted = text.trim().to_ascii_lowercase().replace('-', "_");
+        Status::ALL.into_iter().find(|s| s.as_str() == wanted)
+    }
+
+    /// Whether the agent's work is in base (merged, or merged and cleaned up).
+    pub fn is_merged(self) -> bool {
+        matches!(self, Status::Merged | Status::Completed)
+    }
+
+    /// Whether the agent has a branch and worktree that may be worked in.
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            Status::InProgress | Status::Review | Status::PrOpen | Status::Failed
+        )
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A pull request for the agent's branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// Which forge holds it: `github` or `local`.
+    pub forge: String,
+    /// Its number.
+    pub number: u64,
+    /// Where to see it.
+    pub url: String,
+}
+
+/// A free-text note an agent or person left, as `update --note` records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// When it was written.
+    pub at: String,
+    /// Who wrote it.
+    pub by: String,
+    /// What it says.
+    pub text: String,
+}
+
+/// An agent's status document. Task done marks live here, not in the plan, so that
+/// reporting progress never touches the plan document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentState {
+    /// Where the agent is in its life.
+    pub status: Status,
+    /// The task being worked on, numbered from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_task: Option<usize>,
+    /// Numbers (from 1) of the tasks that are done.
+    #[serde(default)]
+    pub done_tasks: BTreeSet<usize>,
+    /// The branch head when last recorded (spawn, merge).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
+    /// The base commit the branch started from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_commit: Option<String>,
+    /// The pull request, once opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pr: Option<PullRequest>,
+    /// The commit on base that holds the agent's work, once merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_commit: Option<String>,
+    /// Why the agent failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// Notes left with `update --note`, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+    /// When this document last changed.
+    #[serde(default)]
+    pub updated_at: String,
+    /// Who changed it last.
+    #[serde(default)]
+    pub updated_by: String,
+}
+
+impl AgentState {
+    /// A freshly planned agent.
+    pub fn planned() -> AgentState {
+        AgentState {
+            status: Status::Planned,
+            current_task: None,
+            done_tasks: BTreeSet::new(),
+            head: None,
+            base_commit: None,
+            pr: None,
+            merged_commit: None,
+            failure: None,
+            notes: Vec::new(),
+            updated_at: String::new(),
+            updated_by: String::new(),
+        }
+    }
+}

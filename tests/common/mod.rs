@@ -1,0 +1,234 @@
+//! Shared test fixtures: real repositories in temp dirs, and the built binary run as
+//! `git agents` the way a user runs it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// The example plan shipped with the project.
+pub fn example_plan() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/parallel-plan.md")
+}
+
+/// A scratch home with a git identity, and a repository with one commit on `main`.
+pub struct Repo {
+    pub tmp: tempfile::TempDir,
+    pub root: PathBuf,
+    pub home: PathBuf,
+}
+
+/// The directory holding the built `git-agents` binary.
+pub fn bin_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_git-agents"))
+        .parent()
+        .expect("binary has a directory")
+        .to_path_buf()
+}
+
+impl Repo {
+    /// A new repository with an initial commit on main.
+    pub fn new() -> Repo {
+        let repo = Repo::empty();
+        repo.write("README.md", "# project\n");
+        repo.git(&["add", "."]);
+        repo.git(&["commit", "-q", "-m", "Initial commit"]);
+        repo
+    }
+
+    /// A new repository with no commits.
+    pub fn empty() -> Repo {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = tmp.path().join("home");
+        let root = tmp.path().join("repo");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            home.join(".gitconfig"),
+            "[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
+        )
+        .unwrap();
+        let root = root.canonicalize().unwrap();
+        let repo = Repo { tmp, root, home };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    /// The environment every command runs with: our home, no system config, the binary on PATH.
+    pub fn envs(&self) -> Vec<(String, String)> {
+        let path = format!(
+            "{}:{}",
+            bin_dir().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        vec![
+            ("HOME".into(), self.home.display().to_string()),
+            (
+                "XDG_CONFIG_HOME".into(),
+                self.home.join(".config").display().to_string(),
+            ),
+            ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+            ("PATH".into(), path),
+            ("NO_COLOR".into(), "1".into()),
+            ("LC_ALL".into(), "C.UTF-8".into()),
+        ]
+    }
+
+    /// A command for `program` in `dir` with the test environment.
+    pub fn command(&self, program: &str, dir: &Path) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
+        cmd.current_dir(dir);
+        for (key, value) in self.envs() {
+            cmd.env(key, value);
+        }
+        for key in [
+            "GIT_DIR",
+            "GIT_WORK_TREE",
+            "GIT_INDEX_FILE",
+            "CLICOLOR_FORCE",
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+        ] {
+            cmd.env_remove(key);
+        }
+        cmd
+    }
+
+    /// Run git in the repository and return stdout; panics when git fails.
+    pub fn git(&self, args: &[&str]) -> String {
+        self.git_in(&self.root, args)
+    }
+
+    /// Run git in `dir` and return stdout; panics when git fails.
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self
+            .command("git", dir)
+            .args(args)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Run `git agents ARGS` in the repository.
+    pub fn agents(&self, args: &[&str]) -> Run {
+        self.agents_in(&self.root, args)
+    }
+
+    /// Run `git agents ARGS` in `dir`.
+    pub fn agents_in(&self, dir: &Path, args: &[&str]) -> Run {
+        let out = self
+            .command("git", dir)
+            .arg("agents")
+            .args(args)
+            .output()
+            .expect("git agents runs");
+        Run::from(out, args)
+    }
+
+    /// Write a file in the repository.
+    pub fn write(&self, path: &str, text: &str) {
+        let path = self.root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// Every ref with its target, for checking that nothing moved.
+    pub fn refs(&self) -> String {
+        self.git(&["for-each-ref", "--format=%(refname) %(objectname)"])
+    }
+
+    /// The worktree list, for checking that nothing changed.
+    pub fn worktrees(&self) -> String {
+        self.git(&["worktree", "list", "--porcelain"])
+    }
+
+    /// Import the example plan.
+    pub fn init_example(&self) {
+        self.agents(&["init", "--plan", example_plan().to_str().unwrap()])
+            .ok();
+    }
+
+    /// Parse `git agents status --json`.
+    pub fn status_json(&self) -> serde_json::Value {
+        self.agents(&["status", "--json"]).ok().json()
+    }
+
+    /// Commit a file in `dir` (an agent's worktree).
+    pub fn commit_in(&self, dir: &Path, file: &str, text: &str, message: &str) -> String {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        self.git_in(dir, &["add", file]);
+        self.git_in(dir, &["commit", "-q", "-m", message]);
+        self.git_in(dir, &["rev-parse", "HEAD"]).trim().to_owned()
+    }
+}
+
+/// What a run of the binary printed and how it exited.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub args: String,
+}
+
+impl Run {
+    fn from(out: Output, args: &[&str]) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            args: args.join(" "),
+        }
+    }
+
+    /// Assert success and return self.
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "git agents {} failed:\nstdout: {}\nstderr: {}",
+            self.args, self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Assert the exit code, a one-line error on stderr and no panic; return self.
+    pub fn fails(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "git agents {}: expected exit {code}\nstdout: {}\nstderr: {}",
+            self.args, self.stdout, self.stderr
+        );
+        assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
+        assert!(
+            !self.stderr.contains("RUST_BACKTRACE"),
+            "backtrace hint: {}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Assert stderr mentions `text`; return self.
+    pub fn says(self, text: &str) -> Run {
+        assert!(
+            self.stderr.contains(text) || self.stdout.contains(text),
+            "expected {text:?} in output of git agents {}\nstdout: {}\nstderr: {}",
+            self.args,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Parse stdout as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
