@@ -92,23 +92,50 @@ impl Summary {
 
 /// Read every record on `commit`, oldest first; lines that are not ours are skipped.
 pub fn read(repo: &gix::Repository, commit: ObjectId) -> Result<Vec<Record>, CasError> {
-    let Some(tip) = cas::read_tip(repo, NOTES_REF)? else {
-        return Ok(Vec::new());
-    };
-    let Some((_, blob)) = find_note(repo, tip.tree, commit)? else {
-        return Ok(Vec::new());
-    };
-    let data = repo
-        .find_object(blob)
-        .map_err(|e| git_err("reading a note", e))?
-        .detach()
-        .data;
-    Ok(parse_records(&data))
+    Reader::open(repo)?.read(commit)
 }
 
 /// The latest facts on `commit`.
 pub fn summary(repo: &gix::Repository, commit: ObjectId) -> Result<Summary, CasError> {
-    Ok(summarize(&read(repo, commit)?))
+    Reader::open(repo)?.summary(commit)
+}
+
+/// Reads notes from one snapshot of the notes ref, for looking up many commits cheaply.
+pub struct Reader<'r> {
+    repo: &'r gix::Repository,
+    tree: Option<ObjectId>,
+}
+
+impl<'r> Reader<'r> {
+    /// Read the notes ref's tip once.
+    pub fn open(repo: &'r gix::Repository) -> Result<Reader<'r>, CasError> {
+        Ok(Reader {
+            repo,
+            tree: cas::read_tip(repo, NOTES_REF)?.map(|t| t.tree),
+        })
+    }
+
+    /// Every record on `commit`, oldest first.
+    pub fn read(&self, commit: ObjectId) -> Result<Vec<Record>, CasError> {
+        let Some(tree) = self.tree else {
+            return Ok(Vec::new());
+        };
+        let Some((_, blob)) = find_note(self.repo, tree, commit)? else {
+            return Ok(Vec::new());
+        };
+        let data = self
+            .repo
+            .find_object(blob)
+            .map_err(|e| git_err("reading a note", e))?
+            .detach()
+            .data;
+        Ok(parse_records(&data))
+    }
+
+    /// The latest facts on `commit`.
+    pub fn summary(&self, commit: ObjectId) -> Result<Summary, CasError> {
+        Ok(summarize(&self.read(commit)?))
+    }
 }
 
 /// Fold `records` (oldest first) into the latest facts.

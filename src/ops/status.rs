@@ -95,6 +95,7 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
     if let Some(name) = only {
         super::find_agent(&state, name)?;
     }
+    let notes = notes::Reader::open(&ws.repo).map_err(crate::state::StateError::from)?;
     let mut agents = Vec::new();
     for spec in state
         .plan
@@ -102,7 +103,7 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
         .iter()
         .filter(|a| only.is_none_or(|n| a.name == n))
     {
-        agents.push(view(ws, &state, &spec.name)?);
+        agents.push(view(ws, &state, &notes, &spec.name)?);
     }
     let totals = totals(&agents);
     Ok(StatusReport {
@@ -112,7 +113,7 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
     })
 }
 
-fn view(ws: &Workspace, state: &State, name: &str) -> Result<AgentView> {
+fn view(ws: &Workspace, state: &State, notes: &notes::Reader<'_>, name: &str) -> Result<AgentView> {
     let spec = super::find_agent(state, name)?;
     let doc = state
         .agent(name)
@@ -151,7 +152,7 @@ fn view(ws: &Workspace, state: &State, name: &str) -> Result<AgentView> {
         .and_then(|h| gix::ObjectId::from_hex(h.as_bytes()).ok())
     {
         Some(id) if doc.status != Status::Planned => {
-            notes::summary(&ws.repo, id).map_err(crate::state::StateError::from)?
+            notes.summary(id).map_err(crate::state::StateError::from)?
         }
         _ => notes::Summary::default(),
     };
