@@ -11,6 +11,7 @@ pub mod graph;
 pub mod notes;
 pub mod ops;
 pub mod plan;
+pub mod runner;
 pub mod state;
 pub mod time;
 pub mod workspace;
