@@ -725,3 +725,44 @@ fn concurrent_updates_are_never_lost() {
     assert_eq!(updates, 200, "one state commit per update");
     repo.git(&["fsck", "--no-progress"]);
 }
+
+#[test]
+fn spawn_works_from_inside_a_linked_worktree() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.agents(&["spawn", "backend-agent"]).ok();
+    let backend = repo.root.join("worktrees/backend-agent");
+    repo.agents_in(&backend, &["spawn", "frontend-agent"]).ok();
+    let frontend = repo.root.join("worktrees/frontend-agent");
+    assert!(
+        frontend.join("README.md").is_file(),
+        "worktree lands beside the others, not inside backend-agent's"
+    );
+    assert!(!backend.join("worktrees").exists());
+    assert_eq!(
+        agent(&repo.status_json(), "frontend-agent")["status"],
+        "in_progress"
+    );
+}
+
+#[test]
+fn colour_follows_the_flag_and_the_environment() {
+    let repo = Repo::new();
+    repo.init_example();
+    let coloured = repo.agents(&["status", "--color", "always"]).ok().stdout;
+    assert!(coloured.contains('\u{1b}'), "{coloured}");
+    let plain = repo.agents(&["status", "--color", "never"]).ok().stdout;
+    assert!(!plain.contains('\u{1b}'));
+    let mut forced = repo.command("git", &repo.root);
+    forced
+        .args(["agents", "status"])
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1");
+    let out = forced.output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
+    let json = repo
+        .agents(&["status", "--json", "--color", "always"])
+        .ok()
+        .stdout;
+    assert!(!json.contains('\u{1b}'), "JSON is never coloured");
+}
