@@ -518,7 +518,13 @@ impl Random {
     }
 }
 
-const TITLE_PIECES: [&str; 14] = [
+const TITLE_PIECES: [&str; 20] = [
+    "#",
+    "Agent 2:",
+    ": x",
+    "**Branch:** b",
+    "- [ ]",
+    "Needs Agent 9",
     "Fix",
     "the",
     "API",
@@ -772,6 +778,77 @@ fn random_graphs_keep_their_properties() {
                     .depends_on
                     .iter()
                     .any(|d| *d == pair[1])
+            );
+        }
+    }
+}
+
+const FRAGMENTS: [&str; 40] = [
+    "# ",
+    "## ",
+    "###### ",
+    "Agent 1: ",
+    "Agent ",
+    "**Branch:** ",
+    "Branch: ",
+    "**Worktree:** ",
+    "**Name:** ",
+    "**Tasks:**",
+    "**Dependencies:** ",
+    "Dependencies:",
+    "- [ ] ",
+    "- [x] ",
+    "* ",
+    "1. ",
+    "(8h)",
+    "(5 min)",
+    "(abc h)",
+    "(é h)",
+    "Needs Agent 2 & 3",
+    "None",
+    "backend-agent",
+    "`",
+    "```",
+    "```json",
+    "```yaml",
+    "auto_merge:",
+    "review_score: x",
+    "{\"dependencies\": {\"a\": [\"b\"]}}",
+    "**Approvals:** 2",
+    "**Forge:** local",
+    "é",
+    "\u{0}",
+    "    ",
+    "\t",
+    "#",
+    "(",
+    ")",
+    "\n",
+];
+
+#[test]
+fn arbitrary_documents_never_panic() {
+    let mut random = Random(99);
+    for _ in 0..3000 {
+        let mut text = String::new();
+        for _ in 0..random.below(60) {
+            text.push_str(random.pick(&FRAGMENTS));
+            if random.chance(40) {
+                text.push('\n');
+            }
+        }
+        let _ = Plan::parse(&text, Format::Toml, "fuzz.toml", "worktrees");
+        let _ = parse_estimate(&text);
+        if let Ok(plan) = Plan::parse(&text, Format::Markdown, "fuzz.md", "worktrees") {
+            let again = Plan::parse(
+                &plan.export(Format::Markdown),
+                Format::Markdown,
+                "again.md",
+                "worktrees",
+            );
+            assert!(
+                again.is_ok(),
+                "an imported plan exports to Markdown that reads back:\n{text}"
             );
         }
     }

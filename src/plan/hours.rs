@@ -116,8 +116,10 @@ fn classify(content: &str) -> Group {
     }
     let lowered = content.trim().to_ascii_lowercase();
     let word_start = lowered
-        .rfind(|c: char| !c.is_ascii_alphabetic())
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_ascii_alphabetic())
+        .map_or(0, |(index, c)| index + c.len_utf8());
     let before = lowered[..word_start].trim_end();
     let separated =
         lowered[..word_start].ends_with(|c: char| c.is_whitespace() || c.is_ascii_digit());
@@ -271,6 +273,11 @@ mod tests {
         assert_eq!(
             split_estimate("Fix (abc h) (2h)"),
             Ok(("Fix (abc h)".to_owned(), Some(2.0)))
+        );
+        assert_eq!(split_estimate("Café (é) (ü h)"), Err("ü h".to_owned()));
+        assert_eq!(
+            split_estimate("Café (é)"),
+            Ok(("Café (é)".to_owned(), None))
         );
         assert_eq!(
             split_estimate("unbalanced ( (3h)"),

@@ -1,8 +1,8 @@
 //! Markdown plans: reading the shape people write by hand, and writing that shape back.
 //!
 //! An agent is a heading of any level whose own text has a `**Branch:**` or `**Worktree:**`
-//! line or a `**Tasks:**` list. Fenced code blocks never define agents; a ```json block
-//! with a `"dependencies"` object and a ```yaml `auto_merge` block are read for their facts.
+//! line or a `**Tasks:**` list. Fenced code blocks never define agents; only a fenced `json`
+//! block with a `"dependencies"` object and a fenced `yaml` block with `auto_merge` are read.
 
 use std::collections::{HashMap, HashSet};
 
@@ -75,6 +75,9 @@ fn render_agent(out: &mut String, position: usize, agent: &AgentSpec) {
     out.push('\n');
     out.push_str("## ");
     out.push_str(&heading.raw);
+    if heading.raw.ends_with('#') {
+        out.push_str(" #");
+    }
     out.push('\n');
     if heading.agent_name(None, Some(&agent.worktree), number) != agent.name {
         push_label(out, "Name", &code_span(&agent.name));
@@ -105,7 +108,8 @@ fn render_agent(out: &mut String, position: usize, agent: &AgentSpec) {
         for task in &agent.tasks {
             let mark = if task.done { "x" } else { " " };
             let line = join_estimate(&single_line(&task.title), task.hours);
-            out.push_str(&format!("- [{mark}] {line}\n").replace("] \n", "]\n"));
+            let separator = if line.is_empty() { "" } else { " " };
+            out.push_str(&format!("- [{mark}]{separator}{line}\n"));
         }
     }
 }
@@ -681,10 +685,9 @@ impl Reader<'_> {
         start: usize,
         end: usize,
     ) -> Result<Draft, PlanError> {
-        let (heading_line, heading_text) = match &blocks[start] {
-            Block::Heading { line, text, .. } => (*line, *text),
-            Block::Text { line, text } => (*line, *text),
-            Block::Fence { line, .. } => (*line, ""),
+        let (heading_line, heading_text) = match blocks[start] {
+            Block::Heading { line, text, .. } => (line, text),
+            _ => (0, ""),
         };
         let mut draft = Draft {
             heading_line,
@@ -996,7 +999,7 @@ impl Reader<'_> {
         Ok(resolved)
     }
 
-    /// Union in the `"dependencies"` object of ```json blocks; other JSON is skipped.
+    /// Union in the `"dependencies"` object of fenced `json` blocks; other JSON is skipped.
     fn add_json_dependencies(
         &self,
         plan: &Plan,
@@ -1287,12 +1290,8 @@ fn name_list(text: &str) -> Option<Vec<String>> {
             }
         }
     }
-    names.retain(|n| !n.is_empty());
-    let unique: HashSet<&String> = names.iter().collect();
-    if unique.len() < names.len() {
-        let mut seen = HashSet::new();
-        names.retain(|n| seen.insert(n.clone()));
-    }
+    let mut seen = HashSet::new();
+    names.retain(|name| !name.is_empty() && seen.insert(name.clone()));
     (!names.is_empty()).then_some(names)
 }
 

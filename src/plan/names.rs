@@ -156,6 +156,8 @@ fn branch_name_problem(branch: &str) -> Option<String> {
 ///
 /// Close enough means an edit distance of at most max(2, a third of the length of `wanted`),
 /// or one name being a prefix of the other.
+/// Ties go to the alphabetically first candidate, so the answer
+/// does not depend on the order of `candidates`.
 pub fn closest_name<'a>(
     wanted: &str,
     candidates: impl IntoIterator<Item = &'a str>,
@@ -171,8 +173,7 @@ pub fn closest_name<'a>(
         }
         let distance = edit_distance(wanted, candidate);
         let is_prefix = candidate.starts_with(wanted) || wanted.starts_with(candidate);
-        if (distance <= limit || is_prefix)
-            && best.is_none_or(|(best_distance, _)| distance < best_distance)
+        if (distance <= limit || is_prefix) && best.is_none_or(|best| (distance, candidate) < best)
         {
             best = Some((distance, candidate));
         }
@@ -300,6 +301,10 @@ mod tests {
         assert_eq!(closest_name("", names), None);
         assert_eq!(closest_name("ab", ["xy"]), Some("xy"));
         assert_eq!(closest_name("abc", ["xyz"]), None);
+        assert_eq!(
+            closest_name("agent-1O", ["agent-15", "agent-10", "agent-11"]),
+            Some("agent-10")
+        );
     }
 
     #[test]
