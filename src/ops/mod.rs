@@ -4,12 +4,14 @@
 mod agents;
 mod init;
 mod report;
+mod run;
 mod spawn;
 mod status;
 
 pub use agents::{AddOptions, add, remove};
 pub use init::{InitOptions, InitReport, init};
 pub use report::{TaskAction, infer_agent, set_task, update};
+pub use run::{Deliver, RunEvent, RunOptions, RunReport, run};
 pub use spawn::{SpawnOutcome, spawn};
 pub use status::{AgentView, StatusReport, StatusTotals, status};
 

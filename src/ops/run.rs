@@ -1,0 +1,357 @@
+//! `run`: drive the plan. Spawn the agents whose dependencies are merged, launch each
+//! one's command in its worktree (at most N at once), hand finished work to delivery
+//! (test, review, pull request, merge queue), and spawn dependents as their
+//! dependencies merge. Everything it knows comes from the state ref, so a run that was
+//! interrupted resumes where the state says.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::runner::{self, Launch, Running};
+use crate::state::{self, State, Status};
+use crate::workspace::Workspace;
+
+/// What `run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Only these agents (and nothing else); all agents when empty.
+    pub agents: Vec<String>,
+    /// At most this many commands at once.
+    pub parallel: usize,
+    /// The command for every agent, with `{agent}`, `{branch}`, `{worktree}`, `{port}`
+    /// placeholders; otherwise each agent's `command` from the plan.
+    pub exec: Option<String>,
+    /// How often to look at the children and the state.
+    pub poll: Duration,
+}
+
+/// Something that happened during a run, for the command to show.
+#[derive(Debug, Clone)]
+pub enum RunEvent {
+    /// An agent got its branch and worktree.
+    Spawned { agent: String },
+    /// An agent's command started.
+    Launched {
+        agent: String,
+        log: std::path::PathBuf,
+    },
+    /// An agent's command finished successfully.
+    Finished { agent: String, elapsed: Duration },
+    /// An agent's command failed; `tail` is the end of its log.
+    Failed {
+        agent: String,
+        code: Option<i32>,
+        tail: String,
+    },
+    /// A delivery step (test, review, pr, merge) says something.
+    Step { agent: String, message: String },
+    /// Delivery of an agent's work stopped short of merging.
+    Held { agent: String, reason: String },
+    /// An agent merged; `unblocked` are the agents it was the last dependency of.
+    Merged {
+        agent: String,
+        unblocked: Vec<String>,
+    },
+    /// The run was interrupted; these commands were stopped.
+    Interrupted { stopped: Vec<String> },
+}
+
+/// Where each chosen agent ended up.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    /// Agents merged (or completed).
+    pub merged: Vec<String>,
+    /// Agents that failed.
+    pub failed: Vec<String>,
+    /// Agents left waiting: blocked, or delivered but not mergeable yet.
+    pub waiting: Vec<String>,
+    /// Whether the run was interrupted.
+    pub interrupted: bool,
+}
+
+/// Brings an agent's finished work home: test, review, pull request, merge. Returns the
+/// agents merged by this step (a merge queue may merge others that were ready too).
+pub trait Deliver {
+    /// Deliver `agent`'s work, reporting steps through `events`.
+    fn deliver(
+        &mut self,
+        ws: &Workspace,
+        agent: &str,
+        events: &mut dyn FnMut(RunEvent),
+    ) -> Result<Vec<String>>;
+
+    /// Merge whatever is ready in the queue; returns the agents merged.
+    fn merge_ready(
+        &mut self,
+        ws: &Workspace,
+        events: &mut dyn FnMut(RunEvent),
+    ) -> Result<Vec<String>>;
+}
+
+/// Drive the plan until every chosen agent is merged, failed or cannot go further, or
+/// until `stop` is set (then every running command is stopped and the state left as is).
+pub fn run(
+    ws: &Workspace,
+    options: &RunOptions,
+    stop: &AtomicBool,
+    deliver: &mut dyn Deliver,
+    events: &mut dyn FnMut(RunEvent),
+) -> Result<RunReport> {
+    let initial = State::load(&ws.repo)?;
+    let chosen: Vec<String> = if options.agents.is_empty() {
+        initial
+            .plan
+            .names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    } else {
+        options
+            .agents
+            .iter()
+            .map(|n| super::find_agent(&initial, n).map(|a| a.name.clone()))
+            .collect::<Result<_>>()?
+    };
+    for name in &chosen {
+        command_for(&initial, options, name)?;
+    }
+    let parallel = options.parallel.max(1);
+    let mut running: BTreeMap<String, Running> = BTreeMap::new();
+    let mut delivered_once = false;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            let stopped: Vec<String> = running.keys().cloned().collect();
+            for child in running.values() {
+                child.stop(Duration::from_secs(3));
+            }
+            events(RunEvent::Interrupted { stopped });
+            let mut report = report(&State::load(&ws.repo)?, &chosen);
+            report.interrupted = true;
+            return Ok(report);
+        }
+        let mut progressed = false;
+
+        for (name, exit) in finished(&running)? {
+            let child = running.remove(&name).expect("a finished child was running");
+            progressed = true;
+            if exit.success() {
+                events(RunEvent::Finished {
+                    agent: name.clone(),
+                    elapsed: child.started.elapsed(),
+                });
+                set_status(ws, &name, Status::Review, None)?;
+            } else {
+                let tail = runner::tail(&child.log, 10);
+                let reason = format!("command exited with {}", exit_text(exit.code));
+                set_status(
+                    ws,
+                    &name,
+                    Status::Failed,
+                    Some(&format!("{reason}: {}", last_line(&tail))),
+                )?;
+                events(RunEvent::Failed {
+                    agent: name.clone(),
+                    code: exit.code,
+                    tail,
+                });
+            }
+        }
+
+        let state = State::load(&ws.repo)?;
+        for name in chosen
+            .iter()
+            .filter(|n| state.agent(n).is_some_and(|a| a.status == Status::Review))
+        {
+            if running.contains_key(name) {
+                continue;
+            }
+            progressed = true;
+            let before = State::load(&ws.repo)?;
+            match deliver.deliver(ws, name, events) {
+                Ok(merged) => announce_merges(&before, &merged, events),
+                Err(err) => {
+                    events(RunEvent::Held {
+                        agent: name.clone(),
+                        reason: err.to_string(),
+                    });
+                    set_status(ws, name, Status::Failed, Some(&err.to_string()))?;
+                }
+            }
+        }
+        if !delivered_once || progressed {
+            delivered_once = true;
+            let before = State::load(&ws.repo)?;
+            let merged = deliver.merge_ready(ws, events)?;
+            progressed |= !merged.is_empty();
+            announce_merges(&before, &merged, events);
+        }
+
+        let state = State::load(&ws.repo)?;
+        for name in &chosen {
+            if running.len() >= parallel {
+                break;
+            }
+            if running.contains_key(name) || !state.unmerged_dependencies(name).is_empty() {
+                continue;
+            }
+            let status = state
+                .agent(name)
+                .map(|a| a.status)
+                .unwrap_or(Status::Planned);
+            if status == Status::Planned {
+                super::spawn(ws, std::slice::from_ref(name), false, false, &mut |_| {})?;
+                events(RunEvent::Spawned {
+                    agent: name.clone(),
+                });
+            } else if status != Status::InProgress {
+                continue;
+            }
+            let state = State::load(&ws.repo)?;
+            let launch = launch_for(ws, &state, options, name)?;
+            let child = runner::start(&launch)
+                .map_err(|e| Error::External(format!("cannot start {name}'s command: {e}")))?;
+            events(RunEvent::Launched {
+                agent: name.clone(),
+                log: launch.log.clone(),
+            });
+            running.insert(name.clone(), child);
+            progressed = true;
+        }
+
+        if running.is_empty() && !progressed {
+            return Ok(report(&State::load(&ws.repo)?, &chosen));
+        }
+        if !progressed {
+            std::thread::sleep(options.poll);
+        }
+    }
+}
+
+fn finished(running: &BTreeMap<String, Running>) -> Result<Vec<(String, runner::Exit)>> {
+    let mut done = Vec::new();
+    for (name, child) in running {
+        let exit = child
+            .poll()
+            .map_err(|e| Error::External(format!("cannot wait for {name}'s command: {e}")))?;
+        if let Some(exit) = exit {
+            done.push((name.clone(), exit));
+        }
+    }
+    Ok(done)
+}
+
+fn announce_merges(before: &State, merged: &[String], events: &mut dyn FnMut(RunEvent)) {
+    for name in merged {
+        let unblocked = before
+            .plan
+            .dependents(name)
+            .into_iter()
+            .filter(|d| {
+                before
+                    .unmerged_dependencies(d)
+                    .iter()
+                    .all(|w| merged.contains(w))
+            })
+            .map(str::to_owned)
+            .collect();
+        events(RunEvent::Merged {
+            agent: name.clone(),
+            unblocked,
+        });
+    }
+}
+
+fn report(state: &State, chosen: &[String]) -> RunReport {
+    let mut report = RunReport::default();
+    for name in chosen {
+        match state
+            .agent(name)
+            .map(|a| a.status)
+            .unwrap_or(Status::Planned)
+        {
+            Status::Merged | Status::Completed => report.merged.push(name.clone()),
+            Status::Failed => report.failed.push(name.clone()),
+            Status::Abandoned => {}
+            _ => report.waiting.push(name.clone()),
+        }
+    }
+    report
+}
+
+/// The command template for `name`: `--exec`, else the plan's per-agent command.
+fn command_for(state: &State, options: &RunOptions, name: &str) -> Result<String> {
+    if let Some(exec) = &options.exec {
+        return Ok(exec.clone());
+    }
+    let spec = super::find_agent(state, name)?;
+    spec.command.clone().ok_or_else(|| {
+        Error::Usage(format!(
+            "{name} has no command to run; give one to every agent with --exec CMD, or set `command` for it in the plan"
+        ))
+    })
+}
+
+fn launch_for(ws: &Workspace, state: &State, options: &RunOptions, name: &str) -> Result<Launch> {
+    let spec = super::find_agent(state, name)?;
+    let worktree = ws.resolve(&spec.worktree);
+    let worktree_text = worktree.display().to_string();
+    let template = command_for(state, options, name)?;
+    let command = runner::expand(
+        &template,
+        &[
+            ("agent", name),
+            ("branch", spec.branch.as_str()),
+            ("worktree", worktree_text.as_str()),
+        ],
+    );
+    let log = runner::log_path(&ws.common_dir, name);
+    let env = vec![
+        ("GIT_AGENTS_AGENT".to_owned(), name.to_owned()),
+        ("GIT_AGENTS_BRANCH".to_owned(), spec.branch.clone()),
+        ("GIT_AGENTS_WORKTREE".to_owned(), worktree_text.clone()),
+        ("GIT_AGENTS_BASE".to_owned(), state.base().to_owned()),
+        (
+            "GIT_AGENTS_REPO".to_owned(),
+            ws.main_root.display().to_string(),
+        ),
+        ("GIT_AGENTS_LOG".to_owned(), log.display().to_string()),
+    ];
+    Ok(Launch {
+        agent: name.to_owned(),
+        command,
+        dir: worktree,
+        env,
+        log,
+    })
+}
+
+fn set_status(ws: &Workspace, name: &str, status: Status, failure: Option<&str>) -> Result<()> {
+    state::update(&ws.repo, |state| {
+        let doc = state
+            .agent_mut(name)
+            .ok_or_else(|| Error::Usage(format!("{name} was removed from the plan")))?;
+        doc.status = status;
+        doc.failure = failure.map(str::to_owned);
+        let what = match failure {
+            Some(reason) => format!("run {name}: {status} ({})", last_line(reason)),
+            None => format!("run {name}: {status}"),
+        };
+        Ok((what, ()))
+    })?;
+    Ok(())
+}
+
+fn exit_text(code: Option<i32>) -> String {
+    code.map(|c| format!("status {c}"))
+        .unwrap_or_else(|| "a signal".to_owned())
+}
+
+fn last_line(text: &str) -> &str {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+}
