@@ -67,6 +67,8 @@ pub enum Command {
     Update(commands::update::Args),
     /// Show the audit trail of state changes
     Log(commands::log::Args),
+    /// Spawn ready agents, run their commands and bring finished work home
+    Run(commands::run::Args),
     /// Print a shell completion script
     Completions(commands::completions::Args),
     /// Complete dynamic values for shell completion scripts

@@ -6,6 +6,7 @@ pub mod init;
 pub mod log;
 pub mod plan;
 pub mod remove;
+pub mod run;
 pub mod spawn;
 pub mod status;
 pub mod task;
@@ -82,6 +83,7 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Task(args) => task::run(&args, ctx),
         Command::Update(args) => update::run(&args, ctx),
         Command::Log(args) => log::run(&args, ctx),
+        Command::Run(args) => run::run(&args, ctx),
         Command::Completions(args) => completions::run(&args, ctx),
         Command::Complete(args) => completions::complete(&args, ctx),
     }

@@ -4,7 +4,7 @@
 //! dependencies merge. Everything it knows comes from the state ref, so a run that was
 //! interrupted resumes where the state says.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -56,6 +56,8 @@ pub enum RunEvent {
     },
     /// The run was interrupted; these commands were stopped.
     Interrupted { stopped: Vec<String> },
+    /// Nothing happened this round; a chance to redraw.
+    Tick,
 }
 
 /// Where each chosen agent ended up.
@@ -119,6 +121,7 @@ pub fn run(
     }
     let parallel = options.parallel.max(1);
     let mut running: BTreeMap<String, Running> = BTreeMap::new();
+    let mut attempted: BTreeSet<String> = BTreeSet::new();
     let mut delivered_once = false;
     loop {
         if stop.load(Ordering::SeqCst) {
@@ -164,7 +167,7 @@ pub fn run(
             .iter()
             .filter(|n| state.agent(n).is_some_and(|a| a.status == Status::Review))
         {
-            if running.contains_key(name) {
+            if running.contains_key(name) || !attempted.insert(name.clone()) {
                 continue;
             }
             progressed = true;
@@ -190,7 +193,7 @@ pub fn run(
 
         let state = State::load(&ws.repo)?;
         for name in &chosen {
-            if running.len() >= parallel {
+            if running.len() >= parallel || stop.load(Ordering::SeqCst) {
                 break;
             }
             if running.contains_key(name) || !state.unmerged_dependencies(name).is_empty() {
@@ -224,6 +227,7 @@ pub fn run(
             return Ok(report(&State::load(&ws.repo)?, &chosen));
         }
         if !progressed {
+            events(RunEvent::Tick);
             std::thread::sleep(options.poll);
         }
     }

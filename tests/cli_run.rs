@@ -1,0 +1,257 @@
+//! `git agents run`: launching agents' commands in their worktrees, logs under the git
+//! dir, the parallel limit, failures with the log's tail, and Ctrl-C then resume.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Repo;
+
+const WORK: &str = "echo \"working on $GIT_AGENTS_AGENT in $PWD\"; \
+    echo done > \"$GIT_AGENTS_AGENT.txt\" && git add . && git commit -qm \"$GIT_AGENTS_AGENT work\" && \
+    git agents task done 1";
+
+fn statuses(repo: &Repo) -> Vec<(String, String)> {
+    repo.status_json()["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_owned(),
+                a["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn run_launches_ready_agents_in_their_worktrees_and_holds_their_work_for_review() {
+    let repo = Repo::new();
+    repo.init_example();
+    let run = repo.agents(&["run", "--exec", WORK]).ok();
+    assert!(
+        run.stdout.contains("launched backend-agent"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("0 merged, 0 failed, 8 waiting"),
+        "{}",
+        run.stdout
+    );
+    for (name, status) in statuses(&repo) {
+        let expected = if ["testing-agent", "docs-agent", "github-agent"].contains(&name.as_str()) {
+            "planned"
+        } else {
+            "review"
+        };
+        assert_eq!(status, expected, "{name}");
+    }
+    let backend = repo.root.join("worktrees/backend-agent");
+    assert!(
+        backend.join("backend-agent.txt").is_file(),
+        "the command ran in the agent's worktree"
+    );
+    assert_eq!(
+        repo.git_in(&backend, &["log", "-1", "--format=%s"]).trim(),
+        "backend-agent work"
+    );
+    let log = repo.root.join(".git/agents/logs/backend-agent.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains(&format!(
+            "working on backend-agent in {}",
+            backend.display()
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        repo.git(&["status", "--porcelain"]).trim(),
+        "",
+        "nothing written into the main worktree"
+    );
+    assert_eq!(repo.status_json()["agents"][1]["tasks_done"], 1);
+
+    let again = repo.agents(&["run", "--exec", WORK]).ok();
+    assert!(
+        !again.stdout.contains("launched"),
+        "finished agents are not launched again: {}",
+        again.stdout
+    );
+}
+
+#[test]
+fn a_failing_command_marks_the_agent_failed_with_the_logs_tail() {
+    let repo = Repo::new();
+    repo.init_example();
+    let exec = "if [ \"$GIT_AGENTS_AGENT\" = rag-agent ]; then echo 'index build failed: out of memory' >&2; exit 3; fi";
+    let run = repo
+        .agents(&["run", "security-agent", "rag-agent", "--exec", exec])
+        .fails(1);
+    assert!(
+        run.stdout.contains("rag-agent failed (exit 3)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("index build failed: out of memory"),
+        "{}",
+        run.stdout
+    );
+    let status = repo.status_json();
+    let rag = status["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "rag-agent")
+        .unwrap();
+    assert_eq!(rag["status"], "failed");
+    assert!(
+        rag["failure"].as_str().unwrap().contains("out of memory"),
+        "{rag}"
+    );
+    let text = repo.agents(&["status"]).ok().stdout;
+    assert!(
+        text.contains("command exited with status 3: index build failed: out of memory"),
+        "{text}"
+    );
+    let others: Vec<_> = statuses(&repo)
+        .into_iter()
+        .filter(|(_, s)| s != "planned")
+        .collect();
+    assert_eq!(others.len(), 2, "only the named agents ran: {others:?}");
+}
+
+#[test]
+fn the_parallel_limit_is_kept() {
+    let repo = Repo::new();
+    repo.init_example();
+    let shared = repo.tmp.path().join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    let exec = format!(
+        "d={dir}; mkdir \"$d/run-$GIT_AGENTS_AGENT\"; ls -d \"$d\"/run-* | wc -l >> \"$d/counts\"; sleep 0.3; rmdir \"$d/run-$GIT_AGENTS_AGENT\"",
+        dir = shared.display()
+    );
+    repo.agents(&["run", "--parallel", "2", "--exec", &exec])
+        .ok();
+    let counts = std::fs::read_to_string(shared.join("counts")).unwrap();
+    let counts: Vec<usize> = counts
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(counts.len(), 5, "the five independent agents ran");
+    assert!(counts.iter().all(|&n| n <= 2), "{counts:?}");
+    assert!(counts.contains(&2), "two ran at once: {counts:?}");
+}
+
+#[test]
+fn names_and_quotes_reach_the_command_as_one_word() {
+    let repo = Repo::new();
+    repo.agents(&["init"]).ok();
+    repo.agents(&["add", "it's", "--branch", "feature/$(touch pwned)"])
+        .fails(2);
+    repo.agents(&["add", "quoted.agent", "--branch", "feature/we-ird_1"])
+        .ok();
+    let out = repo.tmp.path().join("args");
+    let exec = format!(
+        "printf '%s\\n' {{agent}} {{branch}} {{worktree}} > {}",
+        out.display()
+    );
+    repo.agents(&["run", "--exec", &exec]).ok();
+    let args = std::fs::read_to_string(out).unwrap();
+    let lines: Vec<&str> = args.lines().collect();
+    assert_eq!(lines[0], "quoted.agent");
+    assert_eq!(lines[1], "feature/we-ird_1");
+    assert_eq!(
+        lines[2],
+        repo.root
+            .join("worktrees/quoted.agent")
+            .display()
+            .to_string()
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_commands_and_run_resumes_where_the_state_says() {
+    let repo = Repo::new();
+    repo.init_example();
+    let marker = repo.tmp.path().join("marker");
+    let pid_file = repo.tmp.path().join("sleeper.pid");
+    let exec = format!(
+        "if [ -e {m} ]; then git agents task done 1; exit 0; fi; sleep 30 & echo $! > {p}; wait",
+        m = marker.display(),
+        p = pid_file.display()
+    );
+    // Ctrl-C on a terminal signals the whole foreground process group: git and git-agents.
+    let mut command = repo.command("git", &repo.root);
+    command
+        .args(["agents", "run", "backend-agent", "--exec", &exec])
+        .stdout(std::process::Stdio::piped());
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !pid_file.exists() {
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    unsafe { libc_kill(-(child.id() as i32), 2) };
+    let begun = Instant::now();
+    let status = child.wait().unwrap();
+    assert!(
+        begun.elapsed() < Duration::from_secs(10),
+        "stopping took {:?}",
+        begun.elapsed()
+    );
+    // git waits for git-agents to finish cleaning up, then re-raises the signal itself.
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        status.code() == Some(130) || status.signal() == Some(2),
+        "{status:?}"
+    );
+    let sleeper: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let state = std::fs::read_to_string(format!("/proc/{sleeper}/stat")).unwrap_or_default();
+    let alive = state
+        .rsplit(')')
+        .next()
+        .is_some_and(|rest| !rest.trim_start().starts_with('Z'));
+    assert!(
+        !alive,
+        "the agent's command and its children were stopped: {state}"
+    );
+    assert_eq!(
+        repo.status_json()["agents"][1]["status"],
+        "in_progress",
+        "state left consistent"
+    );
+
+    std::fs::write(&marker, "").unwrap();
+    let resumed = repo.agents(&["run", "backend-agent", "--exec", &exec]).ok();
+    assert!(
+        resumed.stdout.contains("launched backend-agent"),
+        "{}",
+        resumed.stdout
+    );
+    let status = repo.status_json();
+    assert_eq!(status["agents"][1]["status"], "review");
+    assert_eq!(status["agents"][1]["tasks_done"], 1);
+}
+
+#[test]
+fn run_without_a_command_says_how_to_give_one() {
+    let repo = Repo::new();
+    repo.init_example();
+    let before = repo.refs();
+    repo.agents(&["run"]).fails(2).says("--exec CMD");
+    assert_eq!(repo.refs(), before);
+}
+
+unsafe extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, signal: i32) -> i32;
+}
