@@ -15,10 +15,10 @@ pub struct Args {
     /// The plan to import (.md as people write it, .toml, or .json); an empty plan when omitted
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
-    /// The branch agents start from and merge into [default: the plan's, agents.base, or the current branch]
+    /// The branch agents start from and merge into [default: git config agents.base, the plan's, or the current branch]
     #[arg(long, value_name = "BRANCH")]
     pub base: Option<String>,
-    /// Where agent worktrees go, relative to the main worktree [default: worktrees]
+    /// Where agent worktrees go, relative to the main worktree [default: git config agents.worktreesDir, the plan's, or worktrees]
     #[arg(long, value_name = "DIR")]
     pub worktrees_dir: Option<String>,
     /// Replace existing state (its history stays in the ref)

@@ -1,7 +1,8 @@
 //! `add` and `remove`: change which agents the plan has.
 
+use crate::config;
 use crate::error::{Error, Result};
-use crate::plan::{AgentSpec, PlanError, Task};
+use crate::plan::{AgentSpec, PlanError, Task, join_dir};
 use crate::state::{self, State, Status};
 use crate::workspace::Workspace;
 
@@ -14,7 +15,7 @@ pub struct AddOptions {
     pub title: Option<String>,
     /// Its branch; defaults to `agents/<name>`.
     pub branch: Option<String>,
-    /// Its worktree; defaults to `<worktrees-dir>/<name>`.
+    /// Its worktree; defaults to `<agents.worktreesDir or the plan's worktrees dir>/<name>`.
     pub worktree: Option<String>,
     /// Agents it depends on.
     pub depends_on: Vec<String>,
@@ -31,6 +32,7 @@ pub fn add(ws: &Workspace, options: &AddOptions) -> Result<State> {
         .iter()
         .map(|t| parse_task(t))
         .collect::<Result<Vec<_>>>()?;
+    let configured_dir = config::git_config_string(&ws.repo, config::WORKTREES_DIR);
     let updated = state::update(&ws.repo, |state| {
         if state.plan.agent(&options.name).is_some() {
             return Err(PlanError::DuplicateAgent(options.name.clone()).into());
@@ -45,7 +47,10 @@ pub fn add(ws: &Workspace, options: &AddOptions) -> Result<State> {
             worktree: options
                 .worktree
                 .clone()
-                .unwrap_or_else(|| state.plan.default_worktree(&options.name)),
+                .unwrap_or_else(|| match &configured_dir {
+                    Some(dir) => join_dir(dir, &options.name),
+                    None => state.plan.default_worktree(&options.name),
+                }),
             depends_on: options.depends_on.clone(),
             tasks: tasks.clone(),
             command: options.command.clone(),

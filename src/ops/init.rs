@@ -2,8 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::{self, Layer, Settings, Source};
 use crate::error::{Error, Result};
-use crate::plan::{Format, Plan};
+use crate::plan::{DEFAULT_WORKTREES_DIR, Format, Plan, join_dir, normalize_dir};
 use crate::state::{self, State, StateError};
 use crate::workspace::Workspace;
 use crate::worktree;
@@ -13,9 +14,9 @@ use crate::worktree;
 pub struct InitOptions {
     /// The plan file to import; an empty plan when absent.
     pub plan_file: Option<PathBuf>,
-    /// The base branch; defaults to the plan's, then `agents.base`, then the current branch.
+    /// The base branch; defaults to `agents.base`, then the plan's, then the current branch.
     pub base: Option<String>,
-    /// Where worktrees go; defaults to the plan's, then `agents.worktreesDir`, then `worktrees`.
+    /// Where worktrees go; defaults to `agents.worktreesDir`, then the plan's, then `worktrees`.
     pub worktrees_dir: Option<String>,
     /// Replace existing state.
     pub force: bool,
@@ -33,23 +34,30 @@ pub struct InitReport {
 
 /// Import the plan and write the first state commit.
 pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
-    let worktrees_dir = options
+    let flags = Layer {
+        base: options.base.clone(),
+        worktrees_dir: options.worktrees_dir.clone(),
+        ..Layer::default()
+    };
+    let git_config = Layer {
+        base: config::git_config_string(&ws.repo, config::BASE),
+        worktrees_dir: config::git_config_string(&ws.repo, config::WORKTREES_DIR),
+        ..Layer::default()
+    };
+    let parse_dir = flags
         .worktrees_dir
         .clone()
-        .or_else(|| config_string(&ws.repo, "agents.worktreesDir"))
-        .unwrap_or_else(|| crate::plan::Plan::new("worktrees").worktrees_dir);
+        .or_else(|| git_config.worktrees_dir.clone())
+        .unwrap_or_else(|| DEFAULT_WORKTREES_DIR.to_owned());
     let mut plan = match &options.plan_file {
-        Some(path) => read_plan_file(path, &worktrees_dir)?,
-        None => Plan::new(&worktrees_dir),
+        Some(path) => read_plan_file(path, &parse_dir)?,
+        None => Plan::new(&parse_dir),
     };
-    if options.worktrees_dir.is_some() {
-        plan.worktrees_dir = worktrees_dir.clone();
-    }
-    let base = options
+    let settings = Settings::from_layers(&flags, &git_config, &Layer::from_plan(&plan));
+    move_worktrees_dir(&mut plan, &settings.worktrees_dir.value);
+    let base = settings
         .base
-        .clone()
-        .or_else(|| plan.base.clone())
-        .or_else(|| config_string(&ws.repo, "agents.base"))
+        .value
         .map(Ok)
         .unwrap_or_else(|| current_branch(ws))?;
     if worktree::branch_tip(&ws.repo, &base)?.is_none() {
@@ -58,8 +66,15 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
                 "this repository has no commits yet; make a first commit (git commit --allow-empty -m \"Initial commit\") before git agents init".to_owned(),
             ));
         }
+        let hint = match settings.base.source {
+            Source::GitConfig => format!(
+                "create it, pass --base BRANCH, or change git config {}",
+                config::BASE
+            ),
+            _ => "create it or pass --base BRANCH".to_owned(),
+        };
         return Err(Error::Usage(format!(
-            "base branch {base:?} does not exist; create it or pass --base BRANCH"
+            "base branch {base:?} does not exist; {hint}"
         )));
     }
     plan.base = Some(base);
@@ -126,12 +141,19 @@ fn current_branch(ws: &Workspace) -> Result<String> {
     }
 }
 
-/// A string value from git config, if set.
-pub(crate) fn config_string(repo: &gix::Repository, key: &str) -> Option<String> {
-    repo.config_snapshot()
-        .string(key)
-        .map(|v| v.to_string())
-        .filter(|v| !v.trim().is_empty())
+/// Make `dir` the plan's worktrees directory, moving along every agent that lives in the
+/// old one under its own name; agents placed elsewhere stay where the plan put them.
+fn move_worktrees_dir(plan: &mut Plan, dir: &str) {
+    if plan.worktrees_dir == dir {
+        return;
+    }
+    let old = plan.worktrees_dir.clone();
+    for agent in &mut plan.agents {
+        if normalize_dir(&agent.worktree) == normalize_dir(&join_dir(&old, &agent.name)) {
+            agent.worktree = join_dir(dir, &agent.name);
+        }
+    }
+    plan.worktrees_dir = dir.to_owned();
 }
 
 /// Add the worktrees directory to `info/exclude` so agent worktrees never show as

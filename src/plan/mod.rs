@@ -10,7 +10,9 @@ mod names;
 mod toml_format;
 
 pub use hours::{format_hours, parse_estimate};
+pub use model::DEFAULT_WORKTREES_DIR;
 pub use model::{AgentSpec, ForgeKind, MergeMethod, MergeSettings, Plan, Task};
+pub(crate) use model::{join_dir, normalize_dir};
 pub use names::{closest_name, validate_agent_name, validate_branch_name};
 
 use std::path::Path;
