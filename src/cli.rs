@@ -72,4 +72,6 @@ pub enum Command {
     /// Complete dynamic values for shell completion scripts
     #[command(name = "__complete", hide = true)]
     Complete(commands::completions::CompleteArgs),
+    /// Print an agent's brief as Markdown: tasks, dependencies, merge criteria
+    Brief(commands::brief::Args),
 }

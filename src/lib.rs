@@ -13,6 +13,7 @@ pub mod ops;
 pub mod plan;
 pub mod state;
 pub mod time;
+pub mod timeline;
 pub mod workspace;
 pub mod worktree;
 

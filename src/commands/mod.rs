@@ -1,6 +1,7 @@
 //! One module per subcommand: each declares its arguments and renders what the library returns.
 
 pub mod add;
+pub mod brief;
 pub mod completions;
 pub mod init;
 pub mod log;
@@ -84,5 +85,6 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Log(args) => log::run(&args, ctx),
         Command::Completions(args) => completions::run(&args, ctx),
         Command::Complete(args) => completions::complete(&args, ctx),
+        Command::Brief(args) => brief::run(&args, ctx),
     }
 }

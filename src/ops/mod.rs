@@ -2,12 +2,14 @@
 //! state through compare-and-swap, and returns a report for the command to render.
 
 mod agents;
+mod brief;
 mod init;
 mod report;
 mod spawn;
 mod status;
 
 pub use agents::{AddOptions, add, remove};
+pub use brief::{Brief, BriefDependency, BriefTask, brief};
 pub use init::{InitOptions, InitReport, init};
 pub use report::{TaskAction, infer_agent, set_task, update};
 pub use spawn::{SpawnOutcome, spawn};
