@@ -5,6 +5,7 @@
 //! the fleet's state in git, and the binary's commands render what it returns.
 
 pub mod cas;
+pub mod conflicts;
 pub mod error;
 pub mod git;
 pub mod graph;

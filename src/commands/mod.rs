@@ -3,6 +3,7 @@
 pub mod add;
 pub mod brief;
 pub mod completions;
+pub mod conflicts;
 pub mod init;
 pub mod log;
 pub mod plan;
@@ -86,5 +87,6 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Completions(args) => completions::run(&args, ctx),
         Command::Complete(args) => completions::complete(&args, ctx),
         Command::Brief(args) => brief::run(&args, ctx),
+        Command::Conflicts(args) => conflicts::run(&args, ctx),
     }
 }
