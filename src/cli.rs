@@ -74,4 +74,8 @@ pub enum Command {
     /// Complete dynamic values for shell completion scripts
     #[command(name = "__complete", hide = true)]
     Complete(commands::completions::CompleteArgs),
+    /// Print an agent's brief as Markdown: tasks, dependencies, merge criteria
+    Brief(commands::brief::Args),
+    /// Predict merge conflicts between active branches and against base
+    Conflicts(commands::conflicts::Args),
 }

@@ -6,6 +6,7 @@
 
 pub mod cas;
 pub mod config;
+pub mod conflicts;
 pub mod error;
 pub mod git;
 pub mod graph;
@@ -15,6 +16,7 @@ pub mod plan;
 pub mod runner;
 pub mod state;
 pub mod time;
+pub mod timeline;
 pub mod workspace;
 pub mod worktree;
 

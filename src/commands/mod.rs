@@ -1,7 +1,9 @@
 //! One module per subcommand: each declares its arguments and renders what the library returns.
 
 pub mod add;
+pub mod brief;
 pub mod completions;
+pub mod conflicts;
 pub mod init;
 pub mod log;
 pub mod plan;
@@ -86,5 +88,7 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Run(args) => run::run(&args, ctx),
         Command::Completions(args) => completions::run(&args, ctx),
         Command::Complete(args) => completions::complete(&args, ctx),
+        Command::Brief(args) => brief::run(&args, ctx),
+        Command::Conflicts(args) => conflicts::run(&args, ctx),
     }
 }

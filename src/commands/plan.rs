@@ -3,6 +3,7 @@
 use git_agents::Error;
 use git_agents::plan::{Format, format_hours};
 use git_agents::state::State;
+use git_agents::timeline::{self, Timeline};
 
 use super::Context;
 use crate::output::style;
@@ -13,6 +14,12 @@ pub struct Args {
     /// What to do with the plan [default: show]
     #[command(subcommand)]
     pub action: Option<Action>,
+    /// Print the phases, the critical path and a schedule chart (like `plan timeline`)
+    #[arg(long)]
+    pub timeline: bool,
+    /// With --timeline: how many agents work at once [default: one per agent]
+    #[arg(long, value_name = "N", requires = "timeline", value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallel: Option<u32>,
 }
 
 /// What `plan` does.
@@ -25,6 +32,12 @@ pub enum Action {
         /// The format to write
         #[arg(long, value_enum, default_value_t = ExportFormat::Md)]
         format: ExportFormat,
+    },
+    /// Print the phases, the critical path and a schedule chart with N agents at once
+    Timeline {
+        /// How many agents work at once [default: one per agent]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        parallel: Option<u32>,
     },
 }
 
@@ -43,6 +56,15 @@ pub enum ExportFormat {
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
     let state = State::load(&ws.repo)?;
+    if args.timeline {
+        if args.action.is_some() {
+            return Err(Error::Usage(
+                "--timeline is a view of its own; drop the subcommand or use `plan timeline`"
+                    .to_owned(),
+            ));
+        }
+        return show_timeline(&state, args.parallel, ctx);
+    }
     match args.action.as_ref().unwrap_or(&Action::Show) {
         Action::Show => {
             if ctx.out.json(&state.plan) {
@@ -66,6 +88,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
                 ctx.out.print(text);
             }
         }
+        Action::Timeline { parallel } => return show_timeline(&state, *parallel, ctx),
     }
     Ok(0)
 }
@@ -122,4 +145,133 @@ fn show(state: &State, ctx: &Context) {
         ));
     }
     ctx.out.print(text);
+}
+
+/// Columns of the chart's hour axis.
+const CHART_WIDTH: usize = 56;
+
+fn show_timeline(state: &State, parallel: Option<u32>, ctx: &Context) -> Result<i32, Error> {
+    let timeline = timeline::timeline(&state.plan, parallel.map(|n| n as usize));
+    if ctx.out.json(&timeline) {
+        return Ok(0);
+    }
+    ctx.out.print(render_timeline(state, &timeline));
+    Ok(0)
+}
+
+fn render_timeline(state: &State, timeline: &Timeline) -> String {
+    let plan = &state.plan;
+    let mut text = format!(
+        "{} agents · {} of work · base {}\n",
+        plan.agents.len(),
+        format_hours(timeline.sequential_hours),
+        state.base()
+    );
+    text.push_str("\nPhases\n");
+    for phase in &timeline.phases {
+        text.push_str(&format!(
+            "  {}. {}  {}\n",
+            phase.number,
+            phase.agents.join(", "),
+            style::dim().apply_to(format!("(longest {})", format_hours(phase.hours)))
+        ));
+    }
+    text.push_str(&format!(
+        "\nCritical path: {}, {}\n",
+        if timeline.critical_path.is_empty() {
+            "none".to_owned()
+        } else {
+            timeline.critical_path.join(" → ")
+        },
+        format_hours(timeline.critical_hours)
+    ));
+    text.push_str(&format!(
+        "Schedule with {} agent{} at once: {}, against {} in sequence ({:.1}× faster)\n",
+        timeline.parallel,
+        if timeline.parallel == 1 { "" } else { "s" },
+        format_hours(timeline.makespan_hours),
+        format_hours(timeline.sequential_hours),
+        timeline.speedup
+    ));
+    if timeline.schedule.is_empty() || timeline.makespan_hours <= 0.0 {
+        return text;
+    }
+    let name_width = timeline
+        .schedule
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let scale = timeline.makespan_hours / CHART_WIDTH as f64;
+    let column = |hours: f64| ((hours / scale).round() as usize).min(CHART_WIDTH);
+    let step = tick_step(timeline.makespan_hours);
+    let mut labels = vec![' '; CHART_WIDTH + 8];
+    let mut ruler = vec!['─'; CHART_WIDTH + 1];
+    let mut tick = 0.0;
+    let mut next_free = 0;
+    while tick <= timeline.makespan_hours + 1e-9 {
+        let at = column(tick);
+        ruler[at] = '┬';
+        let label = format!("{tick} h");
+        if at >= next_free && at + label.len() <= labels.len() {
+            for (offset, ch) in label.chars().enumerate() {
+                labels[at + offset] = ch;
+            }
+            next_free = at + label.len() + 1;
+        }
+        tick += step;
+    }
+    let indent = " ".repeat(name_width + 2);
+    text.push('\n');
+    text.push_str(&format!(
+        "{indent}{}\n",
+        labels.iter().collect::<String>().trim_end()
+    ));
+    text.push_str(&format!(
+        "{indent}{}\n",
+        style::dim().apply_to(ruler.iter().collect::<String>())
+    ));
+    let mut rows: Vec<_> = timeline.schedule.iter().collect();
+    rows.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.slot.cmp(&b.slot)));
+    for row in rows {
+        let start = column(row.start);
+        let end = column(row.end).max(start + usize::from(row.end > row.start));
+        let critical = timeline.critical_path.contains(&row.name);
+        let cells = "█".repeat(end - start);
+        let bar = if critical {
+            style::warn().apply_to(cells).to_string()
+        } else {
+            cells
+        };
+        text.push_str(&format!(
+            "{:<name_width$}  {}{bar}{}  {}{}\n",
+            row.name,
+            " ".repeat(start),
+            " ".repeat(CHART_WIDTH - end),
+            style::dim().apply_to(format!(
+                "{} → {}",
+                format_hours(row.start),
+                format_hours(row.end)
+            )),
+            if critical { "  critical" } else { "" }
+        ));
+    }
+    text
+}
+
+/// A round hour step that puts at most seven ticks on an axis of `hours`.
+fn tick_step(hours: f64) -> f64 {
+    let mut magnitude = 1.0;
+    while hours / (magnitude * 10.0) > 7.0 {
+        magnitude *= 10.0;
+    }
+    while magnitude > 0.01 && hours / magnitude < 2.0 {
+        magnitude /= 10.0;
+    }
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|f| f * magnitude)
+        .find(|step| hours / step <= 7.0)
+        .unwrap_or(magnitude * 10.0)
 }

@@ -15,11 +15,17 @@ pub struct Args {
     /// Show only this agent, in detail
     #[arg(value_name = "AGENT")]
     pub agent: Option<String>,
+    /// Predict merge conflicts first (as `git agents conflicts` does) and mark agents at risk
+    #[arg(long)]
+    pub conflicts: bool,
 }
 
 /// Run `status`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
+    if args.conflicts {
+        git_agents::conflicts::check(&ws)?;
+    }
     let report = ops::status(&ws, args.agent.as_deref())?;
     if ctx.out.json(&json_report(&report)) {
         return Ok(0);
@@ -106,6 +112,16 @@ fn line(agent: &AgentView, name_width: usize) -> String {
     }
     if let Some(pr) = &agent.pr {
         facts.push(format!("PR #{}", pr.number));
+    }
+    if agent.at_risk {
+        facts.push(
+            style::bad()
+                .apply_to(format!(
+                    "⚠ conflicts with {}",
+                    agent.conflicts_with.join(", ")
+                ))
+                .to_string(),
+        );
     }
     if let Some(failure) = &agent.failure {
         facts.push(

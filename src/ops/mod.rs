@@ -2,6 +2,7 @@
 //! state through compare-and-swap, and returns a report for the command to render.
 
 mod agents;
+mod brief;
 mod init;
 mod report;
 mod run;
@@ -9,6 +10,7 @@ mod spawn;
 mod status;
 
 pub use agents::{AddOptions, add, remove};
+pub use brief::{Brief, BriefDependency, BriefTask, brief};
 pub use init::{InitOptions, InitReport, init};
 pub use report::{TaskAction, infer_agent, set_task, update};
 pub use run::{Deliver, RunEvent, RunOptions, RunReport, run};

@@ -55,6 +55,10 @@ pub struct AgentView {
     pub depends_on: Vec<String>,
     /// When its document last changed.
     pub updated_at: String,
+    /// Whether a merge conflict is predicted for its branch (see `conflicts`).
+    pub at_risk: bool,
+    /// The agents, or the base branch, its branch is predicted to conflict with.
+    pub conflicts_with: Vec<String>,
 }
 
 /// Totals over the shown agents.
@@ -104,6 +108,13 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
         .filter(|a| only.is_none_or(|n| a.name == n))
     {
         agents.push(view(ws, &state, &notes, &spec.name)?);
+    }
+    let risks = crate::conflicts::current_risks(ws, &state)?;
+    for agent in &mut agents {
+        if let Some(with) = risks.get(&agent.name) {
+            agent.at_risk = true;
+            agent.conflicts_with = with.clone();
+        }
     }
     let totals = totals(&agents);
     Ok(StatusReport {
@@ -183,6 +194,8 @@ fn view(ws: &Workspace, state: &State, notes: &notes::Reader<'_>, name: &str) ->
         failure: doc.failure.clone(),
         depends_on: spec.depends_on.clone(),
         updated_at: doc.updated_at.clone(),
+        at_risk: false,
+        conflicts_with: Vec::new(),
     })
 }
 

@@ -1,0 +1,288 @@
+//! `brief`: everything one agent needs to know about its work, as Markdown, so that no
+//! file has to be written into its worktree.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::plan::{MergeMethod, MergeSettings, format_hours};
+use crate::state::{Note, State, Status};
+use crate::workspace::Workspace;
+
+/// One task as the brief lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BriefTask {
+    /// Its number, from 1.
+    pub number: usize,
+    /// What it is.
+    pub title: String,
+    /// The estimate in hours.
+    pub hours: f64,
+    /// Whether it is done.
+    pub done: bool,
+    /// Whether it is the task being worked on.
+    pub current: bool,
+}
+
+/// One dependency and whether its work is in base yet.
+#[derive(Debug, Clone, Serialize)]
+pub struct BriefDependency {
+    /// The agent depended on.
+    pub name: String,
+    /// What it is for.
+    pub title: String,
+    /// Where it is in its life.
+    pub status: Status,
+    /// Whether its work is merged into base.
+    pub merged: bool,
+}
+
+/// An agent's brief: its work, what it waits for, and when its work may merge.
+#[derive(Debug, Clone, Serialize)]
+pub struct Brief {
+    /// The agent.
+    pub name: String,
+    /// What it is for.
+    pub title: String,
+    /// Where it is in its life.
+    pub status: Status,
+    /// Its branch.
+    pub branch: String,
+    /// The branch it starts from and merges into.
+    pub base: String,
+    /// Its worktree as the plan gives it.
+    pub worktree: String,
+    /// Its worktree as an absolute path.
+    pub worktree_path: PathBuf,
+    /// The command `run` launches for it, if the plan gives one.
+    pub command: Option<String>,
+    /// Its tasks in order.
+    pub tasks: Vec<BriefTask>,
+    /// Hours of the tasks done.
+    pub hours_done: f64,
+    /// Hours of all tasks.
+    pub hours_total: f64,
+    /// Its direct dependencies, in plan order.
+    pub dependencies: Vec<BriefDependency>,
+    /// When its work may merge.
+    pub merge: MergeSettings,
+    /// The command that tests its work.
+    pub test_command: Option<String>,
+    /// The command that reviews its work.
+    pub review_command: Option<String>,
+    /// Why it failed, when it did.
+    pub failure: Option<String>,
+    /// Notes left on it, oldest first.
+    pub notes: Vec<Note>,
+}
+
+/// The brief of `agent`, or of the agent whose worktree the command runs in.
+pub fn brief(ws: &Workspace, agent: Option<&str>) -> Result<Brief> {
+    let state = State::load(&ws.repo)?;
+    let name = super::infer_agent(ws, &state, agent)?;
+    let spec = super::find_agent(&state, &name)?;
+    let doc = state
+        .agent(&name)
+        .cloned()
+        .unwrap_or_else(crate::state::AgentState::planned);
+    let current = doc
+        .current_task
+        .filter(|n| spec.tasks.get(n - 1).is_some_and(|t| !t.done))
+        .or_else(|| spec.tasks.iter().position(|t| !t.done).map(|i| i + 1));
+    let tasks = spec
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(index, task)| BriefTask {
+            number: index + 1,
+            title: task.title.clone(),
+            hours: task.hours,
+            done: task.done,
+            current: current == Some(index + 1) && !doc.status.is_merged(),
+        })
+        .collect();
+    let dependencies = spec
+        .depends_on
+        .iter()
+        .map(|dependency| {
+            let status = state
+                .agent(dependency)
+                .map(|d| d.status)
+                .unwrap_or(Status::Planned);
+            BriefDependency {
+                name: dependency.clone(),
+                title: state
+                    .plan
+                    .agent(dependency)
+                    .map(|d| d.title.clone())
+                    .unwrap_or_default(),
+                status,
+                merged: status.is_merged(),
+            }
+        })
+        .collect();
+    Ok(Brief {
+        name: name.clone(),
+        title: spec.title.clone(),
+        status: doc.status,
+        branch: spec.branch.clone(),
+        base: state.base().to_owned(),
+        worktree: spec.worktree.clone(),
+        worktree_path: ws.resolve(&spec.worktree),
+        command: spec.command.clone(),
+        tasks,
+        hours_done: spec.tasks.iter().filter(|t| t.done).map(|t| t.hours).sum(),
+        hours_total: spec.total_hours(),
+        dependencies,
+        merge: state.plan.merge.clone(),
+        test_command: state.plan.test_command.clone(),
+        review_command: state.plan.review_command.clone(),
+        failure: doc.failure.clone(),
+        notes: doc.notes.clone(),
+    })
+}
+
+impl Brief {
+    /// The brief as a Markdown document.
+    pub fn to_markdown(&self) -> String {
+        let mut md = String::new();
+        if self.title.is_empty() {
+            md.push_str(&format!("# {}\n\n", self.name));
+        } else {
+            md.push_str(&format!("# {}: {}\n\n", self.name, self.title));
+        }
+        md.push_str(&format!("- **Agent:** `{}`\n", self.name));
+        md.push_str(&format!("- **Status:** {}\n", self.status));
+        md.push_str(&format!(
+            "- **Branch:** `{}` (from and into `{}`)\n",
+            self.branch, self.base
+        ));
+        md.push_str(&format!(
+            "- **Worktree:** `{}`\n",
+            self.worktree_path.display()
+        ));
+        if let Some(command) = &self.command {
+            md.push_str(&format!("- **Command:** `{command}`\n"));
+        }
+        let done = self.tasks.iter().filter(|t| t.done).count();
+        md.push_str(&format!(
+            "- **Progress:** {done}/{} tasks, {} of {}\n",
+            self.tasks.len(),
+            format_hours(self.hours_done),
+            format_hours(self.hours_total)
+        ));
+        if let Some(failure) = &self.failure {
+            md.push_str(&format!("- **Failed:** {}\n", one_line(failure)));
+        }
+
+        md.push_str("\n## Tasks\n\n");
+        if self.tasks.is_empty() {
+            md.push_str("No tasks are planned.\n");
+        }
+        for task in &self.tasks {
+            md.push_str(&format!(
+                "- [{}] {}. {} ({}){}\n",
+                if task.done { "x" } else { " " },
+                task.number,
+                task.title,
+                format_hours(task.hours),
+                if task.current { " **← current**" } else { "" }
+            ));
+        }
+
+        md.push_str("\n## Dependencies\n\n");
+        if self.dependencies.is_empty() {
+            md.push_str("None: this work can start at once.\n");
+        }
+        for dependency in &self.dependencies {
+            let title = if dependency.title.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", dependency.title)
+            };
+            let state = if dependency.merged {
+                "merged".to_owned()
+            } else {
+                format!("not merged yet ({})", dependency.status)
+            };
+            md.push_str(&format!("- `{}`{title}: {state}\n", dependency.name));
+        }
+        let waiting = self.dependencies.iter().filter(|d| !d.merged).count();
+        if waiting > 0 {
+            md.push_str(&format!(
+                "\n{waiting} dependenc{} not in `{}` yet: their work is not on your branch.\n",
+                if waiting == 1 { "y is" } else { "ies are" },
+                self.base
+            ));
+        }
+
+        md.push_str("\n## Merge criteria\n\n");
+        md.push_str(&format!(
+            "Your work merges into `{}` by {} when all of these hold on the branch's head commit:\n\n",
+            self.base,
+            match self.merge.method {
+                MergeMethod::Squash => "squash",
+                MergeMethod::Merge => "a merge commit",
+                MergeMethod::Rebase => "rebase",
+            }
+        ));
+        if self.merge.require_tests {
+            match &self.test_command {
+                Some(command) => md.push_str(&format!("- tests pass (`{command}`)\n")),
+                None => md.push_str("- tests pass\n"),
+            }
+        }
+        if self.merge.review_threshold > 0 {
+            md.push_str(&format!(
+                "- review score at least {}/10{} (at most {} review iterations)\n",
+                self.merge.review_threshold,
+                self.review_command
+                    .as_deref()
+                    .map(|c| format!(" from `{c}`"))
+                    .unwrap_or_default(),
+                self.merge.max_review_iterations
+            ));
+        }
+        if self.merge.approvals > 0 {
+            md.push_str(&format!(
+                "- {} approval{}\n",
+                self.merge.approvals,
+                if self.merge.approvals == 1 { "" } else { "s" }
+            ));
+        }
+        md.push_str("- no merge conflicts with the base branch\n");
+        md.push_str("- every dependency merged\n");
+
+        if !self.notes.is_empty() {
+            md.push_str("\n## Notes\n\n");
+            for note in &self.notes {
+                md.push_str(&format!(
+                    "- {} ({}, {})\n",
+                    one_line(&note.text),
+                    note.by,
+                    note.at
+                ));
+            }
+        }
+
+        md.push_str("\n## Reporting back\n\n");
+        md.push_str(&format!(
+            "Run these inside your worktree (anywhere else in the repository, add `--agent {}`):\n\n",
+            self.name
+        ));
+        md.push_str("- `git agents task start N`: you begin task N\n");
+        md.push_str("- `git agents task done N`: task N is finished\n");
+        md.push_str(
+            "- `git agents update --note \"TEXT\"`: leave a note for the people watching\n",
+        );
+        md.push_str("- `git agents update --status review`: every task is done and the work is ready for review\n");
+        md.push_str("- `git agents update --status failed --note \"WHY\"`: you cannot finish\n");
+        md.push_str("- `git agents brief`: print this brief again\n");
+        md
+    }
+}
+
+fn one_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
