@@ -6,6 +6,7 @@
 
 pub mod cas;
 pub mod error;
+pub mod fault;
 pub mod git;
 pub mod graph;
 pub mod notes;
