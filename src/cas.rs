@@ -4,8 +4,16 @@
 //! ref only if it still points at that tip. When another process won the race, the
 //! change is rebuilt from the new tip and tried again, with a bounded, jittered backoff,
 //! so no update is ever lost and none is applied twice.
+//!
+//! Moving the ref takes git's lock file, `<ref>.lock`, for a moment. A process killed
+//! while holding it leaves the file behind, and git never removes such a file by itself.
+//! A lock file older than [`STALE_LOCK_AGE`] (or `agents.staleLockSeconds`) cannot belong
+//! to a live writer, which holds it for milliseconds, so the next write removes it and
+//! says so through [`take_notices`].
 
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 use gix::ObjectId;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
@@ -13,6 +21,20 @@ use gix::refs::{FullName, Target};
 
 /// How many times a write is rebuilt after losing a race before giving up.
 pub const MAX_ATTEMPTS: u32 = 400;
+
+/// How old a ref lock file must be before it is taken as left by a killed process.
+pub const STALE_LOCK_AGE: Duration = Duration::from_secs(10);
+
+/// The git config key that overrides [`STALE_LOCK_AGE`], in whole seconds.
+pub const STALE_LOCK_CONFIG: &str = "agents.staleLockSeconds";
+
+static NOTICES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Things the writes of this process did that the user should hear about (stale locks
+/// removed), oldest first; each is returned once.
+pub fn take_notices() -> Vec<String> {
+    std::mem::take(&mut *NOTICES.lock().unwrap_or_else(|p| p.into_inner()))
+}
 
 /// What can go wrong reading or moving a commit-chain ref.
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +172,7 @@ where
             } => (tree, message, value),
         };
         let commit = write_commit(repo, &message, tree, tip.map(|t| t.commit))?;
+        crate::fault::point(crate::fault::BEFORE_REF_UPDATE);
         let expected = match tip {
             Some(tip) => PreviousValue::MustExistAndMatch(Target::Object(tip.commit)),
             None => PreviousValue::MustNotExist,
@@ -169,6 +192,7 @@ where
         };
         match repo.edit_reference(edit) {
             Ok(_) => {
+                crate::fault::point(crate::fault::AFTER_REF_UPDATE);
                 return Ok(Written {
                     value,
                     commit: Some(commit),
@@ -177,8 +201,12 @@ where
             }
             Err(err) => {
                 let moved = read_tip(repo, name)?.map(|t| t.commit) != tip.map(|t| t.commit);
-                if !(moved || err.is_conflict() || is_lock_busy(&err)) {
+                let busy = is_lock_busy(&err);
+                if !(moved || err.is_conflict() || busy) {
                     return Err(git_err(&format!("moving {name}"), err).into());
+                }
+                if busy && break_stale_lock(repo, name)? {
+                    continue;
                 }
                 backoff.wait();
             }
@@ -225,6 +253,84 @@ fn first_line(message: &str) -> &str {
     message.lines().next().unwrap_or("")
 }
 
+/// The lock file git and gix take while moving ref `name`.
+pub fn lock_path(repo: &gix::Repository, name: &str) -> PathBuf {
+    repo.common_dir().join(format!("{name}.lock"))
+}
+
+/// How old a lock file must be in `repo` before a write removes it.
+pub fn stale_lock_age(repo: &gix::Repository) -> Duration {
+    repo.config_snapshot()
+        .integer(STALE_LOCK_CONFIG)
+        .and_then(|secs| u64::try_from(secs).ok())
+        .map_or(STALE_LOCK_AGE, Duration::from_secs)
+}
+
+/// Wait while another process holds the lock of ref `name`, removing the lock once it is
+/// stale: for callers about to have git itself move that ref, which would fail at once.
+pub fn wait_for_lock(repo: &gix::Repository, name: &str) -> Result<(), CasError> {
+    let lock = lock_path(repo, name);
+    let deadline = std::time::Instant::now() + stale_lock_age(repo) + Duration::from_secs(1);
+    while lock.exists() && std::time::Instant::now() < deadline {
+        if break_stale_lock(repo, name)? {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// Remove `name`'s lock file if it is stale; whether one was removed.
+fn break_stale_lock(repo: &gix::Repository, name: &str) -> Result<bool, CasError> {
+    let lock = lock_path(repo, name);
+    let Some(age) = remove_if_stale(&lock, stale_lock_age(repo))? else {
+        return Ok(false);
+    };
+    NOTICES
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(format!(
+            "removed {}, a lock left {} s ago by a process that was killed while writing {name}",
+            lock.display(),
+            age.as_secs()
+        ));
+    Ok(true)
+}
+
+/// Remove the lock file at `lock` if it was last written at least `stale_after` ago, and
+/// return its age. The file is first renamed aside, so of several processes that find the
+/// same stale lock exactly one removes it; if what was renamed turns out to be a fresh lock
+/// taken in between, it is put back.
+fn remove_if_stale(lock: &Path, stale_after: Duration) -> Result<Option<Duration>, CasError> {
+    let Some(seen) = modified(lock) else {
+        return Ok(None);
+    };
+    let age = SystemTime::now()
+        .duration_since(seen)
+        .unwrap_or(Duration::ZERO);
+    if age < stale_after {
+        return Ok(None);
+    }
+    let mut aside = lock.as_os_str().to_owned();
+    aside.push(format!(".stale-{}-{}", std::process::id(), thread_salt()));
+    let aside = PathBuf::from(aside);
+    if std::fs::rename(lock, &aside).is_err() {
+        return Ok(None);
+    }
+    if modified(&aside) != Some(seen) {
+        let _ = std::fs::hard_link(&aside, lock);
+        let _ = std::fs::remove_file(&aside);
+        return Ok(None);
+    }
+    std::fs::remove_file(&aside)
+        .map_err(|e| git_err(&format!("removing the stale lock {}", aside.display()), e))?;
+    Ok(Some(age))
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
 fn is_lock_busy(err: &gix::Error) -> bool {
     let text = format!("{err:?}");
     text.contains("lock") || text.contains("Lock")
@@ -264,4 +370,50 @@ fn thread_salt() -> u64 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(0);
     hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock_file(age: Duration) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("state.lock");
+        let file = std::fs::File::create(&lock).unwrap();
+        file.set_modified(SystemTime::now() - age).unwrap();
+        (dir, lock)
+    }
+
+    #[test]
+    fn a_fresh_lock_is_left_alone() {
+        let (_dir, lock) = lock_file(Duration::from_secs(1));
+        assert_eq!(remove_if_stale(&lock, STALE_LOCK_AGE).unwrap(), None);
+        assert!(lock.exists());
+    }
+
+    #[test]
+    fn a_stale_lock_is_removed_and_nothing_else() {
+        let (dir, lock) = lock_file(Duration::from_secs(60));
+        let age = remove_if_stale(&lock, STALE_LOCK_AGE).unwrap().unwrap();
+        assert!(age >= Duration::from_secs(60), "{age:?}");
+        assert!(!lock.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_eq!(remove_if_stale(&lock, STALE_LOCK_AGE).unwrap(), None);
+    }
+
+    #[test]
+    fn many_breakers_remove_one_stale_lock_once() {
+        let (dir, lock) = lock_file(Duration::from_secs(60));
+        let removed: usize = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| remove_if_stale(&lock, STALE_LOCK_AGE).unwrap()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| usize::from(h.join().unwrap().is_some()))
+                .sum()
+        });
+        assert_eq!(removed, 1);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 }

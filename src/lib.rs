@@ -8,6 +8,7 @@ pub mod cas;
 pub mod config;
 pub mod conflicts;
 pub mod error;
+pub mod fault;
 pub mod git;
 pub mod graph;
 pub mod notes;

@@ -107,6 +107,18 @@ pub fn error(output: Option<&Output>, message: &str, code: i32) {
     );
 }
 
+/// Print a warning as one line on stderr, whatever the output mode.
+pub fn warning(message: &str) {
+    eprintln!(
+        "{} {message}",
+        Style::new()
+            .yellow()
+            .bold()
+            .for_stderr()
+            .apply_to("warning:")
+    );
+}
+
 /// Styles used across commands.
 pub mod style {
     use console::Style;

@@ -23,6 +23,17 @@ pub struct WorktreeInfo {
     pub prunable: Option<String>,
 }
 
+/// The reason `git worktree add` locks a worktree with until its checkout is complete.
+pub const INITIALIZING: &str = "initializing";
+
+impl WorktreeInfo {
+    /// Whether this is a worktree `git worktree add` was stopped in the middle of making:
+    /// still locked as initializing, so its checkout may be incomplete and nobody worked in it.
+    pub fn is_half_made(&self) -> bool {
+        self.locked.as_deref() == Some(INITIALIZING)
+    }
+}
+
 /// Every worktree git knows of, the main one first.
 pub fn list(git: &Git) -> Result<Vec<WorktreeInfo>, GitError> {
     let text = git.run(["worktree", "list", "--porcelain"])?;

@@ -63,7 +63,11 @@ pub fn main() -> i32 {
         }
     }
     let context = Context { out };
-    match run(cli.command, &context) {
+    let result = run(cli.command, &context);
+    for notice in git_agents::cas::take_notices() {
+        output::warning(&notice);
+    }
+    match result {
         Ok(code) => code,
         Err(err) => {
             let code = err.exit_code() as i32;

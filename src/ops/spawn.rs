@@ -76,12 +76,24 @@ pub fn spawn(
     for name in chosen {
         let spec = super::find_agent(&state, &name)?.clone();
         let path = ws.resolve(&spec.worktree);
+        if let Some(half_made) = worktree::find_at(&worktrees, &path).filter(|w| w.is_half_made()) {
+            progress(&format!(
+                "removing {}, a worktree whose checkout was interrupted",
+                half_made.path.display()
+            ));
+            worktree::remove(&git, &path, true)?;
+            worktrees = worktree::list(&git)?;
+        }
         check_path(&worktrees, &path, &name, &spec.branch)?;
         let existing_worktree = worktree::find_at(&worktrees, &path).is_some();
-        let created_branch = worktree::branch_tip(&ws.repo, &spec.branch)?.is_none();
+        let branch_tip = worktree::branch_tip(&ws.repo, &spec.branch)?;
+        let created_branch = branch_tip.is_none();
+        let starts_at_base = branch_tip.is_none_or(|tip| tip == base_tip);
         if created_branch {
             progress(&format!("creating branch {} from {base}", spec.branch));
+            crate::cas::wait_for_lock(&ws.repo, &format!("refs/heads/{}", spec.branch))?;
             worktree::create_branch(&git, &spec.branch, &base_tip.to_string())?;
+            crate::fault::point(crate::fault::AFTER_BRANCH);
         }
         if !existing_worktree {
             progress(&format!(
@@ -95,6 +107,7 @@ pub fn spawn(
                 }
                 return Err(err.into());
             }
+            crate::fault::point(crate::fault::AFTER_WORKTREE);
         }
         let head = worktree::branch_tip(&ws.repo, &spec.branch)?.map(|id| id.to_string());
         let recorded = state::update(&ws.repo, |state| {
@@ -105,7 +118,7 @@ pub fn spawn(
                 doc.status = Status::InProgress;
                 doc.head = head.clone();
                 doc.failure = None;
-                if created_branch {
+                if created_branch || (doc.base_commit.is_none() && starts_at_base) {
                     doc.base_commit = Some(base_tip.to_string());
                 }
             }
