@@ -72,4 +72,9 @@ pub enum Command {
     /// Complete dynamic values for shell completion scripts
     #[command(name = "__complete", hide = true)]
     Complete(commands::completions::CompleteArgs),
+    /// Install the manual pages where man finds them, so git help agents works
+    InstallMan(commands::install_man::Args),
+    /// Write man/ and completions/ from the command definition
+    #[command(name = "__generate", hide = true)]
+    Generate(commands::generate::Args),
 }

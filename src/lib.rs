@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod git;
 pub mod graph;
+pub mod install;
 pub mod notes;
 pub mod ops;
 pub mod plan;

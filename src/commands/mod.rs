@@ -2,7 +2,9 @@
 
 pub mod add;
 pub mod completions;
+pub mod generate;
 pub mod init;
+pub mod install_man;
 pub mod log;
 pub mod plan;
 pub mod remove;
@@ -84,5 +86,7 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Log(args) => log::run(&args, ctx),
         Command::Completions(args) => completions::run(&args, ctx),
         Command::Complete(args) => completions::complete(&args, ctx),
+        Command::InstallMan(args) => install_man::run(&args, ctx),
+        Command::Generate(args) => generate::run(&args, ctx),
     }
 }
