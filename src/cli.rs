@@ -78,4 +78,9 @@ pub enum Command {
     Brief(commands::brief::Args),
     /// Predict merge conflicts between active branches and against base
     Conflicts(commands::conflicts::Args),
+    /// Install the manual pages where man finds them, so git help agents works
+    InstallMan(commands::install_man::Args),
+    /// Write man/ and completions/ from the command definition
+    #[command(name = "__generate", hide = true)]
+    Generate(commands::generate::Args),
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod fault;
 pub mod git;
 pub mod graph;
+pub mod install;
 pub mod notes;
 pub mod ops;
 pub mod plan;

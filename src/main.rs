@@ -2,6 +2,8 @@
 
 mod cli;
 mod commands;
+mod completion;
+mod manual;
 mod output;
 
 fn main() {

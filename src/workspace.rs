@@ -36,9 +36,20 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Find the repository containing `dir`.
+    /// Find the repository containing `dir`, or the one `GIT_DIR` (and `GIT_WORK_TREE`)
+    /// name, as git does.
     pub fn discover(dir: &Path) -> Result<Workspace, WorkspaceError> {
-        let repo = gix::discover(dir).map_err(|e| {
+        let options = gix::discover::upwards::Options {
+            match_ceiling_dir_or_error: false,
+            ..Default::default()
+        };
+        let repo = gix::ThreadSafeRepository::discover_with_environment_overrides_opts(
+            dir,
+            options,
+            Default::default(),
+        )
+        .map(gix::Repository::from)
+        .map_err(|e| {
             let text = e.to_string();
             if text.contains("not a git repository")
                 || text.contains("Could not find")

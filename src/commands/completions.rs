@@ -1,13 +1,11 @@
 //! `git agents completions`: shell completion scripts, and the hidden helper they call
 //! for agent names.
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 use git_agents::Error;
 use git_agents::state::State;
 
 use super::Context;
-use crate::cli::Cli;
 
 /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell).
 #[derive(Debug, clap::Args)]
@@ -30,12 +28,9 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     Ok(0)
 }
 
-/// The completion script for `shell`.
+/// The completion script for `shell`, the same text `completions/` ships.
 pub fn script(shell: Shell) -> String {
-    let mut command = Cli::command();
-    let mut buffer = Vec::new();
-    clap_complete::generate(shell, &mut command, "git-agents", &mut buffer);
-    String::from_utf8_lossy(&buffer).into_owned()
+    crate::completion::script(shell)
 }
 
 /// Run `__complete`: print one value per line, reading only the state ref; print

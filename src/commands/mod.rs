@@ -4,7 +4,9 @@ pub mod add;
 pub mod brief;
 pub mod completions;
 pub mod conflicts;
+pub mod generate;
 pub mod init;
+pub mod install_man;
 pub mod log;
 pub mod plan;
 pub mod remove;
@@ -94,5 +96,7 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Complete(args) => completions::complete(&args, ctx),
         Command::Brief(args) => brief::run(&args, ctx),
         Command::Conflicts(args) => conflicts::run(&args, ctx),
+        Command::InstallMan(args) => install_man::run(&args, ctx),
+        Command::Generate(args) => generate::run(&args, ctx),
     }
 }

@@ -10,6 +10,7 @@ use crate::output::style;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The agent to remove
+    #[arg(value_name = "AGENT")]
     pub name: String,
     /// Remove it even though it has work under way
     #[arg(long)]

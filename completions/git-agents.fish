@@ -1,0 +1,256 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_git_agents_global_optspecs
+    string join \n C= json q/quiet v/verbose color= h/help V/version
+end
+
+function __fish_git_agents_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_git_agents_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_git_agents_using_subcommand
+    set -l cmd (__fish_git_agents_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c git-agents -n "__fish_git_agents_needs_command" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_needs_command" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_needs_command" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_needs_command" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_needs_command" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_needs_command" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "init" -d 'Import a plan and create the fleet\'s state in this repository'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "plan" -d 'Show or export the plan'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "add" -d 'Add an agent to the plan'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "remove" -d 'Remove an agent from the plan'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "spawn" -d 'Create agents\' branches and worktrees and mark them in progress'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "status" -d 'Show the dashboard: progress, current task, tests, review, PR, blockers'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "task" -d 'Report task progress from an agent\'s worktree'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "update" -d 'Change an agent\'s status or leave a note'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "log" -d 'Show the audit trail of state changes'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "install-man" -d 'Install the manual pages where man finds them, so git help agents works'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l plan -d 'The plan to import (.md as people write it, .toml, or .json); an empty plan when omitted' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l base -d 'The branch agents start from and merge into [default: git config agents.base, the plan\'s, or the current branch]' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l worktrees-dir -d 'Where agent worktrees go, relative to the main worktree [default: git config agents.worktreesDir, the plan\'s, or worktrees]' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l force -d 'Replace existing state (its history stays in the ref)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -f -a "show" -d 'Print the agents, their branches, tasks and dependencies'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -f -a "export" -d 'Write the plan as Markdown, TOML or JSON (importable again with init --plan)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from show" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from show" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from export" -l format -d 'The format to write' -r -f -a "md\t'Markdown in the shape people write plans in'
+toml\t'TOML'
+json\t'JSON, as `plan show --json` prints it'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from export" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from export" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from export" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the agents, their branches, tasks and dependencies'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write the plan as Markdown, TOML or JSON (importable again with init --plan)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l title -d 'What the agent is for' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l branch -d 'Its branch [default: agents/NAME]' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l worktree -d 'Its worktree, relative to the main worktree [default: WORKTREES-DIR/NAME]' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l depends-on -d 'Agents whose work must merge first (comma-separated or repeated)' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l task -d 'A task with its estimate, e.g. "Create service layer (16h)" (repeatable)' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l command -d 'The command `run` launches in its worktree' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -l force -d 'Remove it even though it has work under way'
+complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -l ready -d 'Spawn every planned agent whose dependencies are merged'
+complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -l force -d 'Spawn even though dependencies are not merged yet'
+complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand status" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand status" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand status" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand status" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand status" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand status" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -f -a "start" -d 'Mark task N as the one being worked on'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -f -a "done" -d 'Mark task N done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -f -a "undo" -d 'Mark task N not done again'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "start" -d 'Mark task N as the one being worked on'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "done" -d 'Mark task N done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "undo" -d 'Mark task N not done again'
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand update" -l status -d 'The new status: planned, in_progress, review, pr_open, merged, completed, failed, abandoned' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand update" -l note -d 'A note to add to the agent\'s record' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand update" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
+complete -c git-agents -n "__fish_git_agents_using_subcommand update" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand update" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand update" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand update" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand update" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand update" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand update" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s n -l max-count -d 'Show at most N entries' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand log" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand log" -l reverse -d 'Oldest first'
+complete -c git-agents -n "__fish_git_agents_using_subcommand log" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -l dir -d 'The manual directory, as listed on MANPATH; pages go into its man1 [default: ~/.local/share/man, or $XDG_DATA_HOME/man]' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "init" -d 'Import a plan and create the fleet\'s state in this repository'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "plan" -d 'Show or export the plan'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "add" -d 'Add an agent to the plan'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "remove" -d 'Remove an agent from the plan'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "spawn" -d 'Create agents\' branches and worktrees and mark them in progress'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "status" -d 'Show the dashboard: progress, current task, tests, review, PR, blockers'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "task" -d 'Report task progress from an agent\'s worktree'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "update" -d 'Change an agent\'s status or leave a note'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "log" -d 'Show the audit trail of state changes'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "install-man" -d 'Install the manual pages where man finds them, so git help agents works'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "show" -d 'Print the agents, their branches, tasks and dependencies'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "export" -d 'Write the plan as Markdown, TOML or JSON (importable again with init --plan)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "start" -d 'Mark task N as the one being worked on'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "done" -d 'Mark task N done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "undo" -d 'Mark task N not done again'
+
+function __fish_git_agents_names --description 'Agent names from the state ref'
+    git agents __complete agents 2>/dev/null
+end
+
+complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -f -a "(__fish_git_agents_names)" -d 'Agent'
+complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -f -a "(__fish_git_agents_names)" -d 'Agent'
+complete -c git-agents -n "__fish_git_agents_using_subcommand status" -f -a "(__fish_git_agents_names)" -d 'Agent'
+complete -c git-agents -n "__fish_git_agents_using_subcommand log" -f -a "(__fish_git_agents_names)" -d 'Agent'

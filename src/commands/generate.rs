@@ -1,0 +1,55 @@
+//! `git agents __generate`: write `man/` and `completions/` from the command
+//! definition (hidden; run `cargo run -q -- __generate` after changing the CLI).
+
+use std::path::PathBuf;
+
+use git_agents::Error;
+use git_agents::install;
+
+use super::Context;
+
+/// Write the manual pages and completion scripts.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The directory that holds man/ and completions/
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+}
+
+/// Run `__generate`.
+pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    let pages: Vec<(String, String)> = crate::manual::pages()
+        .into_iter()
+        .map(|page| (page.file_name, page.text))
+        .collect();
+    let man_dir = args.out.join("man");
+    let mut written = install::write_files(&man_dir, &pages)?;
+    let names: Vec<String> = pages.iter().map(|(name, _)| name.clone()).collect();
+    let removed = install::remove_others(&man_dir, "git-agents", ".1", &names)?;
+    let scripts: Vec<(String, String)> = crate::completion::FILES
+        .iter()
+        .map(|(name, shell)| ((*name).to_owned(), crate::completion::script(*shell)))
+        .collect();
+    written.extend(install::write_files(
+        &args.out.join("completions"),
+        &scripts,
+    )?);
+    if ctx.out.json(&serde_json::json!({
+        "written": written,
+        "removed": removed,
+    })) {
+        return Ok(0);
+    }
+    ctx.out.say(format!(
+        "Wrote {} manual pages and {} completion scripts under {}{}",
+        pages.len(),
+        scripts.len(),
+        args.out.display(),
+        if removed.is_empty() {
+            String::new()
+        } else {
+            format!("; removed {} stale pages", removed.len())
+        }
+    ));
+    Ok(0)
+}

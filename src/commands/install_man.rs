@@ -1,0 +1,62 @@
+//! `git agents install-man`: put the manual pages where `man` finds them, so
+//! `git help agents` and `git agents --help` work, without root.
+
+use std::path::PathBuf;
+
+use git_agents::Error;
+use git_agents::install;
+
+use super::Context;
+use crate::output::style;
+
+/// Install the manual pages (git-agents.1 and one per subcommand) into DIR/man1.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The manual directory, as listed on MANPATH; pages go into its man1 [default: ~/.local/share/man, or $XDG_DATA_HOME/man]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// Run `install-man`.
+pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    let man_dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => install::default_man_dir().ok_or_else(|| {
+            Error::Usage(
+                "HOME is not set, so there is no default manual directory; pass --dir DIR"
+                    .to_owned(),
+            )
+        })?,
+    };
+    let man_dir = std::path::absolute(&man_dir).unwrap_or(man_dir);
+    let pages: Vec<(String, String)> = crate::manual::pages()
+        .into_iter()
+        .map(|page| (page.file_name, page.text))
+        .collect();
+    let written = install::write_files(&man_dir.join("man1"), &pages)?;
+    let on_manpath = install::on_manpath(&man_dir);
+    if ctx.out.json(&serde_json::json!({
+        "dir": man_dir,
+        "pages": written,
+        "on_manpath": on_manpath,
+    })) {
+        return Ok(0);
+    }
+    ctx.out.say(format!(
+        "{} {} manual pages in {}",
+        style::good().apply_to("Installed"),
+        written.len(),
+        man_dir.join("man1").display()
+    ));
+    match on_manpath {
+        Some(true) => ctx
+            .out
+            .say("git help agents and git agents --help now show the manual."),
+        _ => ctx.out.say(format!(
+            "{} is not on the manual path yet; add this line to your shell's startup file:\n  export MANPATH=\"{}:$MANPATH\"",
+            man_dir.display(),
+            man_dir.display()
+        )),
+    }
+    Ok(0)
+}

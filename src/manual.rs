@@ -1,0 +1,400 @@
+//! The manual pages, generated from the command definition with clap_mangen:
+//! `git-agents.1` with the sections a git command's page has (state layout,
+//! configuration, environment, files, exit status), and one page per subcommand
+//! (`git-agents-spawn.1`, nested ones as `git-agents-plan-export.1`).
+
+use clap::{Command, CommandFactory};
+use clap_mangen::Man;
+use clap_mangen::roff::{Roff, bold, roman};
+
+use crate::cli::Cli;
+
+/// The manual section every page belongs to.
+const SECTION: &str = "1";
+
+/// The name of the manual the pages belong to.
+const MANUAL: &str = "Git Agents Manual";
+
+/// One rendered page: its file name (`git-agents-spawn.1`) and its roff source.
+pub struct Page {
+    /// The file name, as `man` looks it up.
+    pub file_name: String,
+    /// The roff source.
+    pub text: String,
+}
+
+/// Every page: the main one first, then one per visible subcommand, depth first.
+pub fn pages() -> Vec<Page> {
+    let mut root = Cli::command().disable_help_subcommand(true);
+    root.build();
+    let mut pages = vec![Page {
+        file_name: format!("git-agents.{SECTION}"),
+        text: main_page(&root),
+    }];
+    for sub in visible_subcommands(&root) {
+        subcommand_pages(sub, None, &mut pages);
+    }
+    pages
+}
+
+fn visible_subcommands(command: &Command) -> impl Iterator<Item = &Command> {
+    command
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+}
+
+fn page_name(command: &Command) -> String {
+    command
+        .get_display_name()
+        .unwrap_or_else(|| command.get_name())
+        .to_owned()
+}
+
+fn man(command: &Command) -> Man {
+    Man::new(command.clone())
+        .title(page_name(command).to_uppercase())
+        .section(SECTION)
+        .manual(MANUAL)
+        .source(format!("git-agents {}", env!("CARGO_PKG_VERSION")))
+}
+
+/// A section rendered on its own, without the preamble every clap_mangen render starts with.
+fn piece(render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut buffer = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = render(&mut buffer);
+    let text = String::from_utf8_lossy(&buffer).into_owned();
+    let preamble = Roff::new().render();
+    text.strip_prefix(&preamble)
+        .map(str::to_owned)
+        .unwrap_or(text)
+}
+
+fn has_options(command: &Command) -> bool {
+    command.get_arguments().any(|a| !a.is_hide_set())
+}
+
+/// The parts clap_mangen renders for every page, up to and including SUBCOMMANDS.
+fn generated_sections(man: &Man, command: &Command, description: bool) -> String {
+    let mut text = String::new();
+    let mut buffer = Vec::new();
+    let _ = man.render_title(&mut buffer);
+    text.push_str(&String::from_utf8_lossy(&buffer));
+    text.push_str(&piece(|w| man.render_name_section(w)));
+    text.push_str(&piece(|w| man.render_synopsis_section(w)));
+    if description {
+        text.push_str(&piece(|w| man.render_description_section(w)));
+    }
+    if has_options(command) {
+        text.push_str(&piece(|w| man.render_options_section(w)));
+    }
+    if visible_subcommands(command).next().is_some() {
+        text.push_str(&piece(|w| man.render_subcommands_section(w)));
+    }
+    text
+}
+
+fn subcommand_pages(command: &Command, parent: Option<&Command>, pages: &mut Vec<Page>) {
+    let man = man(command);
+    let mut text = generated_sections(&man, command, true);
+    let mut see_also = Roff::new();
+    see_also.control("SH", ["SEE ALSO"]);
+    let mut references = vec![
+        bold("git-agents"),
+        roman("(1) for the state layout, configuration, environment and exit status"),
+    ];
+    if let Some(parent) = parent {
+        references.extend([roman("; "), bold(page_name(parent)), roman("(1)")]);
+    }
+    see_also.text(references);
+    text.push_str(&see_also.to_roff());
+    text.push_str(&piece(|w| man.render_version_section(w)));
+    pages.push(Page {
+        file_name: man.get_filename(),
+        text,
+    });
+    for sub in visible_subcommands(command) {
+        subcommand_pages(sub, Some(command), pages);
+    }
+}
+
+fn main_page(root: &Command) -> String {
+    let man = man(root);
+    let mut text = generated_sections(&man, root, false);
+    let description = section("DESCRIPTION", DESCRIPTION);
+    let at = text.find(".SH OPTIONS").unwrap_or(text.len());
+    text.insert_str(at, &description);
+    for (title, blocks) in MAIN_SECTIONS {
+        text.push_str(&section(title, blocks));
+    }
+    text.push_str(&piece(|w| man.render_version_section(w)));
+    text
+}
+
+/// A piece of hand-written manual text.
+enum Block {
+    /// A paragraph.
+    Para(&'static str),
+    /// A term in bold with its description.
+    Item(&'static str, &'static str),
+    /// Lines shown as they are, in a literal display.
+    Example(&'static str),
+}
+
+use Block::{Example, Item, Para};
+
+fn section(title: &str, blocks: &[Block]) -> String {
+    let mut roff = Roff::new();
+    roff.control("SH", [title]);
+    let literal_keys = title == "JSON OUTPUT";
+    if literal_keys {
+        roff.control("nh", []);
+    }
+    let mut first = true;
+    for block in blocks {
+        match block {
+            Para(text) => {
+                if !first {
+                    roff.control("PP", []);
+                }
+                roff.text([roman(*text)]);
+            }
+            Item(term, text) => {
+                roff.control("TP", []);
+                roff.text([bold(*term)]);
+                roff.text([roman(*text)]);
+            }
+            Example(lines) => {
+                roff.control("PP", []);
+                roff.control("RS", ["4"]);
+                roff.control("nf", []);
+                for line in lines.lines() {
+                    roff.text([roman(line)]);
+                }
+                roff.control("fi", []);
+                roff.control("RE", []);
+            }
+        }
+        first = false;
+    }
+    if literal_keys {
+        roff.control("hy", []);
+    }
+    roff.to_roff()
+}
+
+const DESCRIPTION: &[Block] = &[
+    Para(
+        "git agents runs a fleet of coding agents in parallel, each in its own git worktree and branch, and brings their work home through pull requests and a dependency-ordered merge queue.",
+    ),
+    Para(
+        "The plan (agents, their branches and worktrees, tasks with estimates, and which agents wait for which) is imported once with git agents init. From then on the fleet's state lives in the repository itself, under refs that every worktree shares, so agents working in different worktrees can report progress at the same time without losing an update.",
+    ),
+    Para(
+        "git runs git-agents for git agents, in the directory it was started in. git agents --help and git help agents show this page; each subcommand has a page of its own, listed under SUBCOMMANDS, and git agents SUBCOMMAND -h prints a summary.",
+    ),
+    Example(
+        "git agents init --plan plan.md\ngit agents status\ngit agents spawn --ready\ncd worktrees/backend-agent\ngit agents task done 1\ngit agents log backend-agent",
+    ),
+];
+
+const MAIN_SECTIONS: &[(&str, &[Block])] = &[
+    ("STATE LAYOUT", STATE_LAYOUT),
+    ("JSON OUTPUT", JSON_OUTPUT),
+    ("CONFIGURATION", CONFIGURATION),
+    ("ENVIRONMENT", ENVIRONMENT),
+    ("FILES", FILES),
+    ("EXIT STATUS", EXIT_STATUS),
+    ("SEE ALSO", SEE_ALSO),
+];
+
+const STATE_LAYOUT: &[Block] = &[
+    Para(
+        "Nothing is written into any working tree. The fleet's state is kept in two refs, shared by every worktree of the repository:",
+    ),
+    Item(
+        "refs/agents/state",
+        "A chain of commits, one per change. Each commit's tree holds plan.json (the plan, with a schema version) and agents/NAME.json for every agent (status, current task, done tasks, head commit, base commit, pull request, merged commit, failure, notes). Each commit is made with your git identity and its message says what happened (spawn backend-agent), so git agents log and git log refs/agents/state show the audit trail.",
+    ),
+    Item(
+        "refs/notes/agents",
+        "git notes on the exact commits that were tested, reviewed or approved. Each note holds one JSON object per line, with a kind of test, review or approval; lines are only ever appended. Read them with git notes --ref agents show COMMIT.",
+    ),
+    Para(
+        "Every write is a compare-and-swap: the ref moves only if it still points where it did when the change was built; otherwise the change is rebuilt on the new tip and tried again, a bounded number of times with jittered backoff. Derived facts (progress, which agents are blocked, merge order) are computed when read and never stored.",
+    ),
+    Para(
+        "To share the state with another clone, push and fetch both refs like any other: git push origin refs/agents/state refs/notes/agents.",
+    ),
+];
+
+const JSON_OUTPUT: &[Block] = &[
+    Para(
+        "With --json every command prints one JSON document on standard output instead of text. Keys are snake_case and stable: later versions add keys but do not rename or remove them. Unknown values are null (the plan leaves unset settings out); times are RFC 3339 in UTC; hours are decimal numbers.",
+    ),
+    Item(
+        "status",
+        "{\"base\", \"agents\": [{\"name\", \"title\", \"status\", \"progress\", \"current_task\", \"blocked_by\", \"branch\", \"worktree\", \"worktree_exists\", \"tasks_done\", \"tasks_total\", \"hours_done\", \"hours_total\", \"head\", \"tests_passing\", \"review_score\", \"review_iterations\", \"approvals\", \"pr\", \"failure\", \"depends_on\", \"updated_at\"}], \"summary\": {\"agents\", \"by_status\", \"tasks_done\", \"tasks_total\", \"hours_done\", \"hours_total\", \"progress\", \"prs_open\", \"blocked\"}}",
+    ),
+    Item(
+        "plan show",
+        "The plan: {\"base\", \"worktrees_dir\", \"forge\", \"test_command\", \"review_command\", \"merge\", \"agents\": [{\"name\", \"title\", \"branch\", \"worktree\", \"depends_on\", \"tasks\": [{\"title\", \"hours\", \"done\"}], \"command\"}]}",
+    ),
+    Item("plan export", "{\"format\", \"text\"}"),
+    Item(
+        "log",
+        "{\"entries\": [{\"commit\", \"time\", \"author\", \"summary\", \"agents\"}]}",
+    ),
+    Item(
+        "errors",
+        "{\"error\", \"exit_code\"}, on standard output, while the message also goes to standard error.",
+    ),
+    Para(
+        "Commands that change the state print what they did: init {\"agents\", \"tasks\", \"hours\", \"base\", \"worktrees_dir\", \"replaced\", \"state_commit\"}, spawn {\"spawned\": [...]}, task and update {\"agent\", \"changed\", ...}, add the new agent, remove {\"removed\", \"agents\"}, install-man {\"dir\", \"pages\", \"on_manpath\"}.",
+    ),
+];
+
+const CONFIGURATION: &[Block] = &[
+    Para(
+        "Settings are read from git config, in every scope git reads (git -c, the repository, the user's and the system's files), so they are set like any other git setting: git config agents.base develop. Each setting is resolved in one order: a command-line flag first, then git config, then the plan, then the built-in default.",
+    ),
+    Item(
+        "agents.base",
+        "The branch agents start from and merge into. Default: the branch checked out in the main worktree when the plan is imported. Read by init (--base overrides it).",
+    ),
+    Item(
+        "agents.worktreesDir",
+        "Where agent worktrees go, relative to the main worktree unless absolute. Default: worktrees. Read by init (--worktrees-dir overrides it), where it also moves the agents the plan places in its own worktrees directory, and by add for agents without --worktree.",
+    ),
+    Item(
+        "agents.forge",
+        "Where pull requests are opened and merged: github (through gh) or local (merges made by git agents into the base branch). Default: github when origin is on GitHub, local otherwise.",
+    ),
+    Item(
+        "agents.testCommand",
+        "The command that tests an agent's work, run in its worktree. Default: none.",
+    ),
+    Item(
+        "agents.reviewCommand",
+        "The command that reviews an agent's work and prints a score. Default: none.",
+    ),
+];
+
+const ENVIRONMENT: &[Block] = &[
+    Item(
+        "NO_COLOR",
+        "When set to a non-empty value, output is not coloured unless --color=always is given.",
+    ),
+    Item(
+        "CLICOLOR_FORCE",
+        "When set to a value other than 0, output is coloured even when it does not go to a terminal (NO_COLOR and --color=never win over it).",
+    ),
+    Item(
+        "TERM",
+        "When dumb, output is not coloured unless --color=always is given.",
+    ),
+    Item(
+        "GIT_DIR, GIT_WORK_TREE",
+        "The repository and working tree to use instead of the ones found from the current directory, as for git itself (git --git-dir=DIR agents sets GIT_DIR).",
+    ),
+    Item(
+        "GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT, GIT_CONFIG_KEY_N, GIT_CONFIG_VALUE_N",
+        "Settings given with git -c KEY=VALUE agents, or through the environment, take precedence over the config files.",
+    ),
+    Item(
+        "GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME, GIT_COMMITTER_EMAIL",
+        "The identity recorded on state commits, as for git commit; otherwise user.name and user.email.",
+    ),
+    Item(
+        "MANPATH",
+        "Where man looks for pages; git agents install-man says what to add when the directory it installs into is not on it.",
+    ),
+];
+
+const FILES: &[Block] = &[
+    Item(
+        "$GIT_COMMON_DIR/info/exclude",
+        "init adds the worktrees directory here, so agent worktrees never show as untracked files in the main worktree.",
+    ),
+    Item(
+        "~/.local/share/man/man1/git-agents*.1",
+        "Where git agents install-man puts these pages by default.",
+    ),
+    Item(
+        "~/.local/share/bash-completion/completions/git-agents",
+        "The bash completion script (git agents completions bash), which bash-completion loads for both git agents and git-agents.",
+    ),
+    Item(
+        "_git-agents in a directory on zsh's fpath",
+        "The zsh completion script (git agents completions zsh), which git's zsh completion calls for git agents.",
+    ),
+    Item(
+        "~/.config/fish/completions/git-agents.fish",
+        "The fish completion script (git agents completions fish), which fish's git completion hands git agents to.",
+    ),
+];
+
+const EXIT_STATUS: &[Block] = &[
+    Item("0", "Success."),
+    Item(
+        "1",
+        "Refused: a dependency is not merged, a criterion is unmet, or state already exists. The message names what is missing.",
+    ),
+    Item(
+        "2",
+        "Usage or bad input: an unknown agent or option, an invalid plan, not a repository, corrupt state.",
+    ),
+    Item(
+        "3",
+        "The state kept changing under the command after every retry; run it again.",
+    ),
+    Item("4", "git or gh failed."),
+];
+
+const SEE_ALSO: &[Block] = &[Para(
+    "git(1), git-worktree(1), git-notes(1), git-config(1), gh(1)",
+)];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_visible_subcommand_has_a_page() {
+        let names: Vec<String> = pages().into_iter().map(|p| p.file_name).collect();
+        for expected in [
+            "git-agents.1",
+            "git-agents-spawn.1",
+            "git-agents-plan-export.1",
+            "git-agents-task-done.1",
+        ] {
+            assert!(
+                names.iter().any(|n| n == expected),
+                "{expected} in {names:?}"
+            );
+        }
+        assert!(names.iter().all(|n| !n.contains("__")), "{names:?}");
+        assert!(names.iter().all(|n| !n.contains("help")), "{names:?}");
+    }
+
+    #[test]
+    fn the_main_page_has_the_sections_a_git_command_documents() {
+        let main = &pages()[0].text;
+        for title in [
+            ".SH NAME",
+            ".SH SYNOPSIS",
+            ".SH DESCRIPTION",
+            ".SH OPTIONS",
+            ".SH SUBCOMMANDS",
+            ".SH \"STATE LAYOUT\"",
+            ".SH CONFIGURATION",
+            ".SH ENVIRONMENT",
+            ".SH FILES",
+            ".SH \"EXIT STATUS\"",
+            ".SH \"SEE ALSO\"",
+        ] {
+            assert!(main.contains(title), "{title}");
+        }
+        assert_eq!(main.matches(".ds Aq").count(), 2, "one preamble");
+    }
+}
