@@ -76,4 +76,6 @@ pub enum Command {
     Brief(commands::brief::Args),
     /// Predict merge conflicts between active branches and against base
     Conflicts(commands::conflicts::Args),
+    /// Find and repair drift between state, branches and worktrees
+    Doctor(commands::doctor::Args),
 }

@@ -6,6 +6,7 @@
 
 pub mod cas;
 pub mod conflicts;
+pub mod doctor;
 pub mod error;
 pub mod git;
 pub mod graph;

@@ -4,6 +4,7 @@ pub mod add;
 pub mod brief;
 pub mod completions;
 pub mod conflicts;
+pub mod doctor;
 pub mod init;
 pub mod log;
 pub mod plan;
@@ -88,5 +89,6 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Complete(args) => completions::complete(&args, ctx),
         Command::Brief(args) => brief::run(&args, ctx),
         Command::Conflicts(args) => conflicts::run(&args, ctx),
+        Command::Doctor(args) => doctor::run(&args, ctx),
     }
 }
