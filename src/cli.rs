@@ -83,4 +83,6 @@ pub enum Command {
     /// Write man/ and completions/ from the command definition
     #[command(name = "__generate", hide = true)]
     Generate(commands::generate::Args),
+    /// Find and repair drift between state, branches and worktrees
+    Doctor(commands::doctor::Args),
 }

@@ -7,6 +7,7 @@
 pub mod cas;
 pub mod config;
 pub mod conflicts;
+pub mod doctor;
 pub mod error;
 pub mod fault;
 pub mod git;

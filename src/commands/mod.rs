@@ -4,6 +4,7 @@ pub mod add;
 pub mod brief;
 pub mod completions;
 pub mod conflicts;
+pub mod doctor;
 pub mod generate;
 pub mod init;
 pub mod install_man;
@@ -98,5 +99,6 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Conflicts(args) => conflicts::run(&args, ctx),
         Command::InstallMan(args) => install_man::run(&args, ctx),
         Command::Generate(args) => generate::run(&args, ctx),
+        Command::Doctor(args) => doctor::run(&args, ctx),
     }
 }

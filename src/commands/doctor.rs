@@ -1,0 +1,105 @@
+//! `git agents doctor`: find drift between state, branches and worktrees, and repair it.
+
+use git_agents::Error;
+use git_agents::doctor::{self, Problem};
+
+use super::Context;
+use crate::output::style;
+
+/// Find drift between the state, the agents' branches and their worktrees (worktrees
+/// deleted by hand, branches deleted or merged elsewhere, stale locks, wrong branches).
+/// Exits 1 while problems remain.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Repair what can be repaired and say what was done
+    #[arg(long)]
+    pub fix: bool,
+}
+
+/// Run `doctor`.
+pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    let ws = ctx.workspace()?;
+    if !args.fix {
+        let problems = doctor::diagnose(&ws)?;
+        let code = i32::from(!problems.is_empty());
+        if ctx.out.json(&serde_json::json!({ "problems": problems })) {
+            return Ok(code);
+        }
+        if problems.is_empty() {
+            ctx.out
+                .say("No drift: the state, branches and worktrees agree.");
+            return Ok(0);
+        }
+        let mut text = String::new();
+        for problem in &problems {
+            text.push_str(&describe(problem));
+        }
+        let fixable = problems.iter().filter(|p| p.repair.is_some()).count();
+        text.push_str(&format!(
+            "\n{} problem{} found; {fixable} can be repaired with `git agents doctor --fix`.\n",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        ));
+        ctx.out.print(text);
+        return Ok(code);
+    }
+    let out = ctx.out;
+    let report = doctor::repair(&ws, &mut |line| out.progress(line))?;
+    let code = i32::from(!report.remaining.is_empty());
+    if ctx.out.json(&report) {
+        return Ok(code);
+    }
+    if report.found.is_empty() {
+        ctx.out
+            .say("No drift: the state, branches and worktrees agree.");
+        return Ok(0);
+    }
+    let mut text = String::new();
+    for attempt in &report.attempts {
+        match &attempt.error {
+            None => text.push_str(&format!(
+                "{} {}: {}\n",
+                style::good().apply_to("fixed"),
+                style::name().apply_to(&attempt.problem.agent),
+                attempt.action
+            )),
+            Some(error) => text.push_str(&format!(
+                "{} {}: {} ({error})\n",
+                style::bad().apply_to("failed"),
+                style::name().apply_to(&attempt.problem.agent),
+                attempt.problem.message
+            )),
+        }
+    }
+    if report.remaining.is_empty() {
+        text.push_str("All drift repaired.\n");
+    } else {
+        text.push_str("\nStill to do:\n");
+        for problem in &report.remaining {
+            text.push_str(&describe(problem));
+        }
+    }
+    ctx.out.print(text);
+    Ok(code)
+}
+
+fn describe(problem: &Problem) -> String {
+    let mut text = format!(
+        "{} {}: {}\n",
+        style::warn().apply_to("✗"),
+        style::name().apply_to(&problem.agent),
+        problem.message
+    );
+    match (&problem.repair, &problem.advice) {
+        (Some(repair), _) => text.push_str(&format!(
+            "  {} {}\n",
+            style::dim().apply_to("--fix:"),
+            repair.describe()
+        )),
+        (None, Some(advice)) => {
+            text.push_str(&format!("  {} {advice}\n", style::dim().apply_to("to do:")))
+        }
+        (None, None) => {}
+    }
+    text
+}

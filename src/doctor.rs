@@ -1,0 +1,830 @@
+//! `doctor`: find drift between the state, the agents' branches and their worktrees, and
+//! repair what can be repaired without guessing.
+//!
+//! A [`Survey`] reads everything once: the state, `git worktree list` and the base tip.
+//! Each check in [`CHECKS`] looks at the survey and returns the [`Problem`]s it sees,
+//! each with at most one [`Repair`] (a problem without one needs a person, and says
+//! what to do). Repairs are single steps; [`repair`] applies them and surveys again, so
+//! a chain such as "unlock, drop the stale record, check the branch out again" unfolds
+//! over a few rounds without any check knowing about the others.
+//!
+//! A new kind of drift (a pull request merged on the forge but not in the state, say) is
+//! one more function in [`CHECKS`], and a new way of fixing things one more [`Repair`].
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::git::Git;
+use crate::state::{self, AgentState, Note, State, Status};
+use crate::workspace::Workspace;
+use crate::worktree::{self, WorktreeInfo};
+
+/// How many survey-and-repair rounds `repair` runs at most.
+pub const MAX_ROUNDS: usize = 6;
+
+/// Everything the checks look at, read once.
+pub struct Survey<'a> {
+    /// The repository.
+    pub ws: &'a Workspace,
+    /// The state.
+    pub state: State,
+    /// Every worktree git knows of.
+    pub worktrees: Vec<WorktreeInfo>,
+    /// The base branch's tip, if the branch exists.
+    pub base_head: Option<ObjectId>,
+}
+
+impl<'a> Survey<'a> {
+    /// Read the state, the worktrees and the base tip.
+    pub fn take(ws: &'a Workspace) -> Result<Survey<'a>> {
+        let state = State::load(&ws.repo)?;
+        let worktrees = worktree::list(&ws.git())?;
+        let base_head = worktree::branch_tip(&ws.repo, state.base())?;
+        Ok(Survey {
+            ws,
+            state,
+            worktrees,
+            base_head,
+        })
+    }
+
+    /// A git runner in the main worktree.
+    pub fn git(&self) -> Git {
+        self.ws.git()
+    }
+}
+
+/// A check: the problems of one kind that a survey shows.
+pub type Check = fn(&Survey) -> Result<Vec<Problem>>;
+
+/// Every check `doctor` runs, in the order their problems are listed and repaired.
+pub const CHECKS: &[Check] = &[
+    stale_locks,
+    prunable_worktrees,
+    missing_branches,
+    merged_outside,
+    missing_worktrees,
+    wrong_branches,
+];
+
+/// The kinds of drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// A worktree lock whose holder is gone.
+    StaleLock,
+    /// A worktree record whose directory was deleted by hand.
+    WorktreePrunable,
+    /// An active agent's branch is gone.
+    BranchMissing,
+    /// An active agent's work is in base, but the state does not say merged.
+    MergedOutside,
+    /// An active agent has no worktree.
+    WorktreeMissing,
+    /// An active agent's worktree has another branch checked out.
+    WrongBranch,
+}
+
+/// One step that repairs a problem.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Repair {
+    /// `git worktree unlock PATH`.
+    Unlock {
+        /// The worktree.
+        path: PathBuf,
+    },
+    /// Drop the record of a worktree whose directory is gone.
+    ForgetWorktree {
+        /// The worktree.
+        path: PathBuf,
+    },
+    /// Check `branch` out into a new worktree at `path`.
+    AddWorktree {
+        /// Where.
+        path: PathBuf,
+        /// Which branch.
+        branch: String,
+    },
+    /// Move a worktree to where the plan expects it.
+    MoveWorktree {
+        /// Where it is.
+        from: PathBuf,
+        /// Where the plan puts it.
+        to: PathBuf,
+    },
+    /// Create `branch` at commit `at`.
+    CreateBranch {
+        /// The branch.
+        branch: String,
+        /// The commit.
+        at: String,
+    },
+    /// Switch the clean worktree at `path` to `branch`.
+    SwitchBranch {
+        /// The worktree.
+        path: PathBuf,
+        /// The branch.
+        branch: String,
+    },
+    /// Record in the state that the agent's work is merged into base.
+    MarkMerged {
+        /// The agent.
+        agent: String,
+        /// The base commit that holds its work.
+        commit: String,
+        /// The branch's last commit, when known.
+        head: Option<String>,
+    },
+    /// Put the agent back to planned, so `spawn` starts it afresh.
+    ResetToPlanned {
+        /// The agent.
+        agent: String,
+        /// Why, kept as a note on the agent.
+        reason: String,
+    },
+}
+
+impl Repair {
+    /// What the repair will do, in a few words.
+    pub fn describe(&self) -> String {
+        match self {
+            Repair::Unlock { path } => format!("unlock worktree {}", path.display()),
+            Repair::ForgetWorktree { path } => {
+                format!("drop the record of deleted worktree {}", path.display())
+            }
+            Repair::AddWorktree { path, branch } => {
+                format!("check {branch} out again into {}", path.display())
+            }
+            Repair::MoveWorktree { from, to } => {
+                format!("move worktree {} to {}", from.display(), to.display())
+            }
+            Repair::CreateBranch { branch, at } => format!(
+                "re-create branch {branch} at {}, the head the state recorded",
+                short(at)
+            ),
+            Repair::SwitchBranch { path, branch } => {
+                format!("switch {} back to {branch}", path.display())
+            }
+            Repair::MarkMerged { agent, commit, .. } => {
+                format!("mark {agent} merged (its work is in {})", short(commit))
+            }
+            Repair::ResetToPlanned { agent, .. } => {
+                format!("reset {agent} to planned, so spawn starts it afresh")
+            }
+        }
+    }
+
+    /// What the repair did, in a few words.
+    pub fn done(&self) -> String {
+        match self {
+            Repair::Unlock { path } => format!("unlocked worktree {}", path.display()),
+            Repair::ForgetWorktree { path } => {
+                format!("dropped the record of deleted worktree {}", path.display())
+            }
+            Repair::AddWorktree { path, branch } => {
+                format!("checked {branch} out again into {}", path.display())
+            }
+            Repair::MoveWorktree { from, to } => {
+                format!("moved worktree {} to {}", from.display(), to.display())
+            }
+            Repair::CreateBranch { branch, at } => format!(
+                "re-created branch {branch} at {}, the head the state recorded",
+                short(at)
+            ),
+            Repair::SwitchBranch { path, branch } => {
+                format!("switched {} back to {branch}", path.display())
+            }
+            Repair::MarkMerged { agent, commit, .. } => {
+                format!("marked {agent} merged (its work is in {})", short(commit))
+            }
+            Repair::ResetToPlanned { agent, .. } => {
+                format!("reset {agent} to planned; spawn it again to start over")
+            }
+        }
+    }
+
+    /// Carry the repair out.
+    pub fn apply(&self, ws: &Workspace) -> Result<()> {
+        let git = ws.git();
+        match self {
+            Repair::Unlock { path } => {
+                git.run(["worktree".as_ref(), "unlock".as_ref(), path.as_os_str()])?;
+            }
+            Repair::ForgetWorktree { path } => {
+                if path.exists() {
+                    return Err(Error::Refused(format!(
+                        "{} exists again; not dropping its record",
+                        path.display()
+                    )));
+                }
+                worktree::remove(&git, path, true)?;
+            }
+            Repair::AddWorktree { path, branch } => worktree::add(&git, path, branch)?,
+            Repair::MoveWorktree { from, to } => {
+                if let Some(parent) = to.parent() {
+                    fs_err::create_dir_all(parent).map_err(|e| {
+                        Error::Usage(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+                git.run([
+                    "worktree".as_ref(),
+                    "move".as_ref(),
+                    from.as_os_str(),
+                    to.as_os_str(),
+                ])?;
+            }
+            Repair::CreateBranch { branch, at } => worktree::create_branch(&git, branch, at)?,
+            Repair::SwitchBranch { path, branch } => {
+                Git::new(path).run(["switch", "--quiet", branch])?;
+            }
+            Repair::MarkMerged {
+                agent,
+                commit,
+                head,
+            } => {
+                let note = self.done();
+                update_agent(ws, agent, &format!("doctor: mark {agent} merged"), |doc| {
+                    if !doc.status.is_active() {
+                        return None;
+                    }
+                    doc.status = Status::Merged;
+                    doc.merged_commit = Some(commit.clone());
+                    if head.is_some() {
+                        doc.head = head.clone();
+                    }
+                    doc.failure = None;
+                    Some(note.clone())
+                })?;
+            }
+            Repair::ResetToPlanned { agent, reason } => {
+                update_agent(ws, agent, &format!("doctor: reset {agent}"), |doc| {
+                    if !doc.status.is_active() {
+                        return None;
+                    }
+                    doc.status = Status::Planned;
+                    doc.head = None;
+                    doc.base_commit = None;
+                    doc.current_task = None;
+                    doc.failure = None;
+                    Some(format!("reset to planned: {reason}"))
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Change one agent's document and leave a note saying why; `change` returns the note,
+/// or `None` when the document needs no change any more.
+fn update_agent(
+    ws: &Workspace,
+    agent: &str,
+    message: &str,
+    change: impl Fn(&mut AgentState) -> Option<String>,
+) -> Result<()> {
+    let by = crate::cas::identity(&ws.repo)?;
+    let at = crate::time::now_rfc3339();
+    state::update(&ws.repo, |state| {
+        let doc = state
+            .agent_mut(agent)
+            .ok_or_else(|| Error::Usage(format!("{agent} was removed from the plan meanwhile")))?;
+        if let Some(text) = change(doc) {
+            doc.notes.push(Note {
+                at: at.clone(),
+                by: by.clone(),
+                text: format!("doctor: {text}"),
+            });
+        }
+        Ok((message.to_owned(), ()))
+    })?;
+    Ok(())
+}
+
+/// One piece of drift.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// What kind of drift.
+    pub kind: ProblemKind,
+    /// The agent it concerns.
+    pub agent: String,
+    /// What is wrong, in a sentence.
+    pub message: String,
+    /// The step that repairs it; `None` when a person has to decide.
+    pub repair: Option<Repair>,
+    /// What a person should do when there is no automatic repair.
+    pub advice: Option<String>,
+}
+
+impl Problem {
+    fn fixable(kind: ProblemKind, agent: &str, message: String, repair: Repair) -> Problem {
+        Problem {
+            kind,
+            agent: agent.to_owned(),
+            message,
+            repair: Some(repair),
+            advice: None,
+        }
+    }
+
+    fn manual(kind: ProblemKind, agent: &str, message: String, advice: String) -> Problem {
+        Problem {
+            kind,
+            agent: agent.to_owned(),
+            message,
+            repair: None,
+            advice: Some(advice),
+        }
+    }
+}
+
+/// Every problem the checks find now.
+pub fn diagnose(ws: &Workspace) -> Result<Vec<Problem>> {
+    let survey = Survey::take(ws)?;
+    let mut problems = Vec::new();
+    for check in CHECKS {
+        problems.extend(check(&survey)?);
+    }
+    Ok(problems)
+}
+
+/// A repair that was carried out, or tried and failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    /// The problem.
+    pub problem: Problem,
+    /// What was done.
+    pub action: String,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// What `repair` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepairReport {
+    /// The problems found before repairing.
+    pub found: Vec<Problem>,
+    /// Every repair tried, in order.
+    pub attempts: Vec<Attempt>,
+    /// The problems left afterwards.
+    pub remaining: Vec<Problem>,
+}
+
+/// Repair what can be repaired, surveying again after each round, until nothing
+/// repairable is left (or [`MAX_ROUNDS`] have passed). `progress` hears each repair.
+pub fn repair(ws: &Workspace, progress: &mut dyn FnMut(&str)) -> Result<RepairReport> {
+    let found = diagnose(ws)?;
+    let mut problems = found.clone();
+    let mut attempts: Vec<Attempt> = Vec::new();
+    let mut tried: HashSet<Repair> = HashSet::new();
+    for _ in 0..MAX_ROUNDS {
+        let mut failed_agents: HashSet<String> = HashSet::new();
+        let mut acted = false;
+        for problem in &problems {
+            let Some(repair) = &problem.repair else {
+                continue;
+            };
+            if failed_agents.contains(&problem.agent) || !tried.insert(repair.clone()) {
+                continue;
+            }
+            acted = true;
+            let error = repair.apply(ws).err().map(|e| e.to_string());
+            let action = match error {
+                None => repair.done(),
+                Some(_) => repair.describe(),
+            };
+            match &error {
+                None => progress(&action),
+                Some(error) => {
+                    progress(&format!("could not repair {}: {error}", problem.agent));
+                    failed_agents.insert(problem.agent.clone());
+                }
+            }
+            attempts.push(Attempt {
+                problem: problem.clone(),
+                action,
+                error,
+            });
+        }
+        problems = diagnose(ws)?;
+        if !acted {
+            break;
+        }
+    }
+    Ok(RepairReport {
+        found,
+        attempts,
+        remaining: problems,
+    })
+}
+
+/// Locks on agents' worktrees whose directory is gone or whose holder is no longer running.
+pub fn stale_locks(survey: &Survey) -> Result<Vec<Problem>> {
+    let mut problems = Vec::new();
+    for spec in &survey.state.plan.agents {
+        let path = survey.ws.resolve(&spec.worktree);
+        for info in agent_worktrees(survey, &path, &spec.branch) {
+            let Some(reason) = &info.locked else {
+                continue;
+            };
+            let why = if !info.path.exists() {
+                "its directory is gone".to_owned()
+            } else if let Some(pid) = pid_in(reason).filter(|&pid| !process_alive(pid)) {
+                format!("process {pid}, which held it, is no longer running")
+            } else {
+                continue;
+            };
+            problems.push(Problem::fixable(
+                ProblemKind::StaleLock,
+                &spec.name,
+                format!(
+                    "worktree {} is locked ({}) but {why}",
+                    info.path.display(),
+                    if reason.is_empty() {
+                        "no reason given"
+                    } else {
+                        reason
+                    }
+                ),
+                Repair::Unlock {
+                    path: info.path.clone(),
+                },
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// Agents' worktrees deleted by hand, which git still records.
+pub fn prunable_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
+    let mut problems = Vec::new();
+    for spec in &survey.state.plan.agents {
+        let path = survey.ws.resolve(&spec.worktree);
+        for info in agent_worktrees(survey, &path, &spec.branch) {
+            if info.prunable.is_none() || info.locked.is_some() {
+                continue;
+            }
+            problems.push(Problem::fixable(
+                ProblemKind::WorktreePrunable,
+                &spec.name,
+                format!(
+                    "worktree {} was deleted without `git worktree remove`",
+                    info.path.display()
+                ),
+                Repair::ForgetWorktree {
+                    path: info.path.clone(),
+                },
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// Active agents whose branch is gone: merged and deleted, or deleted by mistake.
+pub fn missing_branches(survey: &Survey) -> Result<Vec<Problem>> {
+    let git = survey.git();
+    let mut problems = Vec::new();
+    for (spec, doc) in active_agents(&survey.state) {
+        if worktree::branch_tip(&survey.ws.repo, &spec.branch)?.is_some() {
+            continue;
+        }
+        let recorded = doc.head.as_deref().filter(|head| commit_exists(&git, head));
+        let message = format!(
+            "{} is {} but its branch {} is gone",
+            spec.name, doc.status, spec.branch
+        );
+        let problem = match (recorded, survey.base_head) {
+            (Some(head), Some(base))
+                if has_own_work(&git, doc, head) && is_ancestor(&git, head, &base.to_string()) =>
+            {
+                Problem::fixable(
+                    ProblemKind::MergedOutside,
+                    &spec.name,
+                    format!(
+                        "{message}; its last recorded head is in {}",
+                        survey.state.base()
+                    ),
+                    Repair::MarkMerged {
+                        agent: spec.name.clone(),
+                        commit: base.to_string(),
+                        head: Some(head.to_owned()),
+                    },
+                )
+            }
+            (Some(head), _) => Problem::fixable(
+                ProblemKind::BranchMissing,
+                &spec.name,
+                message,
+                Repair::CreateBranch {
+                    branch: spec.branch.clone(),
+                    at: head.to_owned(),
+                },
+            ),
+            (None, _) => Problem::fixable(
+                ProblemKind::BranchMissing,
+                &spec.name,
+                format!("{message}, and no commit of it is known"),
+                Repair::ResetToPlanned {
+                    agent: spec.name.clone(),
+                    reason: format!("branch {} was deleted outside git-agents", spec.branch),
+                },
+            ),
+        };
+        problems.push(problem);
+    }
+    Ok(problems)
+}
+
+/// Active agents whose branch is already in base: its tip is an ancestor of base, or
+/// merging it into base would change nothing (a squash or rebase merge made elsewhere).
+pub fn merged_outside(survey: &Survey) -> Result<Vec<Problem>> {
+    let Some(base) = survey.base_head else {
+        return Ok(Vec::new());
+    };
+    let base = base.to_string();
+    let git = survey.git();
+    let mut problems = Vec::new();
+    for (spec, doc) in active_agents(&survey.state) {
+        let Some(tip) = worktree::branch_tip(&survey.ws.repo, &spec.branch)? else {
+            continue;
+        };
+        let tip = tip.to_string();
+        if !has_own_work(&git, doc, &tip) {
+            continue;
+        }
+        let how = if is_ancestor(&git, &tip, &base) {
+            "its tip is in"
+        } else if merges_to_nothing(&git, &base, &tip) {
+            "its changes are already in"
+        } else {
+            continue;
+        };
+        problems.push(Problem::fixable(
+            ProblemKind::MergedOutside,
+            &spec.name,
+            format!(
+                "{} is {} but {how} {}: it was merged outside git-agents",
+                spec.name,
+                doc.status,
+                survey.state.base()
+            ),
+            Repair::MarkMerged {
+                agent: spec.name.clone(),
+                commit: base.clone(),
+                head: Some(tip),
+            },
+        ));
+    }
+    Ok(problems)
+}
+
+/// Active agents with a branch but no worktree where the plan puts it.
+pub fn missing_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
+    let mut problems = Vec::new();
+    for (spec, doc) in active_agents(&survey.state) {
+        let path = survey.ws.resolve(&spec.worktree);
+        if worktree::find_at(&survey.worktrees, &path).is_some()
+            || worktree::branch_tip(&survey.ws.repo, &spec.branch)?.is_none()
+        {
+            continue;
+        }
+        let message = format!(
+            "{} is {} but has no worktree at {}",
+            spec.name,
+            doc.status,
+            path.display()
+        );
+        if let Some(elsewhere) = worktree::find_with_branch(&survey.worktrees, &spec.branch)
+            && elsewhere.prunable.is_none()
+        {
+            problems.push(Problem::fixable(
+                ProblemKind::WorktreeMissing,
+                &spec.name,
+                format!(
+                    "{message}; its branch is checked out at {}",
+                    elsewhere.path.display()
+                ),
+                Repair::MoveWorktree {
+                    from: elsewhere.path.clone(),
+                    to: path,
+                },
+            ));
+        } else if path.exists() && !is_empty_dir(&path) {
+            problems.push(Problem::manual(
+                ProblemKind::WorktreeMissing,
+                &spec.name,
+                format!("{message}; something else is in that directory"),
+                format!(
+                    "move {} away, then run git agents doctor --fix again",
+                    path.display()
+                ),
+            ));
+        } else if worktree::find_with_branch(&survey.worktrees, &spec.branch).is_none() {
+            problems.push(Problem::fixable(
+                ProblemKind::WorktreeMissing,
+                &spec.name,
+                message,
+                Repair::AddWorktree {
+                    path,
+                    branch: spec.branch.clone(),
+                },
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// Active agents whose worktree has another branch (or a detached HEAD) checked out.
+pub fn wrong_branches(survey: &Survey) -> Result<Vec<Problem>> {
+    let mut problems = Vec::new();
+    for (spec, doc) in active_agents(&survey.state) {
+        let path = survey.ws.resolve(&spec.worktree);
+        let Some(info) = worktree::find_at(&survey.worktrees, &path) else {
+            continue;
+        };
+        if info.prunable.is_some() || info.branch.as_deref() == Some(spec.branch.as_str()) {
+            continue;
+        }
+        let on = info
+            .branch
+            .as_deref()
+            .map(|b| format!("branch {b}"))
+            .unwrap_or_else(|| "a detached HEAD".to_owned());
+        let message = format!(
+            "{} is {} but its worktree {} has {on} checked out, not {}",
+            spec.name,
+            doc.status,
+            path.display(),
+            spec.branch
+        );
+        if worktree::branch_tip(&survey.ws.repo, &spec.branch)?.is_none() {
+            continue;
+        }
+        if let Some(elsewhere) = worktree::find_with_branch(&survey.worktrees, &spec.branch) {
+            problems.push(Problem::manual(
+                ProblemKind::WrongBranch,
+                &spec.name,
+                format!(
+                    "{message}; {} is checked out at {}",
+                    spec.branch,
+                    elsewhere.path.display()
+                ),
+                format!(
+                    "switch {} to another branch, then run git agents doctor --fix again",
+                    elsewhere.path.display()
+                ),
+            ));
+        } else if worktree::is_dirty(&path).unwrap_or(true) {
+            problems.push(Problem::manual(
+                ProblemKind::WrongBranch,
+                &spec.name,
+                format!("{message}; it has uncommitted changes"),
+                format!(
+                    "commit or stash them in {}, then `git switch {}` there",
+                    path.display(),
+                    spec.branch
+                ),
+            ));
+        } else {
+            problems.push(Problem::fixable(
+                ProblemKind::WrongBranch,
+                &spec.name,
+                message,
+                Repair::SwitchBranch {
+                    path,
+                    branch: spec.branch.clone(),
+                },
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+fn active_agents(state: &State) -> impl Iterator<Item = (&crate::plan::AgentSpec, &AgentState)> {
+    state.plan.agents.iter().filter_map(|spec| {
+        state
+            .agent(&spec.name)
+            .filter(|doc| doc.status.is_active())
+            .map(|doc| (spec, doc))
+    })
+}
+
+/// The worktrees at the agent's path or on its branch.
+fn agent_worktrees<'s>(
+    survey: &'s Survey,
+    path: &Path,
+    branch: &str,
+) -> impl Iterator<Item = &'s WorktreeInfo> {
+    let path = crate::workspace::canonical(path);
+    let branch = branch.to_owned();
+    survey
+        .worktrees
+        .iter()
+        .skip(1)
+        .filter(move |w| w.path == path || w.branch.as_deref() == Some(branch.as_str()))
+}
+
+/// Whether `tip` holds commits of the agent's own, past the base commit it started from.
+fn has_own_work(git: &Git, doc: &AgentState, tip: &str) -> bool {
+    let Some(start) = doc.base_commit.as_deref() else {
+        return false;
+    };
+    if start == tip {
+        return false;
+    }
+    git.run(["rev-list", "--count", &format!("{start}..{tip}")])
+        .ok()
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > 0)
+}
+
+fn is_ancestor(git: &Git, commit: &str, of: &str) -> bool {
+    git.output(["merge-base", "--is-ancestor", commit, of])
+        .is_ok_and(|out| out.success())
+}
+
+/// Whether merging `tip` into `base` gives `base`'s own tree back.
+fn merges_to_nothing(git: &Git, base: &str, tip: &str) -> bool {
+    let Ok(out) = git.output(["merge-tree", "--write-tree", "--no-messages", base, tip]) else {
+        return false;
+    };
+    if !out.success() {
+        return false;
+    }
+    let merged = out.stdout.lines().next().unwrap_or("").trim().to_owned();
+    let base_tree = git
+        .run(["rev-parse", &format!("{base}^{{tree}}")])
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_default();
+    !merged.is_empty() && merged == base_tree
+}
+
+fn commit_exists(git: &Git, id: &str) -> bool {
+    git.output(["cat-file", "-e", &format!("{id}^{{commit}}")])
+        .is_ok_and(|out| out.success())
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    fs_err::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+/// The process id a lock reason names (`pid 1234`, `pid=1234`, `PID: 1234`), if any.
+pub fn pid_in(reason: &str) -> Option<u32> {
+    let lower = reason.to_ascii_lowercase();
+    let at = lower.find("pid")?;
+    let digits: String = lower[at + 3..]
+        .trim_start_matches([' ', '=', ':', '#'])
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok().filter(|&pid| pid > 0)
+}
+
+/// Whether process `pid` exists on this machine.
+#[cfg(unix)]
+pub fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 sends nothing; it only asks whether the process exists.
+    let result = unsafe { libc::kill(pid, 0) };
+    result == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// Whether process `pid` exists on this machine (assumed so where it cannot be asked).
+#[cfg(not(unix))]
+pub fn process_alive(_pid: u32) -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_pids_in_lock_reasons() {
+        assert_eq!(pid_in("agent pid 1234"), Some(1234));
+        assert_eq!(pid_in("locked by PID=77 on host"), Some(77));
+        assert_eq!(pid_in("pid: 9"), Some(9));
+        assert_eq!(pid_in("rapid work"), None);
+        assert_eq!(pid_in("pid 0"), None);
+        assert_eq!(pid_in("on a USB disk"), None);
+    }
+
+    #[test]
+    fn knows_live_and_dead_processes() {
+        assert!(process_alive(std::process::id()));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        assert!(!process_alive(pid));
+    }
+}
