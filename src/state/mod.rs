@@ -207,11 +207,7 @@ impl State {
                     };
                     let path = format!("{AGENTS_DIR}/{file}");
                     let data = read_blob(repo, agent_entry.oid().to_owned(), &path)?;
-                    let doc: AgentState =
-                        serde_json::from_slice(&data).map_err(|e| StateError::BadDocument {
-                            path: path.clone(),
-                            message: e.to_string(),
-                        })?;
+                    let doc = decode_agent(&path, &data)?;
                     loaded.insert(path, agent_entry.oid().to_owned());
                     agents.insert(agent.to_owned(), doc);
                 }
@@ -434,7 +430,16 @@ fn encode_plan(plan: &Plan) -> Vec<u8> {
     encode_json(&value)
 }
 
-fn decode_plan(data: &[u8]) -> Result<Plan, StateError> {
+/// Read an agent's status document, stored at `path` in the state tree.
+pub fn decode_agent(path: &str, data: &[u8]) -> Result<AgentState, StateError> {
+    serde_json::from_slice(data).map_err(|e| StateError::BadDocument {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// Read `plan.json` as stored in the state tree, refusing a newer schema version.
+pub fn decode_plan(data: &[u8]) -> Result<Plan, StateError> {
     let bad = |message: String| StateError::BadDocument {
         path: PLAN_PATH.to_owned(),
         message,

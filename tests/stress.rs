@@ -1,0 +1,417 @@
+//! Many writers, one repository: processes in different worktrees report task progress,
+//! change status, leave notes and read the dashboard at the same time, while threads
+//! record test results on the notes ref. Afterwards every operation's effect is in the
+//! state, the state ref has exactly one commit per write that changed something, and
+//! `git fsck` is clean.
+//!
+//! `STRESS_WRITERS` and `STRESS_OPS` size the run (16 × 50 by default); the bench script
+//! runs it at 16 × 200.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use common::Repo;
+
+const HUB: &str = "hub";
+const TASKS: usize = 6;
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One operation a writer runs as a `git agents` process.
+#[derive(Debug, Clone)]
+enum Op {
+    Done(usize),
+    Undo(usize),
+    Start(usize),
+    Note(String),
+    HubNote(String),
+    Status(&'static str),
+    Read,
+}
+
+/// What a writer's own agent document must look like, as its operations predict.
+#[derive(Debug, Default, Clone)]
+struct Model {
+    done: BTreeSet<usize>,
+    current: Option<usize>,
+    status: String,
+    notes: Vec<String>,
+}
+
+impl Model {
+    /// Apply `op` and return whether it changes the document (`None` for reads).
+    fn apply(&mut self, op: &Op) -> Option<bool> {
+        match op {
+            Op::Done(n) => {
+                let changed = !self.done.contains(n) || self.current == Some(*n);
+                self.done.insert(*n);
+                if self.current == Some(*n) {
+                    self.current = None;
+                }
+                Some(changed)
+            }
+            Op::Undo(n) => Some(self.done.remove(n)),
+            Op::Start(n) => {
+                let changed = self.current != Some(*n);
+                self.current = Some(*n);
+                Some(changed)
+            }
+            Op::Note(text) => {
+                self.notes.push(text.clone());
+                Some(true)
+            }
+            Op::HubNote(_) => Some(true),
+            Op::Status(status) => {
+                let changed = self.status != *status;
+                self.status = (*status).to_owned();
+                Some(changed)
+            }
+            Op::Read => None,
+        }
+    }
+}
+
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn script(writer: usize, ops: usize, seed: u64) -> Vec<Op> {
+    let mut random = Random((seed ^ (writer as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1);
+    (0..ops)
+        .map(|i| {
+            let task = random.below(TASKS as u64) as usize + 1;
+            match random.below(10) {
+                0 | 1 => Op::Done(task),
+                2 => Op::Undo(task),
+                3 => Op::Start(task),
+                4 | 5 => Op::Note(format!("w{writer} op{i}")),
+                6 => Op::HubNote(format!("w{writer} op{i} hub")),
+                7 => Op::Status(["in_progress", "review"][random.below(2) as usize]),
+                _ => Op::Read,
+            }
+        })
+        .collect()
+}
+
+fn args(op: &Op) -> Vec<String> {
+    let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    match op {
+        Op::Done(n) => own(&["task", "done", &n.to_string(), "--json"]),
+        Op::Undo(n) => own(&["task", "undo", &n.to_string(), "--json"]),
+        Op::Start(n) => own(&["task", "start", &n.to_string(), "--json"]),
+        Op::Note(text) => own(&["update", "--note", text, "--json"]),
+        Op::HubNote(text) => own(&["update", "--agent", HUB, "--note", text, "--json"]),
+        Op::Status(status) => own(&["update", "--status", status, "--json"]),
+        Op::Read => own(&["status", "--json"]),
+    }
+}
+
+/// The state commit message an operation that changed something writes.
+fn message(name: &str, op: &Op) -> String {
+    let title = |n: &usize| format!("Task {n}");
+    match op {
+        Op::Done(n) => format!("task done {name} #{n}: {}", title(n)),
+        Op::Undo(n) => format!("task undo {name} #{n}: {}", title(n)),
+        Op::Start(n) => format!("task start {name} #{n}: {}", title(n)),
+        Op::Note(text) => format!("update {name}: note {text}"),
+        Op::HubNote(text) => format!("update {HUB}: note {text}"),
+        Op::Status(status) => format!("update {name}: status {status}"),
+        Op::Read => unreachable!("reads write nothing"),
+    }
+}
+
+fn plan(writers: usize) -> String {
+    let mut text = String::new();
+    for agent in (0..writers)
+        .map(|w| format!("w{w}"))
+        .chain([HUB.to_owned()])
+    {
+        let tasks: Vec<String> = (1..=TASKS).map(|n| format!("\"Task {n} (1h)\"")).collect();
+        text.push_str(&format!(
+            "[[agents]]\nname = \"{agent}\"\nbranch = \"agents/{agent}\"\ntasks = [{}]\n\n",
+            tasks.join(", ")
+        ));
+    }
+    text
+}
+
+fn doc(repo: &Repo, name: &str) -> serde_json::Value {
+    serde_json::from_str(&repo.git(&["show", &format!("refs/agents/state:agents/{name}.json")]))
+        .unwrap()
+}
+
+fn texts(doc: &serde_json::Value) -> Vec<String> {
+    doc["notes"]
+        .as_array()
+        .map(|notes| {
+            notes
+                .iter()
+                .map(|n| n["text"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn many_writers_in_many_worktrees_lose_nothing() {
+    let writers = setting("STRESS_WRITERS", 16);
+    let ops = setting("STRESS_OPS", 50);
+    let seed = std::env::var("STRESS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    eprintln!("STRESS_SEED={seed}");
+    let repo = Repo::new();
+    let plan_file = repo.tmp.path().join("plan.toml");
+    std::fs::write(&plan_file, plan(writers)).unwrap();
+    repo.agents(&["init", "--plan", plan_file.to_str().unwrap()])
+        .ok();
+    repo.agents(&["spawn", "--ready"]).ok();
+    repo.git(&["config", "user.name", "Test User"]);
+    repo.git(&["config", "user.email", "test@example.com"]);
+    let start = repo
+        .git(&["rev-parse", "refs/agents/state"])
+        .trim()
+        .to_owned();
+    let heads: Vec<String> = (0..4)
+        .map(|i| {
+            repo.git(&[
+                "commit-tree",
+                "HEAD^{tree}",
+                "-p",
+                "HEAD",
+                "-m",
+                &format!("c{i}"),
+            ])
+            .trim()
+            .to_owned()
+        })
+        .collect();
+    let scripts: Vec<Vec<Op>> = (0..writers).map(|w| script(w, ops, seed)).collect();
+    let note_threads = 4;
+    let notes_each = (writers * ops / 32).max(5);
+    let started = std::time::Instant::now();
+
+    let results: Vec<Result<Model, String>> = std::thread::scope(|scope| {
+        let note_writers: Vec<_> = (0..note_threads)
+            .map(|t| {
+                let repo = &repo;
+                let heads = &heads;
+                scope.spawn(move || record_test_runs(repo, heads, t, notes_each))
+            })
+            .collect();
+        let handles: Vec<_> = scripts
+            .iter()
+            .enumerate()
+            .map(|(writer, script)| {
+                let repo = &repo;
+                scope.spawn(move || run_writer(repo, writer, script))
+            })
+            .collect();
+        for handle in note_writers {
+            handle.join().unwrap();
+        }
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let elapsed = started.elapsed();
+    let models: Vec<Model> = results
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let mut expected_messages: BTreeMap<String, usize> = BTreeMap::new();
+    let mut hub_expected: Vec<Vec<String>> = vec![Vec::new(); writers];
+    for (writer, script) in scripts.iter().enumerate() {
+        let name = format!("w{writer}");
+        let mut model = Model {
+            status: "in_progress".to_owned(),
+            ..Model::default()
+        };
+        for op in script {
+            if model.apply(op) == Some(true) {
+                *expected_messages.entry(message(&name, op)).or_default() += 1;
+            }
+            if let Op::HubNote(text) = op {
+                hub_expected[writer].push(text.clone());
+            }
+        }
+    }
+    for (writer, model) in models.iter().enumerate() {
+        let doc = doc(&repo, &format!("w{writer}"));
+        let done: BTreeSet<usize> = doc["done_tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(done, model.done, "w{writer} done tasks");
+        assert_eq!(
+            doc["current_task"].as_u64().map(|n| n as usize),
+            model.current,
+            "w{writer} current task"
+        );
+        assert_eq!(doc["status"], model.status.as_str(), "w{writer} status");
+        assert_eq!(texts(&doc), model.notes, "w{writer} notes, in order");
+    }
+    let hub = texts(&doc(&repo, HUB));
+    for (writer, expected) in hub_expected.iter().enumerate() {
+        let prefix = format!("w{writer} ");
+        let seen: Vec<&String> = hub.iter().filter(|t| t.starts_with(&prefix)).collect();
+        assert_eq!(
+            seen,
+            expected.iter().collect::<Vec<_>>(),
+            "w{writer} hub notes"
+        );
+    }
+
+    let history = repo.git(&[
+        "log",
+        "--format=%P %s",
+        &format!("{start}..refs/agents/state"),
+    ]);
+    let mut written: BTreeMap<String, usize> = BTreeMap::new();
+    for line in history.lines() {
+        let (parents, subject) = line.split_once(' ').unwrap();
+        assert!(!parents.contains(' '), "a linear history: {line}");
+        *written.entry(subject.to_owned()).or_default() += 1;
+    }
+    let changes: usize = expected_messages.values().sum();
+    assert_eq!(
+        history.lines().count(),
+        changes,
+        "one state commit per write that changed something"
+    );
+    assert_eq!(written, expected_messages);
+
+    let mut recorded = BTreeSet::new();
+    for head in &heads {
+        let id = gix::ObjectId::from_hex(head.as_bytes()).unwrap();
+        for record in git_agents::notes::read(&open(&repo), id).unwrap() {
+            if let git_agents::notes::Record::Test { command, .. } = record {
+                assert!(recorded.insert(command.clone()), "{command} recorded twice");
+            }
+        }
+    }
+    assert_eq!(
+        recorded.len(),
+        note_threads * notes_each,
+        "every test run noted"
+    );
+    assert_eq!(
+        repo.git(&["rev-list", "--count", "refs/notes/agents"])
+            .trim(),
+        (note_threads * notes_each).to_string(),
+        "one notes commit per record"
+    );
+    let fsck = repo
+        .command("git", &repo.root)
+        .args(["fsck", "--no-progress", "--no-dangling"])
+        .output()
+        .unwrap();
+    assert!(
+        fsck.status.success() && fsck.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    eprintln!(
+        "{writers} writers × {ops} operations: {} state commits, {} notes in {:.1} s",
+        changes,
+        note_threads * notes_each,
+        elapsed.as_secs_f64()
+    );
+}
+
+fn open(repo: &Repo) -> gix::Repository {
+    gix::open(&repo.root).unwrap()
+}
+
+/// Run `script` in writer `writer`'s worktree and return the model of its document,
+/// or what went wrong.
+fn run_writer(repo: &Repo, writer: usize, script: &[Op]) -> Result<Model, String> {
+    let name = format!("w{writer}");
+    let dir: PathBuf = repo.root.join("worktrees").join(&name);
+    let mut model = Model {
+        status: "in_progress".to_owned(),
+        ..Model::default()
+    };
+    for (i, op) in script.iter().enumerate() {
+        let args = args(op);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = repo.agents_in(&dir, &args);
+        if run.code != 0 {
+            return Err(format!(
+                "{name} op {i} {op:?} exited {}: {}",
+                run.code, run.stderr
+            ));
+        }
+        let json = run.json();
+        match model.apply(op) {
+            Some(expected) => {
+                if json["changed"] != expected {
+                    return Err(format!(
+                        "{name} op {i} {op:?}: changed is {}, expected {expected}",
+                        json["changed"]
+                    ));
+                }
+            }
+            None => {
+                let view = json["agents"]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|v| v["name"] == name.as_str()))
+                    .ok_or_else(|| format!("{name} missing from status"))?;
+                if view["tasks_done"] != model.done.len() || view["status"] != model.status.as_str()
+                {
+                    return Err(format!(
+                        "{name} op {i}: status shows {} done, {}; expected {} done, {}",
+                        view["tasks_done"],
+                        view["status"],
+                        model.done.len(),
+                        model.status
+                    ));
+                }
+            }
+        }
+    }
+    Ok(model)
+}
+
+/// Append `count` test records from thread `thread` to the notes of the agents' head commits.
+fn record_test_runs(repo: &Repo, heads: &[String], thread: usize, count: usize) {
+    let git = open(repo);
+    for i in 0..count {
+        let head = &heads[(thread + i) % heads.len()];
+        let record = git_agents::notes::Record::Test {
+            passing: i % 3 != 0,
+            exit_code: Some(0),
+            command: format!("t{thread} r{i}"),
+            duration_ms: 1,
+            at: "2026-01-01T00:00:00Z".to_owned(),
+            agent: None,
+        };
+        git_agents::notes::append(
+            &git,
+            gix::ObjectId::from_hex(head.as_bytes()).unwrap(),
+            &record,
+        )
+        .unwrap();
+    }
+}
