@@ -19,8 +19,17 @@ _git__agents() {
             git__agents,add)
                 cmd="git__agents__subcmd__add"
                 ;;
+            git__agents,brief)
+                cmd="git__agents__subcmd__brief"
+                ;;
             git__agents,completions)
                 cmd="git__agents__subcmd__completions"
+                ;;
+            git__agents,conflicts)
+                cmd="git__agents__subcmd__conflicts"
+                ;;
+            git__agents,doctor)
+                cmd="git__agents__subcmd__doctor"
                 ;;
             git__agents,help)
                 cmd="git__agents__subcmd__help"
@@ -40,6 +49,9 @@ _git__agents() {
             git__agents,remove)
                 cmd="git__agents__subcmd__remove"
                 ;;
+            git__agents,run)
+                cmd="git__agents__subcmd__run"
+                ;;
             git__agents,spawn)
                 cmd="git__agents__subcmd__spawn"
                 ;;
@@ -55,8 +67,17 @@ _git__agents() {
             git__agents__subcmd__help,add)
                 cmd="git__agents__subcmd__help__subcmd__add"
                 ;;
+            git__agents__subcmd__help,brief)
+                cmd="git__agents__subcmd__help__subcmd__brief"
+                ;;
             git__agents__subcmd__help,completions)
                 cmd="git__agents__subcmd__help__subcmd__completions"
+                ;;
+            git__agents__subcmd__help,conflicts)
+                cmd="git__agents__subcmd__help__subcmd__conflicts"
+                ;;
+            git__agents__subcmd__help,doctor)
+                cmd="git__agents__subcmd__help__subcmd__doctor"
                 ;;
             git__agents__subcmd__help,help)
                 cmd="git__agents__subcmd__help__subcmd__help"
@@ -76,6 +97,9 @@ _git__agents() {
             git__agents__subcmd__help,remove)
                 cmd="git__agents__subcmd__help__subcmd__remove"
                 ;;
+            git__agents__subcmd__help,run)
+                cmd="git__agents__subcmd__help__subcmd__run"
+                ;;
             git__agents__subcmd__help,spawn)
                 cmd="git__agents__subcmd__help__subcmd__spawn"
                 ;;
@@ -93,6 +117,9 @@ _git__agents() {
                 ;;
             git__agents__subcmd__help__subcmd__plan,show)
                 cmd="git__agents__subcmd__help__subcmd__plan__subcmd__show"
+                ;;
+            git__agents__subcmd__help__subcmd__plan,timeline)
+                cmd="git__agents__subcmd__help__subcmd__plan__subcmd__timeline"
                 ;;
             git__agents__subcmd__help__subcmd__task,done)
                 cmd="git__agents__subcmd__help__subcmd__task__subcmd__done"
@@ -112,6 +139,9 @@ _git__agents() {
             git__agents__subcmd__plan,show)
                 cmd="git__agents__subcmd__plan__subcmd__show"
                 ;;
+            git__agents__subcmd__plan,timeline)
+                cmd="git__agents__subcmd__plan__subcmd__timeline"
+                ;;
             git__agents__subcmd__plan__subcmd__help,export)
                 cmd="git__agents__subcmd__plan__subcmd__help__subcmd__export"
                 ;;
@@ -120,6 +150,9 @@ _git__agents() {
                 ;;
             git__agents__subcmd__plan__subcmd__help,show)
                 cmd="git__agents__subcmd__plan__subcmd__help__subcmd__show"
+                ;;
+            git__agents__subcmd__plan__subcmd__help,timeline)
+                cmd="git__agents__subcmd__plan__subcmd__help__subcmd__timeline"
                 ;;
             git__agents__subcmd__task,done)
                 cmd="git__agents__subcmd__task__subcmd__done"
@@ -152,7 +185,7 @@ _git__agents() {
 
     case "${cmd}" in
         git__agents)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove spawn status task update log completions install-man help"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove spawn status task update log run completions brief conflicts install-man doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,6 +252,32 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__brief)
+            opts="-C -q -v -h -V --agent --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__completions)
             opts="-C -q -v -h -V --json --quiet --verbose --color --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -241,8 +300,52 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__conflicts)
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__doctor)
+            opts="-C -q -v -h -V --fix --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__help)
-            opts="init plan add remove spawn status task update log completions install-man help"
+            opts="init plan add remove spawn status task update log run completions brief conflicts install-man doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -269,7 +372,49 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__help__subcmd__brief)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__conflicts)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -340,7 +485,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help__subcmd__plan)
-            opts="show export"
+            opts="show export timeline"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,7 +526,35 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__help__subcmd__plan__subcmd__timeline)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -584,12 +757,16 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__plan)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version show export help"
+            opts="-C -q -v -h -V --timeline --parallel --json --quiet --verbose --color --help --version show export timeline help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -632,7 +809,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__plan__subcmd__help)
-            opts="show export help"
+            opts="show export timeline help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -687,6 +864,20 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__plan__subcmd__help__subcmd__timeline)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__plan__subcmd__show)
             opts="-C -q -v -h -V --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -709,6 +900,32 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__plan__subcmd__timeline)
+            opts="-C -q -v -h -V --parallel --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__remove)
             opts="-C -q -v -h -V --force --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -716,6 +933,40 @@ _git__agents() {
                 return 0
             fi
             case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__run)
+            opts="-j -C -q -v -h -V --parallel --exec --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -754,7 +1005,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__status)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --conflicts --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -997,8 +1248,8 @@ fi
 __git_agents_subcommands ()
 {
 	case "$1" in
-	"") echo "init plan add remove spawn status task update log completions install-man" ;;
-	"plan") echo "show export" ;;
+	"") echo "init plan add remove spawn status task update log run completions brief conflicts install-man doctor" ;;
+	"plan") echo "show export timeline" ;;
 	"task") echo "start done undo" ;;
 	esac
 }
@@ -1009,9 +1260,10 @@ __git_agents_value_options ()
 	case "$1" in
 	"") echo "-C --color" ;;
 	"init") echo "--plan --base --worktrees-dir -C --color" ;;
-	"plan") echo "-C --color" ;;
+	"plan") echo "--parallel -C --color" ;;
 	"plan show") echo "-C --color" ;;
 	"plan export") echo "--format -C --color" ;;
+	"plan timeline") echo "--parallel -C --color" ;;
 	"add") echo "--title --branch --worktree --depends-on --task --command -C --color" ;;
 	"remove") echo "-C --color" ;;
 	"spawn") echo "-C --color" ;;
@@ -1022,8 +1274,12 @@ __git_agents_value_options ()
 	"task undo") echo "--agent -C --color" ;;
 	"update") echo "--status --note --agent -C --color" ;;
 	"log") echo "-n --max-count -C --color" ;;
+	"run") echo "-j --parallel --exec -C --color" ;;
 	"completions") echo "-C --color" ;;
+	"brief") echo "--agent -C --color" ;;
+	"conflicts") echo "-C --color" ;;
 	"install-man") echo "--dir -C --color" ;;
+	"doctor") echo "-C --color" ;;
 	esac
 }
 
@@ -1035,6 +1291,7 @@ __git_agents_agent_options ()
 	"task done") echo "--agent" ;;
 	"task undo") echo "--agent" ;;
 	"update") echo "--agent" ;;
+	"brief") echo "--agent" ;;
 	esac
 }
 
@@ -1047,6 +1304,8 @@ __git_agents_agent_slot ()
 	"spawn") echo "0+" ;;
 	"status") echo "0" ;;
 	"log") echo "0" ;;
+	"run") echo "0+" ;;
+	"brief") echo "0" ;;
 	esac
 }
 

@@ -42,8 +42,12 @@ complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "status" -d 'S
 complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "task" -d 'Report task progress from an agent\'s worktree'
 complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "update" -d 'Change an agent\'s status or leave a note'
 complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "log" -d 'Show the audit trail of state changes'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "run" -d 'Spawn ready agents, run their commands and bring finished work home'
 complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "brief" -d 'Print an agent\'s brief as Markdown: tasks, dependencies, merge criteria'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "conflicts" -d 'Predict merge conflicts between active branches and against base'
 complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "install-man" -d 'Install the manual pages where man finds them, so git help agents works'
+complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "doctor" -d 'Find and repair drift between state, branches and worktrees'
 complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l plan -d 'The plan to import (.md as people write it, .toml, or .json); an empty plan when omitted' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l base -d 'The branch agents start from and merge into [default: git config agents.base, the plan\'s, or the current branch]' -r
@@ -58,18 +62,21 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s q -l quie
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -l parallel -d 'With --timeline: how many agents work at once [default: one per agent]' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -l json -d 'Print machine-readable JSON instead of text'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -s q -l quiet -d 'Print only errors and what was asked for'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -s v -l verbose -d 'Say more about what is being done'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -f -a "show" -d 'Print the agents, their branches, tasks and dependencies'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -f -a "export" -d 'Write the plan as Markdown, TOML or JSON (importable again with init --plan)'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -l timeline -d 'Print the phases, the critical path and a schedule chart (like `plan timeline`)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -f -a "show" -d 'Print the agents, their branches, tasks and dependencies'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -f -a "export" -d 'Write the plan as Markdown, TOML or JSON (importable again with init --plan)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -f -a "timeline" -d 'Print the phases, the critical path and a schedule chart with N agents at once'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from show" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
@@ -91,8 +98,19 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_s
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from timeline" -l parallel -d 'How many agents work at once [default: one per agent]' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from timeline" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from timeline" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from timeline" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from timeline" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from timeline" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from timeline" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from timeline" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the agents, their branches, tasks and dependencies'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write the plan as Markdown, TOML or JSON (importable again with init --plan)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "timeline" -d 'Print the phases, the critical path and a schedule chart with N agents at once'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l title -d 'What the agent is for' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l branch -d 'Its branch [default: agents/NAME]' -r
@@ -134,6 +152,7 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand status" -s C -d 'R
 complete -c git-agents -n "__fish_git_agents_using_subcommand status" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand status" -l conflicts -d 'Predict merge conflicts first (as `git agents conflicts` does) and mark agents at risk'
 complete -c git-agents -n "__fish_git_agents_using_subcommand status" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand status" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand status" -s v -l verbose -d 'Say more about what is being done'
@@ -209,6 +228,17 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s q -l quiet
 complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s j -l parallel -d 'Run at most N agents\' commands at once' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l exec -d 'The command for every agent, with {agent}, {branch} and {worktree} placeholders (give it last)' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
@@ -218,6 +248,25 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s q 
 complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -l agent -d 'The agent, as `task` and `update` take it' -r -f -a "(__fish_git_agents_names)"
+complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand conflicts" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand conflicts" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand conflicts" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand conflicts" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand conflicts" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand conflicts" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand conflicts" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -l dir -d 'The manual directory, as listed on MANPATH; pages go into its man1 [default: ~/.local/share/man, or $XDG_DATA_HOME/man]' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
@@ -228,20 +277,35 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s q 
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "init" -d 'Import a plan and create the fleet\'s state in this repository'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "plan" -d 'Show or export the plan'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "add" -d 'Add an agent to the plan'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "remove" -d 'Remove an agent from the plan'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "spawn" -d 'Create agents\' branches and worktrees and mark them in progress'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "status" -d 'Show the dashboard: progress, current task, tests, review, PR, blockers'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "task" -d 'Report task progress from an agent\'s worktree'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "update" -d 'Change an agent\'s status or leave a note'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "log" -d 'Show the audit trail of state changes'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "install-man" -d 'Install the manual pages where man finds them, so git help agents works'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log completions install-man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -l fix -d 'Repair what can be repaired and say what was done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "init" -d 'Import a plan and create the fleet\'s state in this repository'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "plan" -d 'Show or export the plan'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "add" -d 'Add an agent to the plan'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "remove" -d 'Remove an agent from the plan'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "spawn" -d 'Create agents\' branches and worktrees and mark them in progress'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "status" -d 'Show the dashboard: progress, current task, tests, review, PR, blockers'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "task" -d 'Report task progress from an agent\'s worktree'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "update" -d 'Change an agent\'s status or leave a note'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "log" -d 'Show the audit trail of state changes'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "run" -d 'Spawn ready agents, run their commands and bring finished work home'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "completions" -d 'Print a shell completion script'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "brief" -d 'Print an agent\'s brief as Markdown: tasks, dependencies, merge criteria'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "conflicts" -d 'Predict merge conflicts between active branches and against base'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "install-man" -d 'Install the manual pages where man finds them, so git help agents works'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "doctor" -d 'Find and repair drift between state, branches and worktrees'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run completions brief conflicts install-man doctor help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "show" -d 'Print the agents, their branches, tasks and dependencies'
 complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "export" -d 'Write the plan as Markdown, TOML or JSON (importable again with init --plan)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "timeline" -d 'Print the phases, the critical path and a schedule chart with N agents at once'
 complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "start" -d 'Mark task N as the one being worked on'
 complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "done" -d 'Mark task N done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "undo" -d 'Mark task N not done again'
@@ -254,3 +318,5 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -f -a "(__
 complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -f -a "(__fish_git_agents_names)" -d 'Agent'
 complete -c git-agents -n "__fish_git_agents_using_subcommand status" -f -a "(__fish_git_agents_names)" -d 'Agent'
 complete -c git-agents -n "__fish_git_agents_using_subcommand log" -f -a "(__fish_git_agents_names)" -d 'Agent'
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -f -a "(__fish_git_agents_names)" -d 'Agent'
+complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -f -a "(__fish_git_agents_names)" -d 'Agent'
