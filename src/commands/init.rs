@@ -34,6 +34,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         base: args.base.clone(),
         worktrees_dir: args.worktrees_dir.clone(),
         force: args.force,
+        plan: None,
     };
     let report = ops::init(&ws, &options)?;
     let plan = &report.state.plan;

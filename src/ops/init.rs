@@ -14,6 +14,8 @@ use crate::worktree;
 pub struct InitOptions {
     /// The plan file to import; an empty plan when absent.
     pub plan_file: Option<PathBuf>,
+    /// A plan already read, imported instead of `plan_file`.
+    pub plan: Option<Plan>,
     /// The base branch; defaults to `agents.base`, then the plan's, then the current branch.
     pub base: Option<String>,
     /// Where worktrees go; defaults to `agents.worktreesDir`, then the plan's, then `worktrees`.
@@ -49,9 +51,10 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
         .clone()
         .or_else(|| git_config.worktrees_dir.clone())
         .unwrap_or_else(|| DEFAULT_WORKTREES_DIR.to_owned());
-    let mut plan = match &options.plan_file {
-        Some(path) => read_plan_file(path, &parse_dir)?,
-        None => Plan::new(&parse_dir),
+    let mut plan = match (&options.plan, &options.plan_file) {
+        (Some(plan), _) => plan.clone(),
+        (None, Some(path)) => read_plan_file(path, &parse_dir)?,
+        (None, None) => Plan::new(&parse_dir),
     };
     let settings = Settings::from_layers(&flags, &git_config, &Layer::from_plan(&plan));
     move_worktrees_dir(&mut plan, &settings.worktrees_dir.value);

@@ -3,6 +3,7 @@
 
 mod agents;
 mod brief;
+pub mod demo;
 mod init;
 mod report;
 mod run;
