@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::runner::{self, Launch, Running};
+use crate::launcher::{self, Launch, Running};
 use crate::state::{self, State, Status};
 use crate::workspace::Workspace;
 
@@ -146,7 +146,7 @@ pub fn run(
                 });
                 set_status(ws, &name, Status::Review, None)?;
             } else {
-                let tail = runner::tail(&child.log, 10);
+                let tail = launcher::tail(&child.log, 10);
                 let reason = format!("command exited with {}", exit_text(exit.code));
                 set_status(
                     ws,
@@ -213,7 +213,7 @@ pub fn run(
             }
             let state = State::load(&ws.repo)?;
             let launch = launch_for(ws, &state, options, name)?;
-            let child = runner::start(&launch)
+            let child = launcher::start(&launch)
                 .map_err(|e| Error::External(format!("cannot start {name}'s command: {e}")))?;
             events(RunEvent::Launched {
                 agent: name.clone(),
@@ -233,7 +233,7 @@ pub fn run(
     }
 }
 
-fn finished(running: &BTreeMap<String, Running>) -> Result<Vec<(String, runner::Exit)>> {
+fn finished(running: &BTreeMap<String, Running>) -> Result<Vec<(String, launcher::Exit)>> {
     let mut done = Vec::new();
     for (name, child) in running {
         let exit = child
@@ -302,7 +302,7 @@ fn launch_for(ws: &Workspace, state: &State, options: &RunOptions, name: &str) -
     let worktree = ws.resolve(&spec.worktree);
     let worktree_text = worktree.display().to_string();
     let template = command_for(state, options, name)?;
-    let command = runner::expand(
+    let command = launcher::expand(
         &template,
         &[
             ("agent", name),
@@ -310,7 +310,7 @@ fn launch_for(ws: &Workspace, state: &State, options: &RunOptions, name: &str) -
             ("worktree", worktree_text.as_str()),
         ],
     );
-    let log = runner::log_path(&ws.common_dir, name);
+    let log = launcher::log_path(&ws.common_dir, name);
     let env = vec![
         ("GIT_AGENTS_AGENT".to_owned(), name.to_owned()),
         ("GIT_AGENTS_BRANCH".to_owned(), spec.branch.clone()),
