@@ -994,3 +994,40 @@ fn git_dir_and_work_tree_choose_the_repository_like_git() {
         sorted(AGENTS)
     );
 }
+
+#[test]
+fn colour_follows_the_flag_then_no_color_then_clicolor_force() {
+    let repo = repo_with_agents();
+    let status = |args: &[&str], env: &[(&str, &str)]| -> bool {
+        let mut command = repo.command("git", &repo.root);
+        command
+            .args(["agents", "status"])
+            .args(args)
+            .env_remove("NO_COLOR");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).contains('\u{1b}')
+    };
+    assert!(!status(&[], &[]), "a pipe gets no colour by default");
+    assert!(status(&["--color", "always"], &[("NO_COLOR", "1")]));
+    assert!(status(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!status(&[], &[("CLICOLOR_FORCE", "0")]));
+    assert!(!status(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+    assert!(!status(&["--color=never"], &[("CLICOLOR_FORCE", "1")]));
+}
+
+#[test]
+fn verbose_reports_progress_and_quiet_and_verbose_conflict() {
+    let repo = repo_with_agents();
+    let run = repo.agents(&["spawn", "security-agent", "-v"]).ok();
+    assert!(
+        !run.stderr.trim().is_empty(),
+        "spawn -v said nothing on stderr"
+    );
+    let quiet = repo.agents(&["spawn", "rag-agent", "-q"]).ok();
+    assert_eq!(quiet.stderr, "");
+    repo.agents(&["status", "-q", "-v"]).fails(2);
+}
