@@ -320,6 +320,65 @@ mod tests {
         assert!(parse_config_parameters("").is_empty());
     }
 
+    fn repo_with_config(config: &str) -> (tempfile::TempDir, gix::Repository) {
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let path = dir.path().join(".git/config");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(config);
+        std::fs::write(&path, text).unwrap();
+        let repo = gix::open_opts(dir.path(), gix::open::Options::isolated()).unwrap();
+        (dir, repo)
+    }
+
+    #[test]
+    fn git_config_keys_are_read_whatever_their_case() {
+        let (_dir, repo) = repo_with_config(
+            "[agents]\n\tbase = dev\n\tForge = Local\n\ttestcommand = cargo test\n\treviewCommand = \"  \"\n\tworktreesDir = trees\n",
+        );
+        let layer = Layer::from_git_config(&repo).unwrap();
+        assert_eq!(layer.base.as_deref(), Some("dev"));
+        assert_eq!(layer.forge, Some(ForgeKind::Local));
+        assert_eq!(layer.test_command.as_deref(), Some("cargo test"));
+        assert_eq!(layer.review_command, None, "blank means unset");
+        assert_eq!(layer.worktrees_dir.as_deref(), Some("trees"));
+
+        let mut plan = Plan::new("plan-trees");
+        plan.test_command = Some("make test".to_owned());
+        plan.review_command = Some("review.sh".to_owned());
+        let flags = Layer {
+            forge: Some(ForgeKind::Github),
+            ..Layer::default()
+        };
+        let settings = Settings::resolve(&repo, Some(&plan), &flags).unwrap();
+        assert_eq!(settings.forge.value, Some(ForgeKind::Github));
+        assert_eq!(settings.forge.source, Source::Flag);
+        assert_eq!(settings.test_command.value.as_deref(), Some("cargo test"));
+        assert_eq!(settings.test_command.source, Source::GitConfig);
+        assert_eq!(settings.review_command.value.as_deref(), Some("review.sh"));
+        assert_eq!(settings.review_command.source, Source::Plan);
+        assert_eq!(settings.worktrees_dir.value, "trees");
+    }
+
+    #[test]
+    fn an_unknown_forge_in_git_config_names_the_key() {
+        let (_dir, repo) = repo_with_config("[agents]\n\tforge = gitlab\n");
+        let err = Layer::from_git_config(&repo).unwrap_err();
+        assert!(err.to_string().contains("agents.forge"), "{err}");
+        assert!(err.to_string().contains("gitlab"), "{err}");
+        assert_eq!(err.exit_code(), crate::ExitCode::Usage);
+        assert_eq!(
+            git_config_string(&repo, WORKTREES_DIR),
+            None,
+            "other keys still read"
+        );
+    }
+
     #[test]
     fn forge_names_are_read_in_any_case_and_others_refused() {
         assert_eq!(parse_forge("GitHub"), Some(ForgeKind::Github));

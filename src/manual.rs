@@ -396,5 +396,8 @@ mod tests {
             assert!(main.contains(title), "{title}");
         }
         assert_eq!(main.matches(".ds Aq").count(), 2, "one preamble");
+        for key in git_agents::config::KEYS {
+            assert!(main.contains(key), "{key} is not documented");
+        }
     }
 }

@@ -62,7 +62,7 @@ impl Output {
     /// Print a line for people (suppressed by --quiet and --json).
     pub fn say(&self, line: impl AsRef<str>) {
         if !self.quiet && !self.json {
-            println!("{}", line.as_ref());
+            let _ = writeln!(std::io::stdout(), "{}", line.as_ref());
         }
     }
 
@@ -78,7 +78,7 @@ impl Output {
     /// Print a progress note on stderr (only with --verbose, or on a terminal).
     pub fn progress(&self, line: &str) {
         if !self.quiet && !self.json && (self.verbose || std::io::stderr().is_terminal()) {
-            eprintln!("{}", Style::new().dim().apply_to(line));
+            let _ = writeln!(std::io::stderr(), "{}", Style::new().dim().apply_to(line));
         }
     }
 
@@ -87,7 +87,7 @@ impl Output {
         if self.json {
             let text = serde_json::to_string_pretty(value)
                 .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-            println!("{text}");
+            let _ = writeln!(std::io::stdout(), "{text}");
         }
         self.json
     }
@@ -96,12 +96,14 @@ impl Output {
 /// Print an error as one line on stderr (and as JSON on stdout with --json).
 pub fn error(output: Option<&Output>, message: &str, code: i32) {
     if output.is_some_and(|o| o.json) {
-        println!(
+        let _ = writeln!(
+            std::io::stdout(),
             "{}",
             serde_json::json!({ "error": message, "exit_code": code })
         );
     }
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "{} {message}",
         Style::new().red().bold().for_stderr().apply_to("error:")
     );

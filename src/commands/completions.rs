@@ -24,7 +24,14 @@ pub struct CompleteArgs {
 
 /// Run `completions`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
-    ctx.out.print(script(args.shell));
+    let text = script(args.shell);
+    if ctx.out.json(&serde_json::json!({
+        "shell": args.shell.to_string(),
+        "script": text,
+    })) {
+        return Ok(0);
+    }
+    ctx.out.print(text);
     Ok(0)
 }
 
@@ -48,7 +55,7 @@ pub fn complete(args: &CompleteArgs, ctx: &Context) -> Result<i32, Error> {
             text.push_str(&agent.name);
             text.push('\n');
         }
-        print!("{text}");
+        ctx.out.print(text);
     }
     Ok(0)
 }

@@ -79,12 +79,9 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
                 ExportFormat::Json => Format::Json,
             };
             let text = state.plan.export(format);
-            if ctx.out.json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "format": format!("{format:?}").to_lowercase(), "text": text })
-                );
-            } else {
+            if !ctx.out.json(
+                &serde_json::json!({ "format": format!("{format:?}").to_lowercase(), "text": text }),
+            ) {
                 ctx.out.print(text);
             }
         }
