@@ -332,7 +332,7 @@ impl<'a> Graph<'a> {
         Schedule {
             slots,
             makespan,
-            sequential: self.hours.iter().sum(),
+            sequential: self.hours.iter().fold(0.0, |sum, h| sum + h),
         }
     }
 }

@@ -766,3 +766,14 @@ fn colour_follows_the_flag_and_the_environment() {
         .stdout;
     assert!(!json.contains('\u{1b}'), "JSON is never coloured");
 }
+
+#[test]
+fn an_empty_plan_has_zero_hours_not_negative_zero() {
+    let repo = Repo::new();
+    let init = repo.agents(&["init", "--json"]).ok().json();
+    assert_eq!(init["hours"].to_string(), "0.0");
+    repo.agents(&["add", "solo"]).ok();
+    let status = repo.status_json();
+    assert_eq!(status["summary"]["hours_total"].to_string(), "0.0");
+    assert_eq!(status["agents"][0]["hours_done"].to_string(), "0.0");
+}

@@ -856,6 +856,19 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
             owned(&["update", "--agent", "security-agent", "--note", "n"]),
             false,
         ),
+        ("brief", owned(&["brief", "security-agent"]), true),
+        (
+            "plan-timeline",
+            owned(&["plan", "timeline", "--parallel", "3"]),
+            true,
+        ),
+        ("conflicts", owned(&["conflicts"]), true),
+        ("doctor", owned(&["doctor"]), false),
+        (
+            "run",
+            owned(&["run", "security-agent", "--exec", "true"]),
+            false,
+        ),
         ("log", owned(&["log", "-n", "3"]), true),
         ("completions", owned(&["completions", "fish"]), true),
         (

@@ -23,9 +23,9 @@ pub struct Args {
     /// Run at most N agents' commands at once
     #[arg(short = 'j', long, value_name = "N", default_value_t = 8)]
     pub parallel: usize,
-    /// The command for every agent, with {agent}, {branch} and {worktree} placeholders (give it last)
-    #[arg(long, value_name = "CMD", num_args = 1.., allow_hyphen_values = true)]
-    pub exec: Vec<String>,
+    /// The shell command line for every agent, with {agent}, {branch} and {worktree} placeholders
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
 }
 
 /// Delivery that leaves finished work in review for a person to take further.
@@ -64,7 +64,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let options = RunOptions {
         agents: args.agents.clone(),
         parallel: args.parallel,
-        exec: (!args.exec.is_empty()).then(|| args.exec.join(" ")),
+        exec: args.exec.clone(),
         poll: Duration::from_millis(100),
     };
     let live = !ctx.out.json && !ctx.out.quiet && std::io::stderr().is_terminal();

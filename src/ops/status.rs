@@ -131,7 +131,11 @@ fn view(ws: &Workspace, state: &State, notes: &notes::Reader<'_>, name: &str) ->
         .cloned()
         .unwrap_or_else(crate::state::AgentState::planned);
     let hours_total: f64 = spec.total_hours();
-    let hours_done: f64 = spec.tasks.iter().filter(|t| t.done).map(|t| t.hours).sum();
+    let hours_done: f64 = spec
+        .tasks
+        .iter()
+        .filter(|t| t.done)
+        .fold(0.0, |sum, t| sum + t.hours);
     let tasks_done = spec.tasks.iter().filter(|t| t.done).count();
     let progress = if hours_total > 0.0 {
         hours_done / hours_total

@@ -172,7 +172,7 @@ impl Plan {
 
     /// Sum of all task estimates, in hours.
     pub fn total_hours(&self) -> f64 {
-        self.agents.iter().map(AgentSpec::total_hours).sum()
+        self.agents.iter().fold(0.0, |sum, a| sum + a.total_hours())
     }
 
     /// Number of tasks across all agents.
@@ -327,7 +327,7 @@ impl Plan {
 impl AgentSpec {
     /// Sum of this agent's task estimates, in hours.
     pub fn total_hours(&self) -> f64 {
-        self.tasks.iter().map(|t| t.hours).sum()
+        self.tasks.iter().fold(0.0, |sum, t| sum + t.hours)
     }
 }
 
