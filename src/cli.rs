@@ -72,4 +72,10 @@ pub enum Command {
     /// Complete dynamic values for shell completion scripts
     #[command(name = "__complete", hide = true)]
     Complete(commands::completions::CompleteArgs),
+    /// Run the tests in an agent's worktree and record the result on its commit
+    Test(commands::test::Args),
+    /// Review an agent's work until the score reaches the threshold
+    Review(commands::review::Args),
+    /// Approve an agent's head commit (local forge)
+    Approve(commands::approve::Args),
 }

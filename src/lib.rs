@@ -6,11 +6,13 @@
 
 pub mod cas;
 pub mod error;
+pub mod forge;
 pub mod git;
 pub mod graph;
 pub mod notes;
 pub mod ops;
 pub mod plan;
+pub mod runner;
 pub mod state;
 pub mod time;
 pub mod workspace;

@@ -1,14 +1,17 @@
 //! One module per subcommand: each declares its arguments and renders what the library returns.
 
 pub mod add;
+pub mod approve;
 pub mod completions;
 pub mod init;
 pub mod log;
 pub mod plan;
 pub mod remove;
+pub mod review;
 pub mod spawn;
 pub mod status;
 pub mod task;
+pub mod test;
 pub mod update;
 
 use clap::Parser;
@@ -84,5 +87,8 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Log(args) => log::run(&args, ctx),
         Command::Completions(args) => completions::run(&args, ctx),
         Command::Complete(args) => completions::complete(&args, ctx),
+        Command::Test(args) => test::run(&args, ctx),
+        Command::Review(args) => review::run(&args, ctx),
+        Command::Approve(args) => approve::run(&args, ctx),
     }
 }

@@ -2,16 +2,26 @@
 //! state through compare-and-swap, and returns a report for the command to render.
 
 mod agents;
+mod approve;
+mod checkout;
 mod init;
 mod report;
+mod review;
+pub mod score;
+pub mod settings;
 mod spawn;
 mod status;
+mod test_run;
 
 pub use agents::{AddOptions, add, remove};
+pub use approve::{Approval, approve};
+pub use checkout::Checkout;
 pub use init::{InitOptions, InitReport, init};
 pub use report::{TaskAction, infer_agent, set_task, update};
+pub use review::{ReviewEvent, ReviewIteration, ReviewOptions, ReviewReport, review};
 pub use spawn::{SpawnOutcome, spawn};
 pub use status::{AgentView, StatusReport, StatusTotals, status};
+pub use test_run::{TestReport, run_tests};
 
 use crate::error::{Error, Result};
 use crate::plan::{AgentSpec, closest_name};
