@@ -19,6 +19,9 @@ _git__agents() {
             git__agents,add)
                 cmd="git__agents__subcmd__add"
                 ;;
+            git__agents,approve)
+                cmd="git__agents__subcmd__approve"
+                ;;
             git__agents,brief)
                 cmd="git__agents__subcmd__brief"
                 ;;
@@ -49,6 +52,9 @@ _git__agents() {
             git__agents,remove)
                 cmd="git__agents__subcmd__remove"
                 ;;
+            git__agents,review)
+                cmd="git__agents__subcmd__review"
+                ;;
             git__agents,run)
                 cmd="git__agents__subcmd__run"
                 ;;
@@ -61,11 +67,17 @@ _git__agents() {
             git__agents,task)
                 cmd="git__agents__subcmd__task"
                 ;;
+            git__agents,test)
+                cmd="git__agents__subcmd__test"
+                ;;
             git__agents,update)
                 cmd="git__agents__subcmd__update"
                 ;;
             git__agents__subcmd__help,add)
                 cmd="git__agents__subcmd__help__subcmd__add"
+                ;;
+            git__agents__subcmd__help,approve)
+                cmd="git__agents__subcmd__help__subcmd__approve"
                 ;;
             git__agents__subcmd__help,brief)
                 cmd="git__agents__subcmd__help__subcmd__brief"
@@ -97,6 +109,9 @@ _git__agents() {
             git__agents__subcmd__help,remove)
                 cmd="git__agents__subcmd__help__subcmd__remove"
                 ;;
+            git__agents__subcmd__help,review)
+                cmd="git__agents__subcmd__help__subcmd__review"
+                ;;
             git__agents__subcmd__help,run)
                 cmd="git__agents__subcmd__help__subcmd__run"
                 ;;
@@ -108,6 +123,9 @@ _git__agents() {
                 ;;
             git__agents__subcmd__help,task)
                 cmd="git__agents__subcmd__help__subcmd__task"
+                ;;
+            git__agents__subcmd__help,test)
+                cmd="git__agents__subcmd__help__subcmd__test"
                 ;;
             git__agents__subcmd__help,update)
                 cmd="git__agents__subcmd__help__subcmd__update"
@@ -185,7 +203,7 @@ _git__agents() {
 
     case "${cmd}" in
         git__agents)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove spawn status task update log run completions brief conflicts install-man doctor help"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove spawn status task update log run completions brief conflicts install-man doctor test review approve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -234,6 +252,32 @@ _git__agents() {
                     return 0
                     ;;
                 --command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__approve)
+            opts="-C -q -v -h -V --by --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --by)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -345,7 +389,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help)
-            opts="init plan add remove spawn status task update log run completions brief conflicts install-man doctor help"
+            opts="init plan add remove spawn status task update log run completions brief conflicts install-man doctor test review approve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -359,6 +403,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__approve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -554,6 +612,20 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__help__subcmd__review)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -641,6 +713,20 @@ _git__agents() {
         git__agents__subcmd__help__subcmd__task__subcmd__undo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -948,6 +1034,40 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__review)
+            opts="-C -q -v -h -V --agent --max-iterations --threshold --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-iterations)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__run)
             opts="-j -C -q -v -h -V --parallel --exec --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1196,6 +1316,32 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__test)
+            opts="-C -q -v -h -V --agent --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__update)
             opts="-C -q -v -h -V --status --note --agent --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1248,7 +1394,7 @@ fi
 __git_agents_subcommands ()
 {
 	case "$1" in
-	"") echo "init plan add remove spawn status task update log run completions brief conflicts install-man doctor" ;;
+	"") echo "init plan add remove spawn status task update log run completions brief conflicts install-man doctor test review approve" ;;
 	"plan") echo "show export timeline" ;;
 	"task") echo "start done undo" ;;
 	esac
@@ -1280,6 +1426,9 @@ __git_agents_value_options ()
 	"conflicts") echo "-C --color" ;;
 	"install-man") echo "--dir -C --color" ;;
 	"doctor") echo "-C --color" ;;
+	"test") echo "--agent -C --color" ;;
+	"review") echo "--agent --max-iterations --threshold -C --color" ;;
+	"approve") echo "--by -C --color" ;;
 	esac
 }
 
@@ -1292,6 +1441,8 @@ __git_agents_agent_options ()
 	"task undo") echo "--agent" ;;
 	"update") echo "--agent" ;;
 	"brief") echo "--agent" ;;
+	"test") echo "--agent" ;;
+	"review") echo "--agent" ;;
 	esac
 }
 
@@ -1306,6 +1457,7 @@ __git_agents_agent_slot ()
 	"log") echo "0" ;;
 	"run") echo "0+" ;;
 	"brief") echo "0" ;;
+	"approve") echo "0" ;;
 	esac
 }
 

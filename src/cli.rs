@@ -85,4 +85,10 @@ pub enum Command {
     Generate(commands::generate::Args),
     /// Find and repair drift between state, branches and worktrees
     Doctor(commands::doctor::Args),
+    /// Run the tests in an agent's worktree and record the result on its commit
+    Test(commands::test::Args),
+    /// Review an agent's work until the score reaches the threshold
+    Review(commands::review::Args),
+    /// Approve an agent's head commit (local forge)
+    Approve(commands::approve::Args),
 }

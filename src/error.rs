@@ -43,6 +43,9 @@ pub enum Error {
     /// An external program other than git failed.
     #[error("{0}")]
     External(String),
+    /// A forge (GitHub or the local one) failed or refused.
+    #[error(transparent)]
+    Forge(#[from] crate::forge::ForgeError),
 }
 
 impl From<CasError> for Error {
@@ -59,6 +62,7 @@ impl Error {
             Error::Refused(_) => ExitCode::Refused,
             Error::Git(_) | Error::External(_) => ExitCode::External,
             Error::State(state) => state.exit_code(),
+            Error::Forge(forge) => forge.exit_code(),
         }
     }
 }

@@ -26,6 +26,9 @@ pub enum Record {
         exit_code: Option<i32>,
         /// The command that ran.
         command: String,
+        /// The command's argument vector, when it was given as one rather than a shell string.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        argv: Option<Vec<String>>,
         /// How long it ran, in milliseconds.
         duration_ms: u64,
         /// When it finished.

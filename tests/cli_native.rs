@@ -814,6 +814,8 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
     let example = common::example_plan().display().to_string();
     let man_dir = repo.tmp.path().join("man").display().to_string();
     let owned = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    repo.git(&["config", "agents.testCommand", "true"]);
+    repo.git(&["config", "agents.reviewCommand", "echo Score: 10/10"]);
     vec![
         (
             "init",
@@ -857,6 +859,13 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
             false,
         ),
         ("brief", owned(&["brief", "security-agent"]), true),
+        ("test", owned(&["test", "--agent", "security-agent"]), false),
+        (
+            "review",
+            owned(&["review", "--agent", "security-agent"]),
+            false,
+        ),
+        ("approve", owned(&["approve", "security-agent"]), false),
         (
             "plan-timeline",
             owned(&["plan", "timeline", "--parallel", "3"]),

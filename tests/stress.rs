@@ -403,6 +403,7 @@ fn record_test_runs(repo: &Repo, heads: &[String], thread: usize, count: usize) 
             passing: i % 3 != 0,
             exit_code: Some(0),
             command: format!("t{thread} r{i}"),
+            argv: None,
             duration_ms: 1,
             at: "2026-01-01T00:00:00Z".to_owned(),
             agent: None,

@@ -1,6 +1,7 @@
 //! One module per subcommand: each declares its arguments and renders what the library returns.
 
 pub mod add;
+pub mod approve;
 pub mod brief;
 pub mod completions;
 pub mod conflicts;
@@ -11,10 +12,12 @@ pub mod install_man;
 pub mod log;
 pub mod plan;
 pub mod remove;
+pub mod review;
 pub mod run;
 pub mod spawn;
 pub mod status;
 pub mod task;
+pub mod test;
 pub mod update;
 
 use clap::Parser;
@@ -100,5 +103,8 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::InstallMan(args) => install_man::run(&args, ctx),
         Command::Generate(args) => generate::run(&args, ctx),
         Command::Doctor(args) => doctor::run(&args, ctx),
+        Command::Test(args) => test::run(&args, ctx),
+        Command::Review(args) => review::run(&args, ctx),
+        Command::Approve(args) => approve::run(&args, ctx),
     }
 }

@@ -2,21 +2,31 @@
 //! state through compare-and-swap, and returns a report for the command to render.
 
 mod agents;
+mod approve;
 mod brief;
+mod checkout;
 pub mod demo;
 mod init;
 mod report;
+mod review;
 mod run;
+pub mod score;
+pub mod settings;
 mod spawn;
 mod status;
+mod test_run;
 
 pub use agents::{AddOptions, add, remove};
+pub use approve::{Approval, approve};
 pub use brief::{Brief, BriefDependency, BriefTask, brief};
+pub use checkout::Checkout;
 pub use init::{InitOptions, InitReport, init};
 pub use report::{TaskAction, infer_agent, set_task, update};
+pub use review::{ReviewEvent, ReviewIteration, ReviewOptions, ReviewReport, review};
 pub use run::{Deliver, RunEvent, RunOptions, RunReport, run};
 pub use spawn::{SpawnOutcome, spawn};
 pub use status::{AgentView, StatusReport, StatusTotals, status};
+pub use test_run::{TestReport, run_tests};
 
 use crate::error::{Error, Result};
 use crate::plan::{AgentSpec, closest_name};

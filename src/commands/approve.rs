@@ -1,0 +1,42 @@
+//! `git agents approve`: approve an agent's head commit on the local forge.
+
+use git_agents::Error;
+use git_agents::ops;
+
+use super::Context;
+use crate::output::style;
+
+/// Approve the head commit of an agent's branch (local forge; on GitHub approve the PR).
+/// A later commit needs approving again.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The agent whose work to approve
+    #[arg(value_name = "AGENT")]
+    pub agent: String,
+    /// Who approves [default: your git user.name]
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+}
+
+/// Run `approve`.
+pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    let ws = ctx.workspace()?;
+    let approval = ops::approve(&ws, &args.agent, args.by.as_deref())?;
+    if ctx.out.json(&approval) {
+        return Ok(0);
+    }
+    ctx.out.say(format!(
+        "{} {} approved {} at {} ({} approval{})",
+        style::good().apply_to("✓"),
+        approval.by,
+        style::name().apply_to(&approval.agent),
+        &approval.commit[..12],
+        approval.approvals.len(),
+        if approval.approvals.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    ));
+    Ok(0)
+}

@@ -1,0 +1,298 @@
+//! The local forge: pull requests recorded in the state, merged by git-agents itself.
+//!
+//! A merge is built off to the side — `git merge-tree --write-tree` and `commit-tree`,
+//! touching no worktree — then tested in a temporary worktree under the git directory,
+//! and only when the tests pass is the base branch moved, with compare-and-swap. A
+//! conflict, a failing test or a moved base leaves every ref and worktree as it was.
+
+use std::path::PathBuf;
+
+use super::{
+    Checks, ForgeError, MergeOutcome, MergeRequest, Mergeable, MergedTestFailure, PrFacts, PrState,
+    advance_base, checked_out_clean, merge_tree,
+};
+use crate::git::Git;
+use crate::plan::MergeMethod;
+use crate::runner;
+use crate::state::State;
+use crate::workspace::Workspace;
+use crate::worktree;
+
+/// Lines of a failing test run's output quoted in the error.
+const TAIL_LINES: usize = 12;
+
+/// The local forge.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Local;
+
+impl Local {
+    /// The number the next local PR gets: one more than any local PR recorded.
+    pub fn next_number(state: &State) -> u64 {
+        state
+            .agents
+            .values()
+            .filter_map(|a| a.pr.as_ref())
+            .filter(|pr| pr.forge == "local")
+            .map(|pr| pr.number)
+            .max()
+            .unwrap_or(0)
+            + 1
+    }
+
+    /// How a local PR is shown.
+    pub fn url(branch: &str, base: &str) -> String {
+        format!("local:{branch}→{base}")
+    }
+
+    /// The facts about `branch` as a PR into `base`: its tip, and whether it merges cleanly.
+    pub fn facts(&self, ws: &Workspace, branch: &str, base: &str) -> Result<PrFacts, ForgeError> {
+        let head = worktree::branch_tip(&ws.repo, branch)?.map(|id| id.to_string());
+        let base_tip = worktree::branch_tip(&ws.repo, base)?.map(|id| id.to_string());
+        let mergeable = match (&head, &base_tip) {
+            (Some(head), Some(base_tip)) => match merge_tree(&ws.git(), base_tip, head, None)? {
+                Ok(_) => Mergeable::Clean,
+                Err(files) => Mergeable::Conflicts(files),
+            },
+            (None, _) => Mergeable::Unknown(format!("branch {branch} does not exist")),
+            (_, None) => Mergeable::Unknown(format!("base branch {base} does not exist")),
+        };
+        Ok(PrFacts {
+            state: PrState::Open,
+            head,
+            draft: false,
+            mergeable,
+            checks: Checks::None,
+            approvals: None,
+            changes_requested: Vec::new(),
+            merge_commit: None,
+        })
+    }
+
+    /// Merge `request.branch` into `request.base` as described in the module docs.
+    pub fn merge(
+        &self,
+        ws: &Workspace,
+        request: &MergeRequest,
+        progress: &mut dyn FnMut(&str),
+        output: &mut dyn FnMut(&[u8]),
+    ) -> Result<MergeOutcome, ForgeError> {
+        let git = ws.git();
+        let base = &request.base;
+        let old = worktree::branch_tip(&ws.repo, base)?
+            .ok_or_else(|| {
+                ForgeError::Refused(format!(
+                    "base branch {base} does not exist; create it or change the plan's base"
+                ))
+            })?
+            .to_string();
+        let tip = worktree::branch_tip(&ws.repo, &request.branch)?.map(|id| id.to_string());
+        if tip.as_deref() != Some(request.head.as_str()) {
+            return Err(ForgeError::Refused(format!(
+                "{} moved while merging (expected {}); check the criteria again",
+                request.branch,
+                short(&request.head)
+            )));
+        }
+        checked_out_clean(ws, base)?;
+        let conflict = |files: Vec<String>| ForgeError::Conflict {
+            branch: request.branch.clone(),
+            base: base.clone(),
+            files,
+        };
+        let tree = merge_tree(&git, &old, &request.head, None)?.map_err(conflict)?;
+        let old_tree = git.run(["rev-parse", &format!("{old}^{{tree}}")])?;
+        if tree == old_tree.trim() {
+            return Ok(MergeOutcome {
+                merged_commit: Some(old),
+                already_in_base: true,
+                tested_with: None,
+                warnings: Vec::new(),
+            });
+        }
+        let new = match request.method {
+            MergeMethod::Squash => commit_tree(&git, &tree, &[&old], &request.message)?,
+            MergeMethod::Merge => {
+                commit_tree(&git, &tree, &[&old, &request.head], &request.message)?
+            }
+            MergeMethod::Rebase => replay(&git, &old, &request.head).map_err(|e| match e {
+                Replay::Conflict(files) => conflict(files),
+                Replay::Git(e) => ForgeError::Git(e),
+            })?,
+        };
+        let tested_with = match &request.test_command {
+            Some(command) => {
+                progress(&format!(
+                    "testing the merged result with `{}`",
+                    command.display()
+                ));
+                let finished = test_in_scratch_worktree(ws, &new, command, request, output)?;
+                if !finished.success() {
+                    return Err(ForgeError::MergedTestsFailed(Box::new(MergedTestFailure {
+                        branch: request.branch.clone(),
+                        base: base.clone(),
+                        command: command.display(),
+                        exit: finished
+                            .exit_code
+                            .map(|c| c.to_string())
+                            .unwrap_or_else(|| "by a signal".to_owned()),
+                        old: short(&old),
+                        tail: finished.tail(TAIL_LINES),
+                    })));
+                }
+                Some(command.display())
+            }
+            None => None,
+        };
+        advance_base(
+            ws,
+            base,
+            &old,
+            &new,
+            &format!("git agents merge {}", request.agent),
+        )?;
+        Ok(MergeOutcome {
+            merged_commit: Some(new),
+            already_in_base: false,
+            tested_with,
+            warnings: Vec::new(),
+        })
+    }
+}
+
+fn short(id: &str) -> String {
+    id.chars().take(12).collect()
+}
+
+fn commit_tree(
+    git: &Git,
+    tree: &str,
+    parents: &[&str],
+    message: &str,
+) -> Result<String, ForgeError> {
+    let mut args = vec!["commit-tree".to_owned(), tree.to_owned()];
+    for parent in parents {
+        args.push("-p".to_owned());
+        args.push((*parent).to_owned());
+    }
+    args.push("-m".to_owned());
+    args.push(message.to_owned());
+    Ok(git.run(&args)?.trim().to_owned())
+}
+
+enum Replay {
+    Conflict(Vec<String>),
+    Git(crate::git::GitError),
+}
+
+impl From<crate::git::GitError> for Replay {
+    fn from(err: crate::git::GitError) -> Self {
+        Replay::Git(err)
+    }
+}
+
+/// Replay the branch's own commits (merges skipped) onto `onto`, keeping authors and messages.
+fn replay(git: &Git, onto: &str, head: &str) -> Result<String, Replay> {
+    let range = format!("{onto}..{head}");
+    let commits = git.run([
+        "rev-list",
+        "--reverse",
+        "--no-merges",
+        "--topo-order",
+        &range,
+    ])?;
+    let mut current = onto.to_owned();
+    for commit in commits.lines().map(str::trim).filter(|c| !c.is_empty()) {
+        let parent = git.run(["rev-parse", &format!("{commit}^")])?;
+        let tree =
+            merge_tree(git, &current, commit, Some(parent.trim()))?.map_err(Replay::Conflict)?;
+        let info = git.run([
+            "log",
+            "-1",
+            "--format=%an%x00%ae%x00%ad%x00%B",
+            "--date=raw",
+            commit,
+        ])?;
+        let mut parts = info.splitn(4, '\0');
+        let (name, email, date, message) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or("").trim_end(),
+        );
+        let out = duct::cmd(
+            "git",
+            [
+                "commit-tree",
+                tree.as_str(),
+                "-p",
+                current.as_str(),
+                "-m",
+                message,
+            ],
+        )
+        .dir(git.dir())
+        .env("GIT_AUTHOR_NAME", name)
+        .env("GIT_AUTHOR_EMAIL", email)
+        .env("GIT_AUTHOR_DATE", date)
+        .stdin_null()
+        .stderr_capture()
+        .stdout_capture()
+        .unchecked()
+        .run()
+        .map_err(|e| Replay::Git(crate::git::GitError::Spawn(e)))?;
+        if !out.status.success() {
+            return Err(Replay::Git(crate::git::GitError::Failed {
+                command: "commit-tree".to_owned(),
+                message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+                code: out.status.code(),
+            }));
+        }
+        current = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    }
+    Ok(current)
+}
+
+/// Check `commit` out into a temporary worktree under the git directory, run the test
+/// command there, and remove the worktree again whatever happened.
+fn test_in_scratch_worktree(
+    ws: &Workspace,
+    commit: &str,
+    command: &runner::CommandLine,
+    request: &MergeRequest,
+    output: &mut dyn FnMut(&[u8]),
+) -> Result<runner::Finished, ForgeError> {
+    let git = ws.git();
+    let dir = ws.common_dir.join("agents").join("merge");
+    fs_err::create_dir_all(&dir).map_err(|e| {
+        ForgeError::Git(crate::git::GitError::Library(format!(
+            "cannot create {}: {e}",
+            dir.display()
+        )))
+    })?;
+    let path: PathBuf = dir.join(format!("{}-{}", request.agent, std::process::id()));
+    if path.exists() {
+        let _ = worktree::remove(&git, &path, true);
+        let _ = fs_err::remove_dir_all(&path);
+    }
+    git.run([
+        "worktree".as_ref(),
+        "add".as_ref(),
+        "--detach".as_ref(),
+        "--quiet".as_ref(),
+        path.as_os_str(),
+        commit.as_ref(),
+    ])?;
+    let env = [
+        ("GIT_AGENTS_AGENT", request.agent.clone()),
+        ("GIT_AGENTS_BRANCH", request.branch.clone()),
+        ("GIT_AGENTS_BASE", request.base.clone()),
+        ("GIT_AGENTS_COMMIT", commit.to_owned()),
+        ("GIT_AGENTS_MERGED_RESULT", "1".to_owned()),
+    ];
+    let result = runner::run(command, &path, &env, None, output);
+    if worktree::remove(&git, &path, true).is_err() {
+        let _ = fs_err::remove_dir_all(&path);
+        let _ = git.output(["worktree", "prune"]);
+    }
+    Ok(result?)
+}

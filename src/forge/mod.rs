@@ -1,0 +1,418 @@
+//! Where pull requests live and how they merge: GitHub through `gh`, or the local forge
+//! that merges into the local base branch itself.
+//!
+//! Both answer the same questions — open or adopt a PR, report the facts the merge
+//! criteria need, merge — so the operations above never care which one they talk to.
+
+pub mod gh;
+mod github;
+mod local;
+
+pub use github::GitHub;
+pub use local::Local;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::ExitCode;
+use crate::git::GitError;
+use crate::plan::{ForgeKind, MergeMethod};
+use crate::runner::CommandLine;
+use crate::workspace::Workspace;
+
+/// What can go wrong talking to a forge or merging.
+#[derive(Debug, thiserror::Error)]
+pub enum ForgeError {
+    /// gh is not installed.
+    #[error(
+        "the GitHub CLI `gh` is not installed or not on PATH; install it from https://cli.github.com (brew install gh, apt install gh, winget install GitHub.cli), or merge locally with `git config agents.forge local` (or forge = \"local\" in the plan)"
+    )]
+    GhMissing,
+    /// gh has no usable credentials.
+    #[error(
+        "gh is not logged in to GitHub ({detail}); run `gh auth login` (or set GH_TOKEN) and try again"
+    )]
+    NotAuthenticated { detail: String },
+    /// gh does not know a flag or JSON field that git-agents uses.
+    #[error(
+        "{command}: {message}; this gh is too old, upgrade to gh 2.50 or newer (https://cli.github.com)"
+    )]
+    GhTooOld { command: String, message: String },
+    /// gh failed.
+    #[error("{command} failed: {message}")]
+    GhFailed { command: String, message: String },
+    /// gh printed something that is not what it should.
+    #[error("{command} printed output git-agents cannot read: {detail}")]
+    Garbage { command: String, detail: String },
+    /// gh did not finish in time.
+    #[error(
+        "{command} did not finish within {seconds} s and was stopped; check your network and `gh auth status`, or raise GIT_AGENTS_GH_TIMEOUT (seconds)"
+    )]
+    Timeout { command: String, seconds: f64 },
+    /// Transient failures did not stop.
+    #[error(
+        "{command} kept failing after {attempts} attempts over {seconds} s: {message}; GitHub may be having trouble, try again later"
+    )]
+    GaveUp {
+        command: String,
+        attempts: u32,
+        seconds: u64,
+        message: String,
+    },
+    /// The GitHub API rate limit is used up for longer than git-agents waits.
+    #[error("the GitHub API rate limit is used up until {reset}; try again then")]
+    RateLimited { reset: String },
+    /// The origin is not a GitHub repository git-agents can name.
+    #[error("{0}")]
+    NotGitHub(String),
+    /// The merge would conflict.
+    #[error("{branch} conflicts with {base} in {}; merge {base} into {branch} and resolve them, then try again", .files.join(", "))]
+    Conflict {
+        branch: String,
+        base: String,
+        files: Vec<String>,
+    },
+    /// The tests failed on the merged result.
+    #[error("{0}")]
+    MergedTestsFailed(Box<MergedTestFailure>),
+    /// The base branch's worktree has uncommitted changes.
+    #[error("{base} is checked out in {} with uncommitted changes; commit or stash them there, then merge again", .path.display())]
+    BaseDirty { base: String, path: PathBuf },
+    /// The base branch moved while merging.
+    #[error(
+        "{base} moved while merging (it was {expected}); nothing was changed, run the merge again"
+    )]
+    BaseMoved { base: String, expected: String },
+    /// The forge refused the merge.
+    #[error("{0}")]
+    Refused(String),
+    /// A git command failed.
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// Running the test command failed.
+    #[error(transparent)]
+    Run(#[from] crate::runner::RunError),
+}
+
+impl ForgeError {
+    /// The exit code this error maps to.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            ForgeError::Conflict { .. }
+            | ForgeError::MergedTestsFailed(_)
+            | ForgeError::BaseDirty { .. }
+            | ForgeError::Refused(_) => ExitCode::Refused,
+            ForgeError::BaseMoved { .. } => ExitCode::Contention,
+            ForgeError::NotGitHub(_) => ExitCode::Usage,
+            _ => ExitCode::External,
+        }
+    }
+}
+
+/// Tests that failed on a merge result, which therefore did not land.
+#[derive(Debug, Clone)]
+pub struct MergedTestFailure {
+    /// The branch being merged.
+    pub branch: String,
+    /// The branch it was merging into.
+    pub base: String,
+    /// The test command.
+    pub command: String,
+    /// How it exited.
+    pub exit: String,
+    /// Where base was left.
+    pub old: String,
+    /// The end of its output.
+    pub tail: String,
+}
+
+impl std::fmt::Display for MergedTestFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "tests fail on the result of merging {} into {} (`{}` exited {}); {} was left at {}",
+            self.branch, self.base, self.command, self.exit, self.base, self.old
+        )?;
+        if !self.tail.trim().is_empty() {
+            write!(f, "; its output ended with:\n{}", self.tail)?;
+        }
+        Ok(())
+    }
+}
+
+/// A pull request to open.
+#[derive(Debug, Clone)]
+pub struct PrRequest {
+    /// The agent.
+    pub agent: String,
+    /// Its branch.
+    pub branch: String,
+    /// The branch to merge into.
+    pub base: String,
+    /// The title.
+    pub title: String,
+    /// The description.
+    pub body: String,
+    /// Open it as a draft.
+    pub draft: bool,
+}
+
+/// A pull request that was opened or found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpenedPr {
+    /// Its number.
+    pub number: u64,
+    /// Where to see it.
+    pub url: String,
+    /// Whether it already existed and was adopted.
+    pub adopted: bool,
+}
+
+/// Whether the PR can merge without conflicts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum Mergeable {
+    /// It merges cleanly.
+    Clean,
+    /// It conflicts in these files (empty when the forge does not say which).
+    Conflicts(Vec<String>),
+    /// The forge does not know yet, or says why not.
+    Unknown(String),
+}
+
+/// What CI checks on the PR head say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "names")]
+pub enum Checks {
+    /// No checks are reported.
+    None,
+    /// Every check passed.
+    Passing(Vec<String>),
+    /// These checks failed.
+    Failing(Vec<String>),
+    /// These checks have not finished.
+    Pending(Vec<String>),
+}
+
+/// Where a PR is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrState {
+    /// Open.
+    Open,
+    /// Closed without merging.
+    Closed,
+    /// Merged.
+    Merged,
+}
+
+/// The facts about a PR that the merge criteria need.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrFacts {
+    /// Open, closed or merged.
+    pub state: PrState,
+    /// The commit the PR would merge.
+    pub head: Option<String>,
+    /// Whether it is a draft.
+    pub draft: bool,
+    /// Whether it merges cleanly.
+    pub mergeable: Mergeable,
+    /// CI checks on the head.
+    pub checks: Checks,
+    /// Who approved it; `None` when approvals come from git-agents' own notes.
+    pub approvals: Option<Vec<String>>,
+    /// Who asked for changes.
+    pub changes_requested: Vec<String>,
+    /// The merge commit, once merged.
+    pub merge_commit: Option<String>,
+}
+
+/// A merge to make.
+#[derive(Debug, Clone)]
+pub struct MergeRequest {
+    /// The agent.
+    pub agent: String,
+    /// Its branch.
+    pub branch: String,
+    /// The branch to merge into.
+    pub base: String,
+    /// The PR number.
+    pub number: u64,
+    /// The head commit the criteria were checked on; the merge refuses any other.
+    pub head: String,
+    /// How to merge.
+    pub method: MergeMethod,
+    /// The commit message for squash and merge commits: subject, blank line, body.
+    pub message: String,
+    /// The command that tests the merged result (local forge).
+    pub test_command: Option<CommandLine>,
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeOutcome {
+    /// The commit on base that holds the work; `None` when the forge only queued the merge.
+    pub merged_commit: Option<String>,
+    /// Whether base already held every change, so no commit was made.
+    pub already_in_base: bool,
+    /// The command that tested the merged result, if one ran.
+    pub tested_with: Option<String>,
+    /// Things the person should know (a local base not brought along, …).
+    pub warnings: Vec<String>,
+}
+
+/// A forge.
+#[derive(Debug, Clone)]
+pub enum Forge {
+    /// GitHub through gh.
+    GitHub(GitHub),
+    /// Merges into the local base branch.
+    Local(Local),
+}
+
+impl Forge {
+    /// The forge for this repository: `configured` when given (see
+    /// [`crate::ops::settings::forge_kind`]), else GitHub when origin is a GitHub URL and
+    /// gh is installed, else local.
+    pub fn select(ws: &Workspace, configured: Option<ForgeKind>) -> Result<Forge, ForgeError> {
+        match configured {
+            Some(ForgeKind::Local) => Ok(Forge::Local(Local)),
+            Some(ForgeKind::Github) => Ok(Forge::GitHub(GitHub::new(ws)?)),
+            None => {
+                if github::origin_slug(ws).is_some() && gh::find().is_ok() {
+                    Ok(Forge::GitHub(GitHub::new(ws)?))
+                } else {
+                    Ok(Forge::Local(Local))
+                }
+            }
+        }
+    }
+
+    /// The forge a recorded PR lives on, else [`Forge::select`].
+    pub fn for_pr(
+        ws: &Workspace,
+        configured: Option<ForgeKind>,
+        recorded: Option<&str>,
+    ) -> Result<Forge, ForgeError> {
+        match recorded {
+            Some("github") => Forge::select(ws, Some(ForgeKind::Github)),
+            Some("local") => Ok(Forge::Local(Local)),
+            _ => Forge::select(ws, configured),
+        }
+    }
+
+    /// `github` or `local`, as recorded in the state.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Forge::GitHub(_) => "github",
+            Forge::Local(_) => "local",
+        }
+    }
+
+    /// Whether approvals come from git-agents' notes rather than the forge.
+    pub fn approvals_are_notes(&self) -> bool {
+        matches!(self, Forge::Local(_))
+    }
+}
+
+/// Files named in `git merge-tree --write-tree --name-only -z` output after the tree.
+pub(crate) fn merge_tree(
+    git: &crate::git::Git,
+    base: &str,
+    head: &str,
+    merge_base: Option<&str>,
+) -> Result<Result<String, Vec<String>>, GitError> {
+    let mut args = vec![
+        "merge-tree".to_owned(),
+        "--write-tree".to_owned(),
+        "--name-only".to_owned(),
+        "--no-messages".to_owned(),
+        "-z".to_owned(),
+    ];
+    if let Some(merge_base) = merge_base {
+        args.push(format!("--merge-base={merge_base}"));
+    }
+    args.push(base.to_owned());
+    args.push(head.to_owned());
+    let out = git.output(&args)?;
+    let mut fields = out.stdout.split('\0');
+    let tree = fields.next().unwrap_or("").trim().to_owned();
+    match out.code {
+        Some(0) => Ok(Ok(tree)),
+        Some(1) => {
+            let mut files: Vec<String> = Vec::new();
+            for field in fields {
+                if field.is_empty() {
+                    break;
+                }
+                if !files.iter().any(|f| f == field) {
+                    files.push(field.to_owned());
+                }
+            }
+            Ok(Err(files))
+        }
+        code => Err(GitError::Failed {
+            command: "merge-tree".to_owned(),
+            message: crate::git::first_meaningful_line(&out.stderr)
+                .unwrap_or_else(|| format!("exit status {}", code.unwrap_or(-1))),
+            code,
+        }),
+    }
+}
+
+/// Move `base` from `old` to `new` (a descendant) with compare-and-swap, bringing a clean
+/// worktree that has it checked out along. A dirty one refuses before anything moves.
+pub(crate) fn advance_base(
+    ws: &Workspace,
+    base: &str,
+    old: &str,
+    new: &str,
+    reason: &str,
+) -> Result<(), ForgeError> {
+    let git = ws.git();
+    let checked_out = checked_out_clean(ws, base)?;
+    let full = format!("refs/heads/{base}");
+    let moved = git.output(["update-ref", "-m", reason, full.as_str(), new, old])?;
+    if !moved.success() {
+        return Err(ForgeError::BaseMoved {
+            base: base.to_owned(),
+            expected: old.to_owned(),
+        });
+    }
+    if let Some(path) = checked_out {
+        let updated = crate::git::Git::new(&path).output(["read-tree", "-m", "-u", old, new])?;
+        if !updated.success() {
+            let _ = git.output(["update-ref", "-m", "undo", full.as_str(), old, new]);
+            return Err(ForgeError::BaseDirty {
+                base: base.to_owned(),
+                path,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The worktree that has `base` checked out, after checking it has no uncommitted
+/// changes to tracked files.
+pub(crate) fn checked_out_clean(ws: &Workspace, base: &str) -> Result<Option<PathBuf>, ForgeError> {
+    let worktrees = crate::worktree::list(&ws.git())?;
+    let Some(found) = crate::worktree::find_with_branch(&worktrees, base) else {
+        return Ok(None);
+    };
+    let path = found.path.clone();
+    let status = crate::git::Git::new(&path).run([
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--ignore-submodules=none",
+    ])?;
+    if status.trim().is_empty() {
+        Ok(Some(path))
+    } else {
+        Err(ForgeError::BaseDirty {
+            base: base.to_owned(),
+            path,
+        })
+    }
+}
