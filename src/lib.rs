@@ -9,6 +9,7 @@ pub mod error;
 pub mod fault;
 pub mod git;
 pub mod graph;
+pub mod maintenance;
 pub mod notes;
 pub mod ops;
 pub mod plan;
