@@ -116,8 +116,10 @@ fn classify(content: &str) -> Group {
     }
     let lowered = content.trim().to_ascii_lowercase();
     let word_start = lowered
-        .rfind(|c: char| !c.is_ascii_alphabetic())
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_ascii_alphabetic())
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let before = lowered[..word_start].trim_end();
     let separated =
         lowered[..word_start].ends_with(|c: char| c.is_whitespace() || c.is_ascii_digit());
@@ -231,6 +233,19 @@ mod tests {
         ] {
             assert_eq!(parse_estimate(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn non_ascii_before_a_unit_word_is_no_estimate() {
+        assert_eq!(
+            split_estimate("Greek (Μh)"),
+            Ok(("Greek (Μh)".to_owned(), None))
+        );
+        assert!(split_estimate("Thing (3 Μ h)").is_err());
+        assert_eq!(
+            split_estimate("(€) after (1h)"),
+            Ok(("(€) after".to_owned(), Some(1.0)))
+        );
     }
 
     #[test]
