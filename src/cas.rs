@@ -142,7 +142,8 @@ pub fn tip_of(repo: &gix::Repository, name: &str, id: ObjectId) -> Result<Tip, C
 /// rebuilding from the new tip whenever another writer moved it first.
 ///
 /// `attempt` is called once per try with the current tip (or `None` when the ref does not
-/// exist yet); an error from it ends the write with nothing changed.
+/// exist yet); an error from it ends the write with nothing changed. Threads of one process
+/// writing the same ref take turns, so `attempt` must not itself write that ref.
 pub fn update<T, E>(
     repo: &gix::Repository,
     name: &str,
@@ -154,6 +155,8 @@ where
     let full_name: FullName = name
         .try_into()
         .map_err(|e| git_err(&format!("ref name {name}"), e))?;
+    let turn = writer_turn(repo, name);
+    let _turn = turn.lock().unwrap_or_else(|p| p.into_inner());
     let mut backoff = Backoff::new();
     for attempts in 1..=MAX_ATTEMPTS {
         let tip = read_tip(repo, name)?;
@@ -193,6 +196,7 @@ where
         match repo.edit_reference(edit) {
             Ok(_) => {
                 crate::fault::point(crate::fault::AFTER_REF_UPDATE);
+                crate::maintenance::after_write(repo, commit);
                 return Ok(Written {
                     value,
                     commit: Some(commit),
@@ -217,6 +221,24 @@ where
         attempts: MAX_ATTEMPTS,
     }
     .into())
+}
+
+type Turns = Vec<(PathBuf, std::sync::Arc<Mutex<()>>)>;
+
+static TURNS: Mutex<Turns> = Mutex::new(Vec::new());
+
+/// The mutex that threads of this process writing ref `name` of `repo` take turns on.
+/// Threads would otherwise race each other through the compare-and-swap and throw away
+/// each other's work; other processes are still handled by the compare-and-swap itself.
+fn writer_turn(repo: &gix::Repository, name: &str) -> std::sync::Arc<Mutex<()>> {
+    let key = lock_path(repo, name);
+    let mut turns = TURNS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, turn)) = turns.iter().find(|(path, _)| *path == key) {
+        return turn.clone();
+    }
+    let turn = std::sync::Arc::new(Mutex::new(()));
+    turns.push((key, turn.clone()));
+    turn
 }
 
 /// Write a commit object (author and committer: the user's git identity) without moving any ref.

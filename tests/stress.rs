@@ -416,3 +416,81 @@ fn record_test_runs(repo: &Repo, heads: &[String], thread: usize, count: usize) 
         .unwrap();
     }
 }
+
+fn count_objects(repo: &Repo) -> (usize, usize) {
+    let text = repo.git(&["count-objects", "-v"]);
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("count:"), field("in-pack:"))
+}
+
+/// The object counts once no background gc is running and they stopped changing.
+fn settled_count(repo: &Repo) -> (usize, usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut last = count_objects(repo);
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let now = count_objects(repo);
+        let running = repo.root.join(".git/gc.pid").exists()
+            || repo.root.join(".git/objects/maintenance.lock").exists();
+        if (!running && now == last) || std::time::Instant::now() > deadline {
+            return now;
+        }
+        last = now;
+    }
+}
+
+#[test]
+fn bursts_of_writes_get_packed_by_automatic_maintenance() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.git(&["config", "user.name", "Test User"]);
+    repo.git(&["config", "user.email", "test@example.com"]);
+    repo.git(&["config", "gc.auto", "40"]);
+    let git = open(&repo);
+    for i in 0..400 {
+        git_agents::state::update(&git, |state| {
+            let doc = state.agent_mut("docs-agent").unwrap();
+            doc.notes.push(git_agents::state::Note {
+                at: String::new(),
+                by: String::new(),
+                text: format!("note {i}"),
+            });
+            Ok((format!("update docs-agent: note {i}"), ()))
+        })
+        .unwrap();
+    }
+    let (loose, packed) = settled_count(&repo);
+    assert!(
+        packed > 0 && loose < 1200,
+        "400 writes make 1,600 loose objects; maintenance should have packed them: {loose} loose, {packed} packed"
+    );
+    assert_eq!(
+        repo.git(&["rev-list", "--count", "refs/agents/state"])
+            .trim(),
+        "401"
+    );
+
+    repo.git(&["config", "maintenance.auto", "false"]);
+    let git = open(&repo);
+    let before = count_objects(&repo);
+    for i in 0..200 {
+        git_agents::state::update(&git, |state| {
+            let doc = state.agent_mut("docs-agent").unwrap();
+            doc.notes.push(git_agents::state::Note {
+                at: String::new(),
+                by: String::new(),
+                text: format!("note {i}"),
+            });
+            Ok((format!("update docs-agent: note {i}"), ()))
+        })
+        .unwrap();
+    }
+    let after = settled_count(&repo);
+    assert_eq!(after.1, before.1, "maintenance.auto = false is honoured");
+    assert!(after.0 >= before.0 + 600, "{before:?} {after:?}");
+}
