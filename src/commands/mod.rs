@@ -3,9 +3,13 @@
 pub mod add;
 pub mod approve;
 pub mod completions;
+pub mod finish;
 pub mod init;
 pub mod log;
+pub mod merge;
 pub mod plan;
+pub mod pr;
+pub mod queue;
 pub mod remove;
 pub mod review;
 pub mod spawn;
@@ -90,5 +94,9 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Test(args) => test::run(&args, ctx),
         Command::Review(args) => review::run(&args, ctx),
         Command::Approve(args) => approve::run(&args, ctx),
+        Command::Pr(args) => pr::run(&args, ctx),
+        Command::Merge(args) => merge::run(&args, ctx),
+        Command::Queue(args) => queue::run(&args, ctx),
+        Command::Finish(args) => finish::run(&args, ctx),
     }
 }

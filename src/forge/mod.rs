@@ -316,8 +316,9 @@ impl Forge {
     }
 }
 
-/// Files named in `git merge-tree --write-tree --name-only -z` output after the tree.
-pub(crate) fn merge_tree(
+/// Merge `head` into `base` in memory with `git merge-tree --write-tree`: the merged
+/// tree, or the files that conflict.
+pub fn merge_tree(
     git: &crate::git::Git,
     base: &str,
     head: &str,
