@@ -94,18 +94,24 @@ pub fn open_pr(
     };
     let opened = match &forge {
         Forge::GitHub(github) => {
+            progress("looking for an open pull request");
+            let existing = github.find_open(&spec.branch, &base)?;
             progress(&format!("pushing {} to origin", spec.branch));
             github.push(ws, &spec.branch)?;
-            progress("opening the pull request");
-            let opened = github.open(&PrRequest {
-                agent: name.to_owned(),
-                branch: spec.branch.clone(),
-                base: base.clone(),
-                title,
-                body,
-                draft,
-            })?;
-            Some(opened)
+            match existing {
+                Some(existing) => Some(existing),
+                None => {
+                    progress("opening the pull request");
+                    Some(github.create(&PrRequest {
+                        agent: name.to_owned(),
+                        branch: spec.branch.clone(),
+                        base: base.clone(),
+                        title,
+                        body,
+                        draft,
+                    })?)
+                }
+            }
         }
         Forge::Local(_) => None,
     };
