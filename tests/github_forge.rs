@@ -306,6 +306,11 @@ fn every_criterion_fails_alone_and_merge_pins_the_head_commit() {
         .says("waiting for backend-agent to merge");
     assert!(fake.calls_to(&["pr", "merge"]).is_empty());
 
+    // On GitHub approvals are the PR's reviews.
+    fake.run(&repo, &["approve", "backend-agent"])
+        .fails(1)
+        .says("gh pr review 12 --approve");
+
     // All hold: merge with the method and the head commit the criteria were judged on.
     let run = fake.run(&repo, &["merge", "backend-agent"]).ok();
     assert!(
@@ -514,4 +519,38 @@ fn gh_missing_logged_out_hanging_or_garbled_gives_a_clear_error() {
         state.contains("\"status\": \"review\""),
         "nothing recorded: {state}"
     );
+}
+
+#[test]
+fn work_merged_on_github_by_hand_is_recognised() {
+    let (repo, fake, _head) = backend_ready();
+    fake.run(&repo, &["pr", "backend-agent"]).ok();
+    fake.run(&repo, &["finish", "backend-agent"])
+        .fails(1)
+        .says("is not merged");
+    edit_pr(&fake, 12, "state", json!("MERGED"));
+    edit_pr(&fake, 12, "mergeCommit", json!({"oid": "ab".repeat(20)}));
+    let run = fake.run(&repo, &["finish", "backend-agent"]).ok();
+    assert!(
+        run.stdout.contains("PR #12 is merged on GitHub"),
+        "{}",
+        run.stdout
+    );
+    assert!(!repo.refs().contains(&format!("refs/heads/{BRANCH}")));
+    let doc = repo.git(&["show", "refs/agents/state:agents/backend-agent.json"]);
+    assert!(doc.contains("\"status\": \"completed\""), "{doc}");
+    assert!(
+        doc.contains(&format!("\"merged_commit\": \"{}\"", "ab".repeat(20))),
+        "{doc}"
+    );
+
+    // merge notices a PR merged outside too, and records it without merging again.
+    let (repo, fake, _head) = backend_ready();
+    fake.run(&repo, &["pr", "backend-agent"]).ok();
+    edit_pr(&fake, 12, "state", json!("MERGED"));
+    fake.run(&repo, &["merge", "backend-agent"])
+        .ok()
+        .says("already been merged on GitHub");
+    assert!(fake.calls_to(&["pr", "merge"]).is_empty());
+    assert_eq!(agent(&repo, &fake, "backend-agent")["status"], "merged");
 }

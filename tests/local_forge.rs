@@ -371,6 +371,19 @@ fn finish_merged_cleans_every_merged_agent() {
     repo.init_example();
     ready(&repo, "security-agent", "a.py", "a\n");
     ready(&repo, "frontend-agent", "b.js", "b\n");
+    let before = repo.refs();
+    let dry = repo
+        .agents(&["queue", "run", "--dry-run", "--json"])
+        .ok()
+        .json();
+    let would: Vec<&str> = dry["merges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["agent"].as_str().unwrap())
+        .collect();
+    assert_eq!(would, ["security-agent", "frontend-agent"]);
+    assert_eq!(repo.refs(), before, "a dry run changes nothing");
     repo.agents(&["queue", "run"]).ok();
     repo.agents(&["finish", "--merged"]).ok();
     assert_eq!(agent(&repo, "security-agent")["status"], "completed");

@@ -74,6 +74,10 @@ pub fn finish(
             tip.as_deref(),
         )?)
     };
+    let forge_merge_commit = merged_because
+        .as_ref()
+        .and_then(|(_, commit)| commit.clone());
+    let merged_because = merged_because.map(|(why, _)| why);
     let git = ws.git();
     let worktrees = worktree::list(&git)?;
     let path = ws.resolve(&spec.worktree);
@@ -139,6 +143,9 @@ pub fn finish(
         if let Some(tip) = &tip {
             doc.head = Some(tip.clone());
         }
+        if doc.merged_commit.is_none() {
+            doc.merged_commit = forge_merge_commit.clone();
+        }
         Ok((format!("{verb} {name}"), ()))
     })?;
     let left_blocked = if abandon {
@@ -194,7 +201,8 @@ pub fn finish_merged(
         .collect())
 }
 
-/// Why `name`'s work counts as merged, or the refusal that says it is not.
+/// Why `name`'s work counts as merged (and the merge commit, when the forge names one),
+/// or the refusal that says it is not.
 fn merged_because(
     ws: &Workspace,
     state: &State,
@@ -202,23 +210,26 @@ fn merged_because(
     branch: &str,
     base: &str,
     tip: Option<&str>,
-) -> Result<String> {
+) -> Result<(String, Option<String>)> {
     let doc = state
         .agent(name)
         .cloned()
         .unwrap_or_else(state::AgentState::planned);
     if doc.status.is_merged() {
-        return Ok(match &doc.merged_commit {
+        let why = match &doc.merged_commit {
             Some(commit) => format!("merged as {}", &commit[..commit.len().min(12)]),
             None => "merged".to_owned(),
-        });
+        };
+        return Ok((why, None));
     }
     if let Some(pr) = doc.pr.as_ref().filter(|p| p.forge == "github") {
         let configured = settings::forge_kind(&ws.repo, &state.plan)?;
-        if let Forge::GitHub(github) = Forge::for_pr(ws, configured, Some(&pr.forge))?
-            && github.facts(pr.number)?.state == PrState::Merged
-        {
-            return Ok(format!("PR #{} is merged on GitHub", pr.number));
+        if let Forge::GitHub(github) = Forge::for_pr(ws, configured, Some(&pr.forge))? {
+            let facts = github.facts(pr.number)?;
+            if facts.state == PrState::Merged {
+                let why = format!("PR #{} is merged on GitHub", pr.number);
+                return Ok((why, facts.merge_commit.or(facts.head)));
+            }
         }
     }
     if let Some(tip) = tip
@@ -229,7 +240,7 @@ fn merged_because(
         if let Ok(tree) = crate::forge::merge_tree(&git, base, tip, None)?
             && tree == base_tree.trim()
         {
-            return Ok(format!("{base} already has every change on {branch}"));
+            return Ok((format!("{base} already has every change on {branch}"), None));
         }
     }
     Err(Error::Refused(format!(
