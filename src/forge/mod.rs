@@ -31,7 +31,7 @@ pub enum ForgeError {
     GhMissing,
     /// gh has no usable credentials.
     #[error(
-        "gh is not logged in to GitHub ({detail}); run `gh auth login` (or set GH_TOKEN) and try again"
+        "gh is not logged in to GitHub ({detail}); run `gh auth login` (or set GH_TOKEN) and try again, or merge locally with `git config agents.forge local`"
     )]
     NotAuthenticated { detail: String },
     /// gh does not know a flag or JSON field that git-agents uses.
