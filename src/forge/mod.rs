@@ -314,6 +314,37 @@ impl Forge {
     pub fn approvals_are_notes(&self) -> bool {
         matches!(self, Forge::Local(_))
     }
+
+    /// The facts the criteria need about `branch` as a PR into `base`: from the PR
+    /// numbered `number` on GitHub (none without one), from the branch itself locally.
+    pub fn facts(
+        &self,
+        ws: &Workspace,
+        branch: &str,
+        base: &str,
+        number: Option<u64>,
+    ) -> Result<Option<PrFacts>, ForgeError> {
+        match (self, number) {
+            (Forge::GitHub(github), Some(number)) => github.facts(number).map(Some),
+            (Forge::GitHub(_), None) => Ok(None),
+            (Forge::Local(local), _) => local.facts(ws, branch, base).map(Some),
+        }
+    }
+
+    /// Merge as `request` says; `progress` hears what is being done and `output` gets the
+    /// output of the test command run on a local merge result.
+    pub fn merge(
+        &self,
+        ws: &Workspace,
+        request: &MergeRequest,
+        progress: &mut dyn FnMut(&str),
+        output: &mut dyn FnMut(&[u8]),
+    ) -> Result<MergeOutcome, ForgeError> {
+        match self {
+            Forge::GitHub(github) => github.merge(ws, request),
+            Forge::Local(local) => local.merge(ws, request, progress, output),
+        }
+    }
 }
 
 /// Merge `head` into `base` in memory with `git merge-tree --write-tree`: the merged

@@ -52,14 +52,6 @@ impl Criteria {
             .map(|c| c.name)
             .collect()
     }
-
-    /// The first unmet criterion's reason, for one-line summaries.
-    pub fn first_reason(&self) -> Option<String> {
-        self.criteria
-            .iter()
-            .find(|c| !c.ok)
-            .map(|c| format!("{}: {}", c.name, c.reason))
-    }
 }
 
 /// Criteria together with what was learnt judging them, for merging right after.
@@ -89,14 +81,14 @@ pub fn judge(ws: &Workspace, state: &State, name: &str) -> Result<Judged> {
     let forge = Forge::for_pr(ws, configured, doc.pr.as_ref().map(|p| p.forge.as_str()))?;
     let base = state.base();
     let tip = worktree::branch_tip(&ws.repo, &spec.branch)?.map(|id| id.to_string());
-    let facts = match (&forge, &doc.pr) {
-        (Forge::GitHub(github), Some(pr)) => Some(github.facts(pr.number)?),
-        (Forge::Local(local), pr) if tip.is_some() => {
-            let mut facts = local.facts(ws, &spec.branch, base)?;
-            facts.draft = pr.as_ref().is_some_and(|p| p.draft);
-            Some(facts)
+    let facts = if tip.is_some() || doc.pr.is_some() {
+        let mut facts = forge.facts(ws, &spec.branch, base, doc.pr.as_ref().map(|p| p.number))?;
+        if let (Forge::Local(_), Some(facts), Some(pr)) = (&forge, facts.as_mut(), &doc.pr) {
+            facts.draft = pr.draft;
         }
-        _ => None,
+        facts
+    } else {
+        None
     };
     let head = facts
         .as_ref()

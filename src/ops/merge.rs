@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::criteria::{self, Criteria, Judged};
 use super::settings::{self, CommandKind};
 use crate::error::{Error, Result};
-use crate::forge::{Forge, MergeOutcome, MergeRequest, PrState};
+use crate::forge::{MergeOutcome, MergeRequest, PrState};
 use crate::notes::Record;
 use crate::plan::{AgentSpec, MergeMethod};
 use crate::runner::CommandLine;
@@ -124,10 +124,7 @@ pub fn merge(
         spec.branch,
         judged.forge.name()
     ));
-    let outcome = match &judged.forge {
-        Forge::Local(local) => local.merge(ws, &request, progress, output)?,
-        Forge::GitHub(github) => github.merge(ws, &request)?,
-    };
+    let outcome = judged.forge.merge(ws, &request, progress, output)?;
     if outcome.merged_commit.is_none() {
         report.merged = Some(Merged {
             commit: None,
