@@ -34,6 +34,9 @@ _git__agents() {
             git__agents,doctor)
                 cmd="git__agents__subcmd__doctor"
                 ;;
+            git__agents,finish)
+                cmd="git__agents__subcmd__finish"
+                ;;
             git__agents,help)
                 cmd="git__agents__subcmd__help"
                 ;;
@@ -46,8 +49,17 @@ _git__agents() {
             git__agents,log)
                 cmd="git__agents__subcmd__log"
                 ;;
+            git__agents,merge)
+                cmd="git__agents__subcmd__merge"
+                ;;
             git__agents,plan)
                 cmd="git__agents__subcmd__plan"
+                ;;
+            git__agents,pr)
+                cmd="git__agents__subcmd__pr"
+                ;;
+            git__agents,queue)
+                cmd="git__agents__subcmd__queue"
                 ;;
             git__agents,remove)
                 cmd="git__agents__subcmd__remove"
@@ -91,6 +103,9 @@ _git__agents() {
             git__agents__subcmd__help,doctor)
                 cmd="git__agents__subcmd__help__subcmd__doctor"
                 ;;
+            git__agents__subcmd__help,finish)
+                cmd="git__agents__subcmd__help__subcmd__finish"
+                ;;
             git__agents__subcmd__help,help)
                 cmd="git__agents__subcmd__help__subcmd__help"
                 ;;
@@ -103,8 +118,17 @@ _git__agents() {
             git__agents__subcmd__help,log)
                 cmd="git__agents__subcmd__help__subcmd__log"
                 ;;
+            git__agents__subcmd__help,merge)
+                cmd="git__agents__subcmd__help__subcmd__merge"
+                ;;
             git__agents__subcmd__help,plan)
                 cmd="git__agents__subcmd__help__subcmd__plan"
+                ;;
+            git__agents__subcmd__help,pr)
+                cmd="git__agents__subcmd__help__subcmd__pr"
+                ;;
+            git__agents__subcmd__help,queue)
+                cmd="git__agents__subcmd__help__subcmd__queue"
                 ;;
             git__agents__subcmd__help,remove)
                 cmd="git__agents__subcmd__help__subcmd__remove"
@@ -139,6 +163,9 @@ _git__agents() {
             git__agents__subcmd__help__subcmd__plan,timeline)
                 cmd="git__agents__subcmd__help__subcmd__plan__subcmd__timeline"
                 ;;
+            git__agents__subcmd__help__subcmd__queue,run)
+                cmd="git__agents__subcmd__help__subcmd__queue__subcmd__run"
+                ;;
             git__agents__subcmd__help__subcmd__task,done)
                 cmd="git__agents__subcmd__help__subcmd__task__subcmd__done"
                 ;;
@@ -172,6 +199,18 @@ _git__agents() {
             git__agents__subcmd__plan__subcmd__help,timeline)
                 cmd="git__agents__subcmd__plan__subcmd__help__subcmd__timeline"
                 ;;
+            git__agents__subcmd__queue,help)
+                cmd="git__agents__subcmd__queue__subcmd__help"
+                ;;
+            git__agents__subcmd__queue,run)
+                cmd="git__agents__subcmd__queue__subcmd__run"
+                ;;
+            git__agents__subcmd__queue__subcmd__help,help)
+                cmd="git__agents__subcmd__queue__subcmd__help__subcmd__help"
+                ;;
+            git__agents__subcmd__queue__subcmd__help,run)
+                cmd="git__agents__subcmd__queue__subcmd__help__subcmd__run"
+                ;;
             git__agents__subcmd__task,done)
                 cmd="git__agents__subcmd__task__subcmd__done"
                 ;;
@@ -203,7 +242,7 @@ _git__agents() {
 
     case "${cmd}" in
         git__agents)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove spawn status task update log run completions brief conflicts install-man doctor test review approve help"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove spawn status task update log run completions brief conflicts install-man doctor test review approve pr merge queue finish help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -388,8 +427,30 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__finish)
+            opts="-C -q -v -h -V --merged --abandon --force --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__help)
-            opts="init plan add remove spawn status task update log run completions brief conflicts install-man doctor test review approve help"
+            opts="init plan add remove spawn status task update log run completions brief conflicts install-man doctor test review approve pr merge queue finish help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -486,6 +547,20 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__help__subcmd__finish)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -542,6 +617,20 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__help__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__help__subcmd__plan)
             opts="show export timeline"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -585,6 +674,48 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help__subcmd__plan__subcmd__timeline)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__pr)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__queue)
+            opts="run"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__queue__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -842,6 +973,28 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__merge)
+            opts="-C -q -v -h -V --dry-run --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__plan)
             opts="-C -q -v -h -V --timeline --parallel --json --quiet --verbose --color --help --version show export timeline help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -997,6 +1150,114 @@ _git__agents() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__pr)
+            opts="-C -q -v -h -V --draft --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__queue)
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__queue__subcmd__help)
+            opts="run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__queue__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__queue__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__queue__subcmd__run)
+            opts="-C -q -v -h -V --dry-run --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1394,9 +1655,10 @@ fi
 __git_agents_subcommands ()
 {
 	case "$1" in
-	"") echo "init plan add remove spawn status task update log run completions brief conflicts install-man doctor test review approve" ;;
+	"") echo "init plan add remove spawn status task update log run completions brief conflicts install-man doctor test review approve pr merge queue finish" ;;
 	"plan") echo "show export timeline" ;;
 	"task") echo "start done undo" ;;
+	"queue") echo "run" ;;
 	esac
 }
 
@@ -1429,6 +1691,11 @@ __git_agents_value_options ()
 	"test") echo "--agent -C --color" ;;
 	"review") echo "--agent --max-iterations --threshold -C --color" ;;
 	"approve") echo "--by -C --color" ;;
+	"pr") echo "-C --color" ;;
+	"merge") echo "-C --color" ;;
+	"queue") echo "-C --color" ;;
+	"queue run") echo "-C --color" ;;
+	"finish") echo "-C --color" ;;
 	esac
 }
 
@@ -1458,6 +1725,9 @@ __git_agents_agent_slot ()
 	"run") echo "0+" ;;
 	"brief") echo "0" ;;
 	"approve") echo "0" ;;
+	"pr") echo "0" ;;
+	"merge") echo "0" ;;
+	"finish") echo "0" ;;
 	esac
 }
 

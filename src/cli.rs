@@ -91,4 +91,12 @@ pub enum Command {
     Review(commands::review::Args),
     /// Approve an agent's head commit (local forge)
     Approve(commands::approve::Args),
+    /// Open or adopt the pull request for an agent's branch
+    Pr(commands::pr::Args),
+    /// Check an agent's merge criteria and merge when they all hold
+    Merge(commands::merge::Args),
+    /// Show the merge order with each entry's criteria, or merge what is ready
+    Queue(commands::queue::Args),
+    /// Remove a merged agent's worktree and branch and mark it completed
+    Finish(commands::finish::Args),
 }

@@ -859,6 +859,16 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
             false,
         ),
         ("brief", owned(&["brief", "security-agent"]), true),
+        (
+            "run",
+            owned(&[
+                "run",
+                "security-agent",
+                "--exec",
+                "echo work > work.txt && git add work.txt && git commit -qm work",
+            ]),
+            false,
+        ),
         ("test", owned(&["test", "--agent", "security-agent"]), false),
         (
             "review",
@@ -866,6 +876,19 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
             false,
         ),
         ("approve", owned(&["approve", "security-agent"]), false),
+        ("pr", owned(&["pr", "security-agent"]), false),
+        ("queue", owned(&["queue"]), true),
+        ("queue-run", owned(&["queue", "run", "--dry-run"]), true),
+        (
+            "merge",
+            owned(&["merge", "security-agent", "--dry-run"]),
+            true,
+        ),
+        (
+            "finish",
+            owned(&["finish", "security-agent", "--abandon", "--force"]),
+            false,
+        ),
         (
             "plan-timeline",
             owned(&["plan", "timeline", "--parallel", "3"]),
@@ -873,11 +896,6 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
         ),
         ("conflicts", owned(&["conflicts"]), true),
         ("doctor", owned(&["doctor"]), false),
-        (
-            "run",
-            owned(&["run", "security-agent", "--exec", "true"]),
-            false,
-        ),
         ("log", owned(&["log", "-n", "3"]), true),
         ("completions", owned(&["completions", "fish"]), true),
         (

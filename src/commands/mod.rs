@@ -6,11 +6,15 @@ pub mod brief;
 pub mod completions;
 pub mod conflicts;
 pub mod doctor;
+pub mod finish;
 pub mod generate;
 pub mod init;
 pub mod install_man;
 pub mod log;
+pub mod merge;
 pub mod plan;
+pub mod pr;
+pub mod queue;
 pub mod remove;
 pub mod review;
 pub mod run;
@@ -106,5 +110,9 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Test(args) => test::run(&args, ctx),
         Command::Review(args) => review::run(&args, ctx),
         Command::Approve(args) => approve::run(&args, ctx),
+        Command::Pr(args) => pr::run(&args, ctx),
+        Command::Merge(args) => merge::run(&args, ctx),
+        Command::Queue(args) => queue::run(&args, ctx),
+        Command::Finish(args) => finish::run(&args, ctx),
     }
 }

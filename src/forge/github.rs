@@ -94,11 +94,8 @@ impl GitHub {
             }))
     }
 
-    /// Open a PR for the request, or adopt the one that already exists for its branch.
-    pub fn open(&self, request: &PrRequest) -> Result<OpenedPr, ForgeError> {
-        if let Some(existing) = self.find_open(&request.branch, &request.base)? {
-            return Ok(existing);
-        }
+    /// Open a PR for the request; when gh says one already exists for the branch, adopt it.
+    pub fn create(&self, request: &PrRequest) -> Result<OpenedPr, ForgeError> {
         let mut rest = vec![
             "--base",
             request.base.as_str(),

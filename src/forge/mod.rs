@@ -31,7 +31,7 @@ pub enum ForgeError {
     GhMissing,
     /// gh has no usable credentials.
     #[error(
-        "gh is not logged in to GitHub ({detail}); run `gh auth login` (or set GH_TOKEN) and try again"
+        "gh is not logged in to GitHub ({detail}); run `gh auth login` (or set GH_TOKEN) and try again, or merge locally with `git config agents.forge local`"
     )]
     NotAuthenticated { detail: String },
     /// gh does not know a flag or JSON field that git-agents uses.
@@ -314,10 +314,42 @@ impl Forge {
     pub fn approvals_are_notes(&self) -> bool {
         matches!(self, Forge::Local(_))
     }
+
+    /// The facts the criteria need about `branch` as a PR into `base`: from the PR
+    /// numbered `number` on GitHub (none without one), from the branch itself locally.
+    pub fn facts(
+        &self,
+        ws: &Workspace,
+        branch: &str,
+        base: &str,
+        number: Option<u64>,
+    ) -> Result<Option<PrFacts>, ForgeError> {
+        match (self, number) {
+            (Forge::GitHub(github), Some(number)) => github.facts(number).map(Some),
+            (Forge::GitHub(_), None) => Ok(None),
+            (Forge::Local(local), _) => local.facts(ws, branch, base).map(Some),
+        }
+    }
+
+    /// Merge as `request` says; `progress` hears what is being done and `output` gets the
+    /// output of the test command run on a local merge result.
+    pub fn merge(
+        &self,
+        ws: &Workspace,
+        request: &MergeRequest,
+        progress: &mut dyn FnMut(&str),
+        output: &mut dyn FnMut(&[u8]),
+    ) -> Result<MergeOutcome, ForgeError> {
+        match self {
+            Forge::GitHub(github) => github.merge(ws, request),
+            Forge::Local(local) => local.merge(ws, request, progress, output),
+        }
+    }
 }
 
-/// Files named in `git merge-tree --write-tree --name-only -z` output after the tree.
-pub(crate) fn merge_tree(
+/// Merge `head` into `base` in memory with `git merge-tree --write-tree`: the merged
+/// tree, or the files that conflict.
+pub fn merge_tree(
     git: &crate::git::Git,
     base: &str,
     head: &str,

@@ -88,6 +88,9 @@ pub struct PullRequest {
     pub number: u64,
     /// Where to see it.
     pub url: String,
+    /// Whether it is a draft, not to be merged yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
 }
 
 /// A free-text note an agent or person left, as `update --note` records it.

@@ -232,3 +232,17 @@ impl Run {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
 }
+
+pub mod gh;
+
+impl Repo {
+    /// Run `git agents ARGS` in `dir` with `env` added to (or replacing) the test environment.
+    pub fn agents_with(&self, dir: &Path, args: &[&str], env: &[(String, String)]) -> Run {
+        let mut command = self.command("git", dir);
+        command.arg("agents").args(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        Run::from(command.output().expect("git agents runs"), args)
+    }
+}

@@ -1,0 +1,109 @@
+//! `git agents finish`: clean up after a merge, or abandon an agent's work.
+
+use git_agents::Error;
+use git_agents::ops::{self, FinishReport};
+
+use super::Context;
+use crate::output::{self, style};
+
+/// After an agent's work is merged: remove its worktree, delete its branch (squash merges
+/// included) and mark it completed. With --abandon, drop work that will not merge.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The agent to finish
+    #[arg(
+        value_name = "AGENT",
+        required_unless_present = "merged",
+        conflicts_with = "merged"
+    )]
+    pub agent: Option<String>,
+    /// Finish every merged agent
+    #[arg(long)]
+    pub merged: bool,
+    /// Give the agent's work up: remove its worktree and branch and mark it abandoned
+    #[arg(long, conflicts_with = "merged")]
+    pub abandon: bool,
+    /// Remove the worktree even when it has uncommitted work
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Run `finish`.
+pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    let ws = ctx.workspace()?;
+    let out = ctx.out;
+    if args.merged {
+        let results = ops::finish_merged(&ws, args.force, &mut |line| out.progress(line))?;
+        let mut code = 0;
+        let mut json = Vec::new();
+        for (name, result) in &results {
+            match result {
+                Ok(report) => {
+                    json.push(serde_json::json!({ "agent": name, "finished": report }));
+                    say(report, ctx);
+                }
+                Err(err) => {
+                    code = code.max(err.exit_code() as i32);
+                    json.push(serde_json::json!({ "agent": name, "error": err.to_string() }));
+                    if !ctx.out.json {
+                        output::error(None, &format!("{name}: {err}"), err.exit_code() as i32);
+                    }
+                }
+            }
+        }
+        if results.is_empty() {
+            ctx.out.say("No merged agent to finish.");
+        }
+        ctx.out.json(&serde_json::json!({ "results": json }));
+        return Ok(code);
+    }
+    let name = args.agent.as_deref().unwrap_or_default();
+    let report = ops::finish(&ws, name, args.abandon, args.force, &mut |line| {
+        out.progress(line)
+    })?;
+    if ctx.out.json(&report) {
+        return Ok(0);
+    }
+    say(&report, ctx);
+    Ok(0)
+}
+
+fn say(report: &FinishReport, ctx: &Context) {
+    let verb = if report.status.as_str() == "abandoned" {
+        style::warn().apply_to("Abandoned")
+    } else {
+        style::good().apply_to("Finished")
+    };
+    let mut parts = Vec::new();
+    if report.removed_worktree.is_none() && report.deleted_branch.is_none() {
+        parts.push("nothing left to clean up".to_owned());
+    }
+    if let Some(why) = &report.merged_because {
+        parts.push(why.clone());
+    }
+    if let Some(path) = &report.removed_worktree {
+        parts.push(format!("removed {}", path.display()));
+    }
+    if let Some((branch, tip)) = &report.deleted_branch {
+        parts.push(format!(
+            "deleted {branch} (was {})",
+            &tip[..tip.len().min(12)]
+        ));
+    }
+    ctx.out.say(format!(
+        "{verb} {}: {}",
+        style::name().apply_to(&report.agent),
+        parts.join(", ")
+    ));
+    if !report.left_blocked.is_empty() {
+        ctx.out.say(
+            style::warn()
+                .apply_to(format!(
+                    "{} depend{} on it and stay blocked; change their dependencies with git agents plan edit",
+                    report.left_blocked.join(", "),
+                    if report.left_blocked.len() == 1 { "s" } else { "" }
+                ))
+                .to_string(),
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! `git agents merge`: check an agent's merge criteria and merge when they all hold.
+
+use std::io::Write;
+
+use git_agents::Error;
+use git_agents::ops::{self, Criteria, MergeReport};
+
+use super::Context;
+use crate::output::style;
+
+/// Print every merge criterion ✓/✗ with its reason; when all hold, merge the agent's PR
+/// (squash by default), mark it merged and name the agents that unblocks.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The agent whose work to merge
+    #[arg(value_name = "AGENT")]
+    pub agent: String,
+    /// Only check the criteria; exit 0 when they hold, 1 when not
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Run `merge`.
+pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    let ws = ctx.workspace()?;
+    let out = ctx.out;
+    let report = ops::merge(
+        &ws,
+        &args.agent,
+        args.dry_run,
+        &mut |line| out.progress(line),
+        &mut |chunk| {
+            if !out.quiet {
+                let _ = std::io::stderr().write_all(chunk);
+            }
+        },
+    )?;
+    let code = if report.is_merged() || (report.dry_run && report.criteria.ready) {
+        0
+    } else {
+        1
+    };
+    if ctx.out.json(&report) {
+        return Ok(code);
+    }
+    if report.already_merged {
+        ctx.out.say(format!(
+            "{} is already {}",
+            style::name().apply_to(&report.agent),
+            report.criteria.status
+        ));
+        return Ok(0);
+    }
+    ctx.out
+        .print(criteria_text(&report.criteria, &report.base, true));
+    render_outcome(&report, ctx);
+    if code != 0 && report.merged.is_none() {
+        let unmet = report.criteria.unmet();
+        return Err(Error::Refused(format!(
+            "{} not merged: {} criteri{} unmet ({})",
+            report.agent,
+            unmet.len(),
+            if unmet.len() == 1 { "on" } else { "a" },
+            unmet.join(", ")
+        )));
+    }
+    Ok(code)
+}
+
+/// The criteria block: a heading and one ✓/✗ line per criterion (`all` = false shows
+/// only the unmet ones).
+pub fn criteria_text(criteria: &Criteria, base: &str, all: bool) -> String {
+    let mut text = String::new();
+    if all {
+        let head = criteria
+            .head
+            .as_deref()
+            .map(|h| format!(", head {}", &h[..h.len().min(12)]))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "{} → {base} ({} forge{head})\n",
+            style::name().apply_to(&criteria.agent),
+            criteria.forge
+        ));
+    }
+    for criterion in criteria.criteria.iter().filter(|c| all || !c.ok) {
+        let mark = if criterion.ok {
+            style::good().apply_to("✓")
+        } else {
+            style::bad().apply_to("✗")
+        };
+        text.push_str(&format!(
+            "  {}{mark} {:<13}{}\n",
+            if all { "" } else { "    " },
+            criterion.name,
+            criterion.reason
+        ));
+    }
+    text
+}
+
+/// Say what a merge did, or would do.
+pub fn render_outcome(report: &MergeReport, ctx: &Context) {
+    let name = style::name().apply_to(&report.agent);
+    if report.dry_run {
+        if report.criteria.ready {
+            ctx.out.say(format!(
+                "{} {name} would merge into {}",
+                style::good().apply_to("Ready:"),
+                report.base
+            ));
+        }
+        return;
+    }
+    let Some(merged) = &report.merged else {
+        return;
+    };
+    for warning in &merged.warnings {
+        ctx.out.say(style::warn().apply_to(warning).to_string());
+    }
+    let Some(commit) = &merged.commit else {
+        return;
+    };
+    let how = if merged.already_in_base {
+        format!("{} already had every change", report.base)
+    } else {
+        let method = format!("{:?}", merged.method).to_lowercase();
+        match &merged.tested_with {
+            Some(command) => format!("{method}; tests pass on the merged result with `{command}`"),
+            None => method,
+        }
+    };
+    ctx.out.say(format!(
+        "{} {name} into {} as {} ({how})",
+        style::good().apply_to("Merged"),
+        report.base,
+        &commit[..commit.len().min(12)]
+    ));
+    if !merged.unblocked.is_empty() {
+        ctx.out.say(format!(
+            "Unblocked: {} (git agents spawn --ready)",
+            merged.unblocked.join(", ")
+        ));
+    }
+}

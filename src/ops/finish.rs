@@ -1,0 +1,250 @@
+//! `finish`: once an agent's work is merged, remove its worktree and branch and mark it
+//! completed; or, with `--abandon`, drop work that will not merge.
+//!
+//! "Merged" is decided from the state and the forge, or from base already holding the
+//! branch's changes — never from ancestry alone, because a squash merge leaves the
+//! branch unmerged in git's eyes (so the branch is force-deleted once merged).
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::settings;
+use crate::error::{Error, Result};
+use crate::forge::{Forge, PrState};
+use crate::state::{self, State, Status};
+use crate::workspace::Workspace;
+use crate::worktree;
+
+/// What finishing an agent did.
+#[derive(Debug, Clone, Serialize)]
+pub struct FinishReport {
+    /// The agent.
+    pub agent: String,
+    /// Its status now: completed or abandoned.
+    pub status: Status,
+    /// How its work was known to be merged (not for abandoned agents).
+    pub merged_because: Option<String>,
+    /// The worktree removed.
+    pub removed_worktree: Option<PathBuf>,
+    /// The branch deleted, and the commit it pointed at.
+    pub deleted_branch: Option<(String, String)>,
+    /// Agents that depend on an abandoned agent and stay blocked.
+    pub left_blocked: Vec<String>,
+    /// Whether the state changed.
+    pub changed: bool,
+}
+
+/// Finish `name`: see the module docs. `force` removes a worktree with uncommitted work.
+pub fn finish(
+    ws: &Workspace,
+    name: &str,
+    abandon: bool,
+    force: bool,
+    progress: &mut dyn FnMut(&str),
+) -> Result<FinishReport> {
+    let state = State::load(&ws.repo)?;
+    let spec = super::find_agent(&state, name)?.clone();
+    let doc = state
+        .agent(name)
+        .cloned()
+        .unwrap_or_else(state::AgentState::planned);
+    let base = state.base().to_owned();
+    let tip = worktree::branch_tip(&ws.repo, &spec.branch)?.map(|id| id.to_string());
+    let merged_because = if abandon {
+        if doc.status.is_merged() {
+            return Err(Error::Refused(format!(
+                "{name} is already {}; finish it without --abandon",
+                doc.status
+            )));
+        }
+        None
+    } else {
+        if doc.status == Status::Abandoned {
+            return Err(Error::Refused(format!(
+                "{name} was abandoned; clean it up with git agents finish {name} --abandon"
+            )));
+        }
+        Some(merged_because(
+            ws,
+            &state,
+            name,
+            &spec.branch,
+            &base,
+            tip.as_deref(),
+        )?)
+    };
+    let forge_merge_commit = merged_because
+        .as_ref()
+        .and_then(|(_, commit)| commit.clone());
+    let merged_because = merged_because.map(|(why, _)| why);
+    let git = ws.git();
+    let worktrees = worktree::list(&git)?;
+    let path = ws.resolve(&spec.worktree);
+    let registered = worktree::find_at(&worktrees, &path).cloned();
+    if let Some(found) = &registered
+        && found.branch.as_deref().is_some_and(|b| b != spec.branch)
+    {
+        return Err(Error::Refused(format!(
+            "{} has branch {} checked out, not {name}'s {}; leave it alone or remove it yourself",
+            path.display(),
+            found.branch.as_deref().unwrap_or(""),
+            spec.branch
+        )));
+    }
+    if let Some(elsewhere) = worktree::find_with_branch(&worktrees, &spec.branch)
+        && registered.as_ref().is_none_or(|r| r.path != elsewhere.path)
+    {
+        return Err(Error::Refused(format!(
+            "{} is checked out in {}; switch that worktree to another branch first",
+            spec.branch,
+            elsewhere.path.display()
+        )));
+    }
+    if let Some(found) = &registered
+        && found.path.is_dir()
+        && !force
+        && worktree::is_dirty(&found.path)?
+    {
+        let status = crate::git::Git::new(&found.path).run([
+            "status",
+            "--porcelain",
+            "--untracked-files=normal",
+        ])?;
+        let files: Vec<&str> = status.lines().filter_map(|l| l.get(3..)).take(5).collect();
+        return Err(Error::Refused(format!(
+            "{name}'s worktree {} has uncommitted work ({}); commit or remove it, or pass --force to discard it",
+            found.path.display(),
+            files.join(", ")
+        )));
+    }
+    let mut removed_worktree = None;
+    if let Some(found) = &registered {
+        progress(&format!("removing worktree {}", found.path.display()));
+        worktree::remove(&git, &found.path, true)?;
+        removed_worktree = Some(found.path.clone());
+    }
+    let mut deleted_branch = None;
+    if let Some(tip) = &tip {
+        progress(&format!("deleting branch {}", spec.branch));
+        worktree::delete_branch(&git, &spec.branch, true)?;
+        deleted_branch = Some((spec.branch.clone(), tip.clone()));
+    }
+    let (status, verb) = if abandon {
+        (Status::Abandoned, "abandon")
+    } else {
+        (Status::Completed, "finish")
+    };
+    let updated = state::update(&ws.repo, |state| {
+        let doc = state
+            .agent_mut(name)
+            .ok_or_else(|| Error::Usage(format!("{name} was removed from the plan meanwhile")))?;
+        doc.status = status;
+        if let Some(tip) = &tip {
+            doc.head = Some(tip.clone());
+        }
+        if doc.merged_commit.is_none() {
+            doc.merged_commit = forge_merge_commit.clone();
+        }
+        Ok((format!("{verb} {name}"), ()))
+    })?;
+    let left_blocked = if abandon {
+        state
+            .plan
+            .dependents(name)
+            .into_iter()
+            .filter(|d| {
+                state
+                    .agent(d)
+                    .is_some_and(|a| !a.status.is_merged() && a.status != Status::Abandoned)
+            })
+            .map(str::to_owned)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(FinishReport {
+        agent: name.to_owned(),
+        status,
+        merged_because,
+        removed_worktree,
+        deleted_branch,
+        left_blocked,
+        changed: updated.commit.is_some(),
+    })
+}
+
+/// Finish every merged agent; one that cannot be finished is reported and the rest go on.
+pub fn finish_merged(
+    ws: &Workspace,
+    force: bool,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<(String, Result<FinishReport>)>> {
+    let state = State::load(&ws.repo)?;
+    let names: Vec<String> = state
+        .plan
+        .agents
+        .iter()
+        .filter(|a| {
+            state
+                .agent(&a.name)
+                .is_some_and(|d| d.status == Status::Merged)
+        })
+        .map(|a| a.name.clone())
+        .collect();
+    Ok(names
+        .into_iter()
+        .map(|name| {
+            let result = finish(ws, &name, false, force, progress);
+            (name, result)
+        })
+        .collect())
+}
+
+/// Why `name`'s work counts as merged (and the merge commit, when the forge names one),
+/// or the refusal that says it is not.
+fn merged_because(
+    ws: &Workspace,
+    state: &State,
+    name: &str,
+    branch: &str,
+    base: &str,
+    tip: Option<&str>,
+) -> Result<(String, Option<String>)> {
+    let doc = state
+        .agent(name)
+        .cloned()
+        .unwrap_or_else(state::AgentState::planned);
+    if doc.status.is_merged() {
+        let why = match &doc.merged_commit {
+            Some(commit) => format!("merged as {}", &commit[..commit.len().min(12)]),
+            None => "merged".to_owned(),
+        };
+        return Ok((why, None));
+    }
+    if let Some(pr) = doc.pr.as_ref().filter(|p| p.forge == "github") {
+        let configured = settings::forge_kind(&ws.repo, &state.plan)?;
+        if let Forge::GitHub(github) = Forge::for_pr(ws, configured, Some(&pr.forge))? {
+            let facts = github.facts(pr.number)?;
+            if facts.state == PrState::Merged {
+                let why = format!("PR #{} is merged on GitHub", pr.number);
+                return Ok((why, facts.merge_commit.or(facts.head)));
+            }
+        }
+    }
+    if let Some(tip) = tip
+        && worktree::branch_tip(&ws.repo, base)?.is_some()
+    {
+        let git = ws.git();
+        let base_tree = git.run(["rev-parse", &format!("{base}^{{tree}}")])?;
+        if let Ok(tree) = crate::forge::merge_tree(&git, base, tip, None)?
+            && tree == base_tree.trim()
+        {
+            return Ok((format!("{base} already has every change on {branch}"), None));
+        }
+    }
+    Err(Error::Refused(format!(
+        "{name} is not merged (status {}); merge it first (git agents merge {name}), or drop its work with --abandon",
+        doc.status
+    )))
+}

@@ -1,0 +1,250 @@
+//! `merge`: check an agent's merge criteria and, when every one holds, merge its PR
+//! through the forge, mark it merged, and name the agents that unblocks.
+
+use serde::Serialize;
+
+use super::criteria::{self, Criteria, Judged};
+use super::settings::{self, CommandKind};
+use crate::error::{Error, Result};
+use crate::forge::{MergeOutcome, MergeRequest, PrState};
+use crate::notes::Record;
+use crate::plan::{AgentSpec, MergeMethod};
+use crate::runner::CommandLine;
+use crate::state::{self, State, Status};
+use crate::workspace::Workspace;
+
+/// What `merge` found and did.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeReport {
+    /// The agent.
+    pub agent: String,
+    /// The base branch.
+    pub base: String,
+    /// The criteria as judged before merging.
+    pub criteria: Criteria,
+    /// Whether it was merged before this run.
+    pub already_merged: bool,
+    /// Whether this was only a check.
+    pub dry_run: bool,
+    /// What the merge did, when one was made.
+    pub merged: Option<Merged>,
+}
+
+impl MergeReport {
+    /// Whether the agent's work is in base now (or was already).
+    pub fn is_merged(&self) -> bool {
+        self.already_merged || self.merged.as_ref().is_some_and(|m| m.commit.is_some())
+    }
+}
+
+/// A merge that was made.
+#[derive(Debug, Clone, Serialize)]
+pub struct Merged {
+    /// The commit on base holding the work; `None` when the forge only queued it.
+    pub commit: Option<String>,
+    /// How it was merged.
+    pub method: MergeMethod,
+    /// Whether base already held every change.
+    pub already_in_base: bool,
+    /// The command that tested the merged result.
+    pub tested_with: Option<String>,
+    /// Things to know.
+    pub warnings: Vec<String>,
+    /// Agents whose dependencies are now all merged.
+    pub unblocked: Vec<String>,
+}
+
+/// Check `name`'s criteria and merge when all hold (never with `dry_run`). Unmet criteria
+/// are not an error: the report says which, and `merged` stays `None`.
+pub fn merge(
+    ws: &Workspace,
+    name: &str,
+    dry_run: bool,
+    progress: &mut dyn FnMut(&str),
+    output: &mut dyn FnMut(&[u8]),
+) -> Result<MergeReport> {
+    let state = State::load(&ws.repo)?;
+    let spec = super::find_agent(&state, name)?.clone();
+    let doc = state
+        .agent(name)
+        .cloned()
+        .unwrap_or_else(state::AgentState::planned);
+    let base = state.base().to_owned();
+    if doc.status == Status::Abandoned {
+        return Err(Error::Refused(format!(
+            "{name} was abandoned; its work does not merge"
+        )));
+    }
+    let judged = criteria::judge(ws, &state, name)?;
+    let mut report = MergeReport {
+        agent: name.to_owned(),
+        base: base.clone(),
+        criteria: judged.criteria.clone(),
+        already_merged: doc.status.is_merged(),
+        dry_run,
+        merged: None,
+    };
+    if report.already_merged {
+        return Ok(report);
+    }
+    if let Some(facts) = &judged.facts
+        && facts.state == PrState::Merged
+        && !dry_run
+    {
+        let outcome = MergeOutcome {
+            merged_commit: facts.merge_commit.clone().or(facts.head.clone()),
+            already_in_base: false,
+            tested_with: None,
+            warnings: vec!["the PR had already been merged on GitHub".to_owned()],
+        };
+        report.merged = Some(record_merge(ws, name, &judged, outcome)?);
+        return Ok(report);
+    }
+    if !judged.criteria.ready || dry_run {
+        return Ok(report);
+    }
+    let head = judged
+        .criteria
+        .head
+        .clone()
+        .ok_or_else(|| Error::Refused(format!("{name} has no head commit to merge")))?;
+    let number = judged.criteria.pr.as_ref().map(|p| p.number).unwrap_or(0);
+    let request = MergeRequest {
+        agent: name.to_owned(),
+        branch: spec.branch.clone(),
+        base: base.clone(),
+        number,
+        head,
+        method: judged.settings.method,
+        message: commit_message(&state, &spec, number, judged.settings.method),
+        test_command: merged_result_test(ws, &state, &judged),
+    };
+    progress(&format!(
+        "merging {} into {base} ({} forge)",
+        spec.branch,
+        judged.forge.name()
+    ));
+    let outcome = judged.forge.merge(ws, &request, progress, output)?;
+    if outcome.merged_commit.is_none() {
+        report.merged = Some(Merged {
+            commit: None,
+            method: request.method,
+            already_in_base: false,
+            tested_with: None,
+            warnings: outcome.warnings,
+            unblocked: Vec::new(),
+        });
+        return Ok(report);
+    }
+    report.merged = Some(record_merge(ws, name, &judged, outcome)?);
+    Ok(report)
+}
+
+/// Mark `name` merged at the outcome's commit and work out whom that unblocks.
+fn record_merge(
+    ws: &Workspace,
+    name: &str,
+    judged: &Judged,
+    outcome: MergeOutcome,
+) -> Result<Merged> {
+    let commit = outcome.merged_commit.clone();
+    let head = judged.criteria.head.clone();
+    let updated = state::update(&ws.repo, |state| {
+        let doc = state
+            .agent_mut(name)
+            .ok_or_else(|| Error::Usage(format!("{name} was removed from the plan meanwhile")))?;
+        doc.status = Status::Merged;
+        doc.merged_commit = commit.clone();
+        if head.is_some() {
+            doc.head = head.clone();
+        }
+        doc.failure = None;
+        let unblocked = unblocked_by(state, name);
+        Ok((format!("merge {name}"), unblocked))
+    })?;
+    Ok(Merged {
+        commit,
+        method: judged.settings.method,
+        already_in_base: outcome.already_in_base,
+        tested_with: outcome.tested_with,
+        warnings: outcome.warnings,
+        unblocked: updated.value,
+    })
+}
+
+/// Agents that depend on `name`, are not started, merged or abandoned, and have every
+/// dependency merged.
+pub fn unblocked_by(state: &State, name: &str) -> Vec<String> {
+    state
+        .plan
+        .dependents(name)
+        .into_iter()
+        .filter(|d| {
+            state
+                .agent(d)
+                .is_some_and(|a| !a.status.is_merged() && a.status != Status::Abandoned)
+        })
+        .filter(|d| state.unmerged_dependencies(d).is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The test command for a merged result: the configured one, else the command that
+/// passed on the head commit.
+fn merged_result_test(ws: &Workspace, state: &State, judged: &Judged) -> Option<CommandLine> {
+    if let Some(command) = settings::command(&ws.repo, &state.plan, CommandKind::Test, &[]) {
+        return Some(command);
+    }
+    match &judged.notes.test {
+        Some(Record::Test {
+            passing: true,
+            argv: Some(argv),
+            ..
+        }) if !argv.is_empty() => Some(CommandLine::Argv(argv.clone())),
+        Some(Record::Test {
+            passing: true,
+            command,
+            argv: None,
+            ..
+        }) => CommandLine::from_config(command),
+        _ => None,
+    }
+}
+
+fn commit_message(state: &State, spec: &AgentSpec, number: u64, method: MergeMethod) -> String {
+    let what = if spec.title.is_empty() {
+        spec.name.clone()
+    } else {
+        format!("{} ({})", spec.title, spec.name)
+    };
+    let pr = if number > 0 {
+        format!(" (#{number})")
+    } else {
+        String::new()
+    };
+    let subject = match method {
+        MergeMethod::Merge => format!("Merge {}: {what}{pr}", spec.branch),
+        _ => format!("{what}{pr}"),
+    };
+    let mut body = String::new();
+    let done: Vec<&str> = spec
+        .tasks
+        .iter()
+        .filter(|t| t.done)
+        .map(|t| t.title.as_str())
+        .collect();
+    if !done.is_empty() {
+        body.push_str("Tasks done:\n");
+        for task in done {
+            body.push_str(&format!("- {task}\n"));
+        }
+        body.push('\n');
+    }
+    body.push_str(&format!(
+        "Merged from {} into {} by git agents merge {}.",
+        spec.branch,
+        state.base(),
+        spec.name
+    ));
+    format!("{subject}\n\n{body}")
+}

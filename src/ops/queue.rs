@@ -1,0 +1,178 @@
+//! `queue`: the merge order (dependency phases, ties in plan order) with each entry's
+//! criteria, and `queue run`, which merges ready entries one at a time in that order,
+//! judging the rest again after every merge because each merge changes base.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use super::criteria::{self, Criteria};
+use super::merge::{self, MergeReport};
+use crate::error::Result;
+use crate::graph::Graph;
+use crate::state::{State, Status};
+use crate::workspace::Workspace;
+
+/// One agent waiting to merge.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueEntry {
+    /// Its place in the merge order, from 1.
+    pub position: usize,
+    /// Its dependency phase, from 1.
+    pub phase: usize,
+    /// The agent.
+    pub agent: String,
+    /// Its criteria.
+    pub criteria: Criteria,
+}
+
+/// The merge queue.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueReport {
+    /// The base branch.
+    pub base: String,
+    /// Agents not merged or abandoned, in merge order.
+    pub entries: Vec<QueueEntry>,
+    /// Agents already merged, in merge order.
+    pub merged: Vec<String>,
+}
+
+/// The queue as it stands.
+pub fn queue(ws: &Workspace) -> Result<QueueReport> {
+    let state = State::load(&ws.repo)?;
+    let graph = Graph::new(&state.plan);
+    let mut entries = Vec::new();
+    let mut merged = Vec::new();
+    for (index, phase) in graph.phases().iter().enumerate() {
+        for name in phase {
+            let status = state
+                .agent(name)
+                .map(|a| a.status)
+                .unwrap_or(Status::Planned);
+            if status.is_merged() {
+                merged.push((*name).to_owned());
+                continue;
+            }
+            if status == Status::Abandoned {
+                continue;
+            }
+            let judged = criteria::judge(ws, &state, name)?;
+            entries.push(QueueEntry {
+                position: entries.len() + 1,
+                phase: index + 1,
+                agent: (*name).to_owned(),
+                criteria: judged.criteria,
+            });
+        }
+    }
+    Ok(QueueReport {
+        base: state.base().to_owned(),
+        entries,
+        merged,
+    })
+}
+
+/// What `queue run` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueRun {
+    /// Each merge made (or, with a dry run, each entry ready now), in order.
+    pub merges: Vec<MergeReport>,
+    /// The queue afterwards.
+    pub remaining: QueueReport,
+    /// Why the run stopped early, when a merge failed.
+    pub stopped: Option<String>,
+    /// The exit code the failure maps to, when it stopped.
+    #[serde(skip)]
+    pub stopped_code: Option<crate::ExitCode>,
+    /// Whether this was only a check.
+    pub dry_run: bool,
+}
+
+impl QueueRun {
+    /// Agents with a PR open that still cannot merge.
+    pub fn proposed_waiting(&self) -> Vec<&QueueEntry> {
+        self.remaining
+            .entries
+            .iter()
+            .filter(|e| e.criteria.status == Status::PrOpen)
+            .collect()
+    }
+}
+
+/// Merge every ready entry, one at a time in queue order, judging the queue again after
+/// each merge; stop at the first merge that fails. `on_merge` hears of each merge made.
+pub fn queue_run(
+    ws: &Workspace,
+    dry_run: bool,
+    progress: &mut dyn FnMut(&str),
+    output: &mut dyn FnMut(&[u8]),
+    on_merge: &mut dyn FnMut(&MergeReport),
+) -> Result<QueueRun> {
+    let mut merges = Vec::new();
+    let mut tried: HashSet<String> = HashSet::new();
+    if dry_run {
+        let remaining = queue(ws)?;
+        for entry in remaining.entries.iter().filter(|e| e.criteria.ready) {
+            let report = merge::merge(ws, &entry.agent, true, progress, output)?;
+            on_merge(&report);
+            merges.push(report);
+        }
+        return Ok(QueueRun {
+            merges,
+            remaining,
+            stopped: None,
+            stopped_code: None,
+            dry_run,
+        });
+    }
+    loop {
+        let current = queue(ws)?;
+        let Some(next) = current
+            .entries
+            .iter()
+            .find(|e| e.criteria.ready && !tried.contains(&e.agent))
+        else {
+            return Ok(QueueRun {
+                merges,
+                remaining: current,
+                stopped: None,
+                stopped_code: None,
+                dry_run,
+            });
+        };
+        let agent = next.agent.clone();
+        tried.insert(agent.clone());
+        progress(&format!(
+            "merging {agent} ({} of the queue)",
+            ordinal(next.position)
+        ));
+        match merge::merge(ws, &agent, false, progress, output) {
+            Ok(report) => {
+                on_merge(&report);
+                merges.push(report);
+            }
+            Err(err) => {
+                let code = err.exit_code();
+                let remaining = queue(ws)?;
+                return Ok(QueueRun {
+                    merges,
+                    remaining,
+                    stopped: Some(format!("{agent}: {err}")),
+                    stopped_code: Some(code),
+                    dry_run,
+                });
+            }
+        }
+    }
+}
+
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, 11) | (2, 12) | (3, 13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
