@@ -1330,7 +1330,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__run)
-            opts="-j -C -q -v -h -V --parallel --exec --json --quiet --verbose --color --help --version"
+            opts="-j -C -q -v -h -V --parallel --exec --no-deliver --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

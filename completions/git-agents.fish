@@ -241,6 +241,7 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s C -d 'Run 
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l no-deliver -d 'Leave finished work in review instead of testing, reviewing, opening PRs and merging'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s v -l verbose -d 'Say more about what is being done'

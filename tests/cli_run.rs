@@ -29,7 +29,7 @@ fn statuses(repo: &Repo) -> Vec<(String, String)> {
 fn run_launches_ready_agents_in_their_worktrees_and_holds_their_work_for_review() {
     let repo = Repo::new();
     repo.init_example();
-    let run = repo.agents(&["run", "--exec", WORK]).ok();
+    let run = repo.agents(&["run", "--no-deliver", "--exec", WORK]).ok();
     assert!(
         run.stdout.contains("launched backend-agent"),
         "{}",
@@ -73,7 +73,7 @@ fn run_launches_ready_agents_in_their_worktrees_and_holds_their_work_for_review(
     );
     assert_eq!(repo.status_json()["agents"][1]["tasks_done"], 1);
 
-    let again = repo.agents(&["run", "--exec", WORK]).ok();
+    let again = repo.agents(&["run", "--no-deliver", "--exec", WORK]).ok();
     assert!(
         !again.stdout.contains("launched"),
         "finished agents are not launched again: {}",
@@ -87,7 +87,14 @@ fn a_failing_command_marks_the_agent_failed_with_the_logs_tail() {
     repo.init_example();
     let exec = "if [ \"$GIT_AGENTS_AGENT\" = rag-agent ]; then echo 'index build failed: out of memory' >&2; exit 3; fi";
     let run = repo
-        .agents(&["run", "security-agent", "rag-agent", "--exec", exec])
+        .agents(&[
+            "run",
+            "--no-deliver",
+            "security-agent",
+            "rag-agent",
+            "--exec",
+            exec,
+        ])
         .fails(1);
     assert!(
         run.stdout.contains("rag-agent failed (exit 3)"),
@@ -133,7 +140,7 @@ fn the_parallel_limit_is_kept() {
         "d={dir}; mkdir \"$d/run-$GIT_AGENTS_AGENT\"; ls -d \"$d\"/run-* | wc -l >> \"$d/counts\"; sleep 0.3; rmdir \"$d/run-$GIT_AGENTS_AGENT\"",
         dir = shared.display()
     );
-    repo.agents(&["run", "--parallel", "2", "--exec", &exec])
+    repo.agents(&["run", "--no-deliver", "--parallel", "2", "--exec", &exec])
         .ok();
     let counts = std::fs::read_to_string(shared.join("counts")).unwrap();
     let counts: Vec<usize> = counts
@@ -158,7 +165,7 @@ fn names_and_quotes_reach_the_command_as_one_word() {
         "printf '%s\\n' {{agent}} {{branch}} {{worktree}} > {}",
         out.display()
     );
-    repo.agents(&["run", "--exec", &exec]).ok();
+    repo.agents(&["run", "--no-deliver", "--exec", &exec]).ok();
     let args = std::fs::read_to_string(out).unwrap();
     let lines: Vec<&str> = args.lines().collect();
     assert_eq!(lines[0], "quoted.agent");
@@ -186,7 +193,14 @@ fn ctrl_c_stops_the_commands_and_run_resumes_where_the_state_says() {
     // Ctrl-C on a terminal signals the whole foreground process group: git and git-agents.
     let mut command = repo.command("git", &repo.root);
     command
-        .args(["agents", "run", "backend-agent", "--exec", &exec])
+        .args([
+            "agents",
+            "run",
+            "--no-deliver",
+            "backend-agent",
+            "--exec",
+            &exec,
+        ])
         .stdout(std::process::Stdio::piped());
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command.spawn().unwrap();
@@ -231,7 +245,9 @@ fn ctrl_c_stops_the_commands_and_run_resumes_where_the_state_says() {
     );
 
     std::fs::write(&marker, "").unwrap();
-    let resumed = repo.agents(&["run", "backend-agent", "--exec", &exec]).ok();
+    let resumed = repo
+        .agents(&["run", "--no-deliver", "backend-agent", "--exec", &exec])
+        .ok();
     assert!(
         resumed.stdout.contains("launched backend-agent"),
         "{}",
@@ -254,4 +270,75 @@ fn run_without_a_command_says_how_to_give_one() {
 unsafe extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, signal: i32) -> i32;
+}
+
+/// Each agent ticks its tasks off one by one, committing a file per task in its own directory.
+const SCRIPTED: &str = "n=1; while git agents task start $n >/dev/null 2>&1; do \
+    mkdir -p work/$GIT_AGENTS_AGENT && echo \"task $n\" > work/$GIT_AGENTS_AGENT/task-$n.md && \
+    git add work && git commit -qm \"$GIT_AGENTS_AGENT: task $n\" && git agents task done $n >/dev/null; \
+    n=$((n+1)); done";
+
+#[test]
+fn run_takes_the_whole_example_plan_to_merged_in_dependency_order() {
+    let repo = Repo::new();
+    repo.write(
+        "test.sh",
+        "#!/bin/sh\nfor f in $(find work -type f 2>/dev/null); do test -s \"$f\" || exit 1; done\n",
+    );
+    repo.git(&["add", "test.sh"]);
+    repo.git(&["commit", "-qm", "Add tests"]);
+    repo.init_example();
+    repo.git(&["config", "agents.testCommand", "sh test.sh"]);
+    repo.git(&["config", "agents.reviewCommand", "echo Score: 10/10"]);
+    repo.git(&["config", "agents.approvals", "0"]);
+    let run = repo.agents(&["run", "--exec", SCRIPTED]).ok();
+    assert!(
+        run.stdout.contains("8 merged, 0 failed, 0 waiting"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("merged backend-agent; unblocked github-agent"),
+        "{}",
+        run.stdout
+    );
+
+    // Dependents were merged only after everything they depend on.
+    let order: Vec<String> = run
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .nth(2)
+                .filter(|_| l.split_whitespace().nth(1) == Some("merged"))
+                .map(str::to_owned)
+        })
+        .map(|name| name.trim_end_matches(';').to_owned())
+        .collect();
+    assert_eq!(order.len(), 8, "{}", run.stdout);
+    let position = |name: &str| order.iter().position(|n| n == name).unwrap();
+    for (dependent, dependency) in [
+        ("testing-agent", "backend-agent"),
+        ("testing-agent", "frontend-agent"),
+        ("docs-agent", "security-agent"),
+        ("docs-agent", "rag-agent"),
+        ("github-agent", "backend-agent"),
+    ] {
+        assert!(
+            position(dependency) < position(dependent),
+            "{dependency} before {dependent}: {order:?}"
+        );
+    }
+
+    // Base holds every agent's work, one commit per task file, and every head was judged.
+    let files = repo.git(&["ls-tree", "-r", "--name-only", "main", "work"]);
+    assert_eq!(files.lines().count(), 38, "{files}");
+    let status = repo.status_json();
+    for agent in status["agents"].as_array().unwrap() {
+        assert_eq!(agent["status"], "merged", "{agent}");
+        assert_eq!(agent["tasks_done"], agent["tasks_total"], "{agent}");
+    }
+    let notes = repo.git(&["notes", "--ref", "agents", "list"]);
+    assert!(notes.lines().count() >= 8, "{notes}");
 }

@@ -26,6 +26,9 @@ pub struct Args {
     /// The shell command line for every agent, with {agent}, {branch} and {worktree} placeholders
     #[arg(long, value_name = "CMD")]
     pub exec: Option<String>,
+    /// Leave finished work in review instead of testing, reviewing, opening PRs and merging
+    #[arg(long)]
+    pub no_deliver: bool,
 }
 
 /// Delivery that leaves finished work in review for a person to take further.
@@ -74,8 +77,14 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         View::Lines
     };
     let mut log: Vec<serde_json::Value> = Vec::new();
-    let mut deliver = HoldForReview;
-    let report = ops::run(&ws, &options, &stop, &mut deliver, &mut |event| {
+    let mut pipeline = ops::Pipeline::default();
+    let mut hold = HoldForReview;
+    let deliver: &mut dyn Deliver = if args.no_deliver {
+        &mut hold
+    } else {
+        &mut pipeline
+    };
+    let report = ops::run(&ws, &options, &stop, deliver, &mut |event| {
         if matches!(event, RunEvent::Tick) {
             if let View::Live(dashboard) = &mut view {
                 dashboard.event(&ws, &event);

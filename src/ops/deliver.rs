@@ -1,0 +1,90 @@
+//! Delivery as `run` does it: test the agent's head, review it until the score holds,
+//! open its pull request, and let the merge queue merge whatever meets the criteria.
+
+use super::run::{Deliver, RunEvent};
+use super::settings::{self, CommandKind};
+use super::{ReviewOptions, approve, open_pr, queue_run, review, run_tests};
+use crate::error::{Error, Result};
+use crate::state::State;
+use crate::workspace::Workspace;
+
+/// The full pipeline: test, review, pull request, merge queue. Steps whose command is not
+/// configured are skipped; the merge criteria still decide what merges.
+#[derive(Debug, Default, Clone)]
+pub struct Pipeline {
+    /// Record an approval by this name once the review passes (the demo's reviewer);
+    /// otherwise approvals come from people (`git agents approve`, or GitHub reviews).
+    pub approve_as: Option<String>,
+}
+
+impl Deliver for Pipeline {
+    fn deliver(
+        &mut self,
+        ws: &Workspace,
+        agent: &str,
+        events: &mut dyn FnMut(RunEvent),
+    ) -> Result<Vec<String>> {
+        let state = State::load(&ws.repo)?;
+        let step = |message: String| RunEvent::Step {
+            agent: agent.to_owned(),
+            message,
+        };
+        if settings::command(&ws.repo, &state.plan, CommandKind::Test, &[]).is_some() {
+            let report = run_tests(ws, Some(agent), &[], &mut |_| {})?;
+            let commit = &report.commit[..report.commit.len().min(12)];
+            if !report.passing {
+                return Err(Error::Refused(format!(
+                    "tests fail on {commit} ({})",
+                    report.command
+                )));
+            }
+            events(step(format!("tests pass on {commit}")));
+        }
+        if settings::command(&ws.repo, &state.plan, CommandKind::Review, &[]).is_some() {
+            let options = ReviewOptions {
+                agent: Some(agent.to_owned()),
+                ..ReviewOptions::default()
+            };
+            let report = review(ws, &options, &mut |_| {})?;
+            let last = report.iterations.last().map(|i| i.score).unwrap_or(0);
+            let rounds = report.iterations.len();
+            let plural = if rounds == 1 { "" } else { "s" };
+            if !report.reached {
+                return Err(Error::Refused(format!(
+                    "review stopped at {last}/10 after {rounds} iteration{plural}, short of {}",
+                    report.threshold
+                )));
+            }
+            events(step(format!(
+                "review {last}/10 after {rounds} iteration{plural}"
+            )));
+        }
+        if let Some(by) = &self.approve_as {
+            approve(ws, agent, Some(by))?;
+            events(step(format!("approved by {by}")));
+        }
+        let pr = open_pr(ws, agent, false, &mut |_| {})?;
+        events(step(format!("PR #{} opened ({})", pr.number, pr.url)));
+        Ok(Vec::new())
+    }
+
+    fn merge_ready(
+        &mut self,
+        ws: &Workspace,
+        events: &mut dyn FnMut(RunEvent),
+    ) -> Result<Vec<String>> {
+        let mut merged = Vec::new();
+        let run = queue_run(ws, false, &mut |_| {}, &mut |_| {}, &mut |report| {
+            if report.merged.is_some() {
+                merged.push(report.agent.clone());
+            }
+        })?;
+        if let Some(reason) = run.stopped {
+            events(RunEvent::Held {
+                agent: "merge queue".to_owned(),
+                reason,
+            });
+        }
+        Ok(merged)
+    }
+}
