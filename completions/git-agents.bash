@@ -31,6 +31,9 @@ _git__agents() {
             git__agents,conflicts)
                 cmd="git__agents__subcmd__conflicts"
                 ;;
+            git__agents,demo)
+                cmd="git__agents__subcmd__demo"
+                ;;
             git__agents,doctor)
                 cmd="git__agents__subcmd__doctor"
                 ;;
@@ -99,6 +102,9 @@ _git__agents() {
                 ;;
             git__agents__subcmd__help,conflicts)
                 cmd="git__agents__subcmd__help__subcmd__conflicts"
+                ;;
+            git__agents__subcmd__help,demo)
+                cmd="git__agents__subcmd__help__subcmd__demo"
                 ;;
             git__agents__subcmd__help,doctor)
                 cmd="git__agents__subcmd__help__subcmd__doctor"
@@ -242,7 +248,7 @@ _git__agents() {
 
     case "${cmd}" in
         git__agents)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove spawn status task update log run completions brief conflicts install-man doctor test review approve pr merge queue finish help"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -405,6 +411,32 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__demo)
+            opts="-C -q -v -h -V --dir --keep --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__doctor)
             opts="-C -q -v -h -V --fix --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -450,7 +482,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help)
-            opts="init plan add remove spawn status task update log run completions brief conflicts install-man doctor test review approve pr merge queue finish help"
+            opts="init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -520,6 +552,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help__subcmd__conflicts)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__demo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1655,7 +1701,7 @@ fi
 __git_agents_subcommands ()
 {
 	case "$1" in
-	"") echo "init plan add remove spawn status task update log run completions brief conflicts install-man doctor test review approve pr merge queue finish" ;;
+	"") echo "init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish" ;;
 	"plan") echo "show export timeline" ;;
 	"task") echo "start done undo" ;;
 	"queue") echo "run" ;;
@@ -1683,6 +1729,7 @@ __git_agents_value_options ()
 	"update") echo "--status --note --agent -C --color" ;;
 	"log") echo "-n --max-count -C --color" ;;
 	"run") echo "-j --parallel --exec -C --color" ;;
+	"demo") echo "--dir -C --color" ;;
 	"completions") echo "-C --color" ;;
 	"brief") echo "--agent -C --color" ;;
 	"conflicts") echo "-C --color" ;;

@@ -69,6 +69,8 @@ pub enum Command {
     Log(commands::log::Args),
     /// Spawn ready agents, run their commands and bring finished work home
     Run(commands::run::Args),
+    /// Show the whole product on a throwaway repository: eight scripted agents to merged
+    Demo(commands::demo::Args),
     /// Print a shell completion script
     Completions(commands::completions::Args),
     /// Complete dynamic values for shell completion scripts

@@ -813,6 +813,7 @@ fn install_man_makes_git_help_agents_work_without_root() {
 fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
     let example = common::example_plan().display().to_string();
     let man_dir = repo.tmp.path().join("man").display().to_string();
+    let demo_dir = repo.tmp.path().join("demo").display().to_string();
     let owned = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
     repo.git(&["config", "agents.testCommand", "true"]);
     repo.git(&["config", "agents.reviewCommand", "echo Score: 10/10"]);
@@ -897,6 +898,7 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
         ("conflicts", owned(&["conflicts"]), true),
         ("doctor", owned(&["doctor"]), false),
         ("log", owned(&["log", "-n", "3"]), true),
+        ("demo", owned(&["demo", "--dir", &demo_dir]), false),
         ("completions", owned(&["completions", "fish"]), true),
         (
             "install-man",

@@ -5,6 +5,7 @@ pub mod approve;
 pub mod brief;
 pub mod completions;
 pub mod conflicts;
+pub mod demo;
 pub mod doctor;
 pub mod finish;
 pub mod generate;
@@ -100,6 +101,7 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Update(args) => update::run(&args, ctx),
         Command::Log(args) => log::run(&args, ctx),
         Command::Run(args) => run::run(&args, ctx),
+        Command::Demo(args) => demo::run(&args, ctx),
         Command::Completions(args) => completions::run(&args, ctx),
         Command::Complete(args) => completions::complete(&args, ctx),
         Command::Brief(args) => brief::run(&args, ctx),

@@ -156,7 +156,7 @@ fn show_timeline(state: &State, parallel: Option<u32>, ctx: &Context) -> Result<
     Ok(0)
 }
 
-fn render_timeline(state: &State, timeline: &Timeline) -> String {
+pub(crate) fn render_timeline(state: &State, timeline: &Timeline) -> String {
     let plan = &state.plan;
     let mut text = format!(
         "{} agents · {} of work · base {}\n",

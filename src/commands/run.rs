@@ -60,23 +60,13 @@ impl Deliver for HoldForReview {
 /// Run `run`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .map_err(|e| Error::External(format!("cannot catch Ctrl-C: {e}")))?;
     let options = RunOptions {
         agents: args.agents.clone(),
         parallel: args.parallel,
         exec: args.exec.clone(),
         poll: Duration::from_millis(100),
+        env: own_binary_on_path(),
     };
-    let live = !ctx.out.json && !ctx.out.quiet && std::io::stderr().is_terminal();
-    let mut view = if live {
-        View::Live(Dashboard::new(&ws)?)
-    } else {
-        View::Lines
-    };
-    let mut log: Vec<serde_json::Value> = Vec::new();
     let mut pipeline = ops::Pipeline::default();
     let mut hold = HoldForReview;
     let deliver: &mut dyn Deliver = if args.no_deliver {
@@ -84,24 +74,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     } else {
         &mut pipeline
     };
-    let report = ops::run(&ws, &options, &stop, deliver, &mut |event| {
-        if matches!(event, RunEvent::Tick) {
-            if let View::Live(dashboard) = &mut view {
-                dashboard.event(&ws, &event);
-            }
-            return;
-        }
-        if ctx.out.json {
-            log.push(event_json(&event));
-        }
-        match &mut view {
-            View::Live(dashboard) => dashboard.event(&ws, &event),
-            View::Lines => ctx.out.say(event_line(&event)),
-        }
-    })?;
-    if let View::Live(dashboard) = &view {
-        dashboard.finish(&ws);
-    }
+    let (report, log) = drive(&ws, &options, deliver, ctx)?;
     if ctx.out.json(&serde_json::json!({
         "events": log,
         "merged": report.merged,
@@ -111,7 +84,70 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     })) {
         return Ok(exit_code(&report));
     }
-    ctx.out.say(format!(
+    ctx.out.say(summary(&report));
+    Ok(exit_code(&report))
+}
+
+/// `PATH` with this binary's directory first, so agents' commands that call
+/// `git agents` reach the same build that launched them.
+pub(crate) fn own_binary_on_path() -> Vec<(String, String)> {
+    let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.to_path_buf()))
+    else {
+        return Vec::new();
+    };
+    let mut path = dir.display().to_string();
+    if let Some(rest) = std::env::var_os("PATH") {
+        path.push(':');
+        path.push_str(&rest.to_string_lossy());
+    }
+    vec![("PATH".to_owned(), path)]
+}
+
+/// Drive the plan with Ctrl-C handling and the live dashboard or plain event lines;
+/// returns the report and, with --json, the events as JSON.
+pub(crate) fn drive(
+    ws: &Workspace,
+    options: &RunOptions,
+    deliver: &mut dyn Deliver,
+    ctx: &Context,
+) -> Result<(ops::RunReport, Vec<serde_json::Value>), Error> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .map_err(|e| Error::External(format!("cannot catch Ctrl-C: {e}")))?;
+    let live = !ctx.out.json && !ctx.out.quiet && std::io::stderr().is_terminal();
+    let mut view = if live {
+        View::Live(Dashboard::new(ws)?)
+    } else {
+        View::Lines
+    };
+    let mut log: Vec<serde_json::Value> = Vec::new();
+    let report = ops::run(ws, options, &stop, deliver, &mut |event| {
+        if matches!(event, RunEvent::Tick) {
+            if let View::Live(dashboard) = &mut view {
+                dashboard.event(ws, &event);
+            }
+            return;
+        }
+        if ctx.out.json {
+            log.push(event_json(&event));
+        }
+        match &mut view {
+            View::Live(dashboard) => dashboard.event(ws, &event),
+            View::Lines => ctx.out.say(event_line(&event)),
+        }
+    })?;
+    if let View::Live(dashboard) = &view {
+        dashboard.finish(ws);
+    }
+    Ok((report, log))
+}
+
+/// The closing line of a run.
+pub(crate) fn summary(report: &ops::RunReport) -> String {
+    format!(
         "{} merged, {} failed, {} waiting{}",
         report.merged.len(),
         report.failed.len(),
@@ -121,11 +157,10 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         } else {
             ""
         }
-    ));
-    Ok(exit_code(&report))
+    )
 }
 
-fn exit_code(report: &ops::RunReport) -> i32 {
+pub(crate) fn exit_code(report: &ops::RunReport) -> i32 {
     if report.interrupted {
         130
     } else if report.failed.is_empty() {

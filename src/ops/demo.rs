@@ -22,7 +22,7 @@ while git agents task start "$n" >/dev/null 2>&1; do
   git add work && git commit -qm "$GIT_AGENTS_AGENT: task $n"
   git agents task done "$n" >/dev/null
   n=$((n + 1))
-  sleep 0.1
+  sleep 0.25
 done
 test "$n" -gt 1"#;
 

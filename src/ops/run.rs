@@ -25,6 +25,8 @@ pub struct RunOptions {
     pub exec: Option<String>,
     /// How often to look at the children and the state.
     pub poll: Duration,
+    /// Extra environment for every agent's command.
+    pub env: Vec<(String, String)>,
 }
 
 /// Something that happened during a run, for the command to show.
@@ -311,7 +313,8 @@ fn launch_for(ws: &Workspace, state: &State, options: &RunOptions, name: &str) -
         ],
     );
     let log = launcher::log_path(&ws.common_dir, name);
-    let env = vec![
+    let mut env = options.env.clone();
+    env.extend([
         ("GIT_AGENTS_AGENT".to_owned(), name.to_owned()),
         ("GIT_AGENTS_BRANCH".to_owned(), spec.branch.clone()),
         ("GIT_AGENTS_WORKTREE".to_owned(), worktree_text.clone()),
@@ -321,7 +324,7 @@ fn launch_for(ws: &Workspace, state: &State, options: &RunOptions, name: &str) -
             ws.main_root.display().to_string(),
         ),
         ("GIT_AGENTS_LOG".to_owned(), log.display().to_string()),
-    ];
+    ]);
     Ok(Launch {
         agent: name.to_owned(),
         command,

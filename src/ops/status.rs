@@ -157,8 +157,8 @@ fn view(ws: &Workspace, state: &State, notes: &notes::Reader<'_>, name: &str) ->
         });
     let current_task =
         current.and_then(|n| spec.tasks.get(n - 1).map(|t| format!("{n}. {}", t.title)));
-    let head = if doc.status == Status::Completed {
-        doc.merged_commit.clone()
+    let head = if doc.status.is_merged() {
+        doc.head.clone().or_else(|| doc.merged_commit.clone())
     } else {
         worktree::branch_tip(&ws.repo, &spec.branch)?.map(|id| id.to_string())
     };

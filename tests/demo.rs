@@ -1,0 +1,110 @@
+//! `git agents demo`: the whole product on a throwaway repository, with nothing but git.
+
+mod common;
+
+use common::Repo;
+
+#[test]
+fn demo_merges_all_eight_agents_and_leaves_a_repository_to_explore() {
+    let fixture = Repo::new();
+    let dir = fixture.tmp.path().join("demo");
+    let run = fixture
+        .agents(&["demo", "--dir", dir.to_str().unwrap()])
+        .ok();
+    assert!(
+        run.stdout.contains("8 merged, 0 failed, 0 waiting"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!("cd {}", dir.display())),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Critical path: backend-agent → testing-agent, 83 h"),
+        "{}",
+        run.stdout
+    );
+
+    let status = fixture.agents_in(&dir, &["status", "--json"]).ok().json();
+    let agents = status["agents"].as_array().unwrap();
+    assert_eq!(agents.len(), 8);
+    let work = fixture.git_in(&dir, &["ls-tree", "-r", "--name-only", "main", "work"]);
+    for agent in agents {
+        let name = agent["name"].as_str().unwrap();
+        assert_eq!(agent["status"], "completed", "{agent}");
+        assert_eq!(agent["tests_passing"], true, "{agent}");
+        assert_eq!(agent["review_score"], 10, "{agent}");
+        let tasks = agent["tasks_total"].as_u64().unwrap() as usize;
+        assert_eq!(
+            work.lines()
+                .filter(|f| f.starts_with(&format!("work/{name}/")))
+                .count(),
+            tasks,
+            "{work}"
+        );
+        // The notes are on the exact head that was merged.
+        let head = fixture.git_in(
+            &dir,
+            &["show", &format!("refs/agents/state:agents/{name}.json")],
+        );
+        let head: serde_json::Value = serde_json::from_str(&head).unwrap();
+        let notes = fixture.git_in(
+            &dir,
+            &[
+                "notes",
+                "--ref",
+                "agents",
+                "show",
+                head["head"].as_str().unwrap(),
+            ],
+        );
+        assert!(
+            notes.contains("\"kind\":\"test\"") && notes.contains("\"kind\":\"review\""),
+            "{notes}"
+        );
+        assert!(notes.contains("\"kind\":\"approval\""), "{notes}");
+    }
+    let order = fixture.git_in(&dir, &["log", "--format=%s", "main"]);
+    let position = |name: &str| {
+        order
+            .lines()
+            .position(|l| l.contains(&format!("({name})")))
+            .unwrap()
+    };
+    assert!(
+        position("testing-agent") < position("backend-agent"),
+        "newest first: {order}"
+    );
+    assert!(position("docs-agent") < position("rag-agent"), "{order}");
+    assert_eq!(
+        fixture.git_in(&dir, &["worktree", "list"]).lines().count(),
+        1,
+        "every worktree finished"
+    );
+    assert_eq!(
+        fixture
+            .git_in(&dir, &["branch", "--format=%(refname:short)"])
+            .trim(),
+        "main"
+    );
+}
+
+#[test]
+fn demo_keep_leaves_the_worktrees_and_refuses_a_used_directory() {
+    let fixture = Repo::new();
+    let dir = fixture.tmp.path().join("kept");
+    fixture
+        .agents(&["demo", "--keep", "--dir", dir.to_str().unwrap(), "-q"])
+        .ok();
+    assert_eq!(
+        fixture.git_in(&dir, &["worktree", "list"]).lines().count(),
+        9
+    );
+    fixture
+        .agents(&["demo", "--dir", dir.to_str().unwrap()])
+        .fails(2)
+        .says("exists and is not empty");
+}
