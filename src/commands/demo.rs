@@ -91,11 +91,12 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             &state,
             &timeline::timeline(&state.plan, None),
         ));
-        ctx.out
-            .say("\nThe audit trail (git agents log), oldest first:");
+        ctx.out.say(
+            "\nThe audit trail without the task reports (all of it: git agents log), oldest first:",
+        );
         let mut entries = read_log(&ws.repo, None, usize::MAX)?;
         entries.reverse();
-        for entry in &entries {
+        for entry in entries.iter().filter(|e| !e.summary.starts_with("task ")) {
             ctx.out.say(format!(
                 "  {} {}",
                 style::warn().apply_to(&entry.commit[..10]),

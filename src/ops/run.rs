@@ -342,8 +342,8 @@ fn set_status(ws: &Workspace, name: &str, status: Status, failure: Option<&str>)
         doc.status = status;
         doc.failure = failure.map(str::to_owned);
         let what = match failure {
-            Some(reason) => format!("run {name}: {status} ({})", last_line(reason)),
-            None => format!("run {name}: {status}"),
+            Some(reason) => format!("failed {name}: {}", last_line(reason)),
+            None => format!("finished {name}: ready for {status}"),
         };
         Ok((what, ()))
     })?;
