@@ -16,6 +16,7 @@ pub mod plan;
 pub mod state;
 pub mod time;
 pub mod timeline;
+pub mod watch;
 pub mod workspace;
 pub mod worktree;
 
