@@ -78,4 +78,6 @@ pub enum Command {
     Conflicts(commands::conflicts::Args),
     /// Find and repair drift between state, branches and worktrees
     Doctor(commands::doctor::Args),
+    /// Share the state through a git remote: fetch, merge, push with a lease
+    Sync(commands::sync::Args),
 }

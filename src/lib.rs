@@ -14,6 +14,7 @@ pub mod notes;
 pub mod ops;
 pub mod plan;
 pub mod state;
+pub mod sync;
 pub mod time;
 pub mod timeline;
 pub mod watch;

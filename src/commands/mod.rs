@@ -11,6 +11,7 @@ pub mod plan;
 pub mod remove;
 pub mod spawn;
 pub mod status;
+pub mod sync;
 pub mod task;
 pub mod update;
 
@@ -90,5 +91,6 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Brief(args) => brief::run(&args, ctx),
         Command::Conflicts(args) => conflicts::run(&args, ctx),
         Command::Doctor(args) => doctor::run(&args, ctx),
+        Command::Sync(args) => sync::run(&args, ctx),
     }
 }
