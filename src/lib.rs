@@ -13,6 +13,7 @@ pub mod graph;
 pub mod notes;
 pub mod ops;
 pub mod plan;
+pub mod provision;
 pub mod state;
 pub mod sync;
 pub mod time;

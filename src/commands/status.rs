@@ -177,6 +177,18 @@ fn line(agent: &AgentView, name_width: usize) -> String {
     if let Some(pr) = &agent.pr {
         facts.push(format!("PR #{}", pr.number));
     }
+    if let Some(setup) = agent.setup.as_ref().filter(|s| !s.passed) {
+        facts.push(
+            style::bad()
+                .apply_to(format!(
+                    "setup failed ({})",
+                    setup
+                        .exit_code
+                        .map_or_else(|| "not started".to_owned(), |c| format!("exit {c}"))
+                ))
+                .to_string(),
+        );
+    }
     if agent.at_risk {
         facts.push(
             style::bad()
@@ -239,6 +251,21 @@ fn details(agent: &AgentView) -> String {
     }
     if let Some(pr) = &agent.pr {
         text.push_str(&format!("  PR        #{} {}\n", pr.number, pr.url));
+    }
+    if let Some(port) = agent.port {
+        text.push_str(&format!("  port      {port}\n"));
+    }
+    if let Some(setup) = &agent.setup {
+        let verdict = if setup.passed { "passed" } else { "failed" };
+        text.push_str(&format!(
+            "  setup     {verdict}: {} (log: {})\n",
+            setup.command, setup.log
+        ));
+        if let Some(tail) = &setup.tail {
+            for line in tail.lines() {
+                text.push_str(&format!("            {line}\n"));
+            }
+        }
     }
     text
 }

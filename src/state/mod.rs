@@ -8,6 +8,7 @@ mod log;
 mod model;
 
 pub use log::{LogEntry, read_log};
+pub use model::SetupRun;
 pub use model::{AgentState, Note, PullRequest, Status};
 
 use std::collections::{BTreeMap, HashMap};
