@@ -85,6 +85,9 @@ fn spawn_copies_ignored_files_runs_setup_and_hands_out_ports() {
     assert_eq!(agent(&status, "api")["port"], 4101);
     assert_eq!(agent(&status, "web")["setup"]["passed"], true);
 
+    let brief = repo.agents(&["brief", "api"]).ok().stdout;
+    assert!(brief.contains("- **Port:** 4101"), "{brief}");
+
     // Spawning again does not copy or set up again, and the port stays.
     let again = repo.agents(&["spawn", "web", "--json"]).ok().json();
     assert!(again["spawned"][0]["provisioned"].is_null(), "{again}");
@@ -206,4 +209,21 @@ fn unsafe_copy_paths_are_refused() {
         .says("git's own directory is never copied");
     assert_eq!(repo.refs(), refs, "refused before anything was done");
     assert!(!repo.root.join("worktrees/web").exists());
+}
+
+#[test]
+fn doctor_provisions_a_worktree_it_checks_out_again() {
+    let repo = repo();
+    repo.agents(&["spawn", "web"]).ok();
+    let wt = repo.root.join("worktrees/web");
+    std::fs::remove_dir_all(&wt).unwrap();
+    repo.agents(&["doctor", "--fix"])
+        .ok()
+        .says("checked agents/web out again");
+    assert_eq!(
+        std::fs::read_to_string(wt.join(".env")).unwrap(),
+        "TOKEN=abc"
+    );
+    assert!(wt.join("setup-out.txt").is_file());
+    assert_eq!(agent(&repo.status_json(), "web")["port"], 4100);
 }
