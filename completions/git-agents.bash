@@ -79,6 +79,9 @@ _git__agents() {
             git__agents,status)
                 cmd="git__agents__subcmd__status"
                 ;;
+            git__agents,sync)
+                cmd="git__agents__subcmd__sync"
+                ;;
             git__agents,task)
                 cmd="git__agents__subcmd__task"
                 ;;
@@ -150,6 +153,9 @@ _git__agents() {
                 ;;
             git__agents__subcmd__help,status)
                 cmd="git__agents__subcmd__help__subcmd__status"
+                ;;
+            git__agents__subcmd__help,sync)
+                cmd="git__agents__subcmd__help__subcmd__sync"
                 ;;
             git__agents__subcmd__help,task)
                 cmd="git__agents__subcmd__help__subcmd__task"
@@ -248,7 +254,7 @@ _git__agents() {
 
     case "${cmd}" in
         git__agents)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish help"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -482,7 +488,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help)
-            opts="init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish help"
+            opts="init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -832,6 +838,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__sync)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1432,7 +1452,29 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__status)
-            opts="-C -q -v -h -V --conflicts --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --conflicts --watch --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__sync)
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1701,7 +1743,7 @@ fi
 __git_agents_subcommands ()
 {
 	case "$1" in
-	"") echo "init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish" ;;
+	"") echo "init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync" ;;
 	"plan") echo "show export timeline" ;;
 	"task") echo "start done undo" ;;
 	"queue") echo "run" ;;
@@ -1743,6 +1785,7 @@ __git_agents_value_options ()
 	"queue") echo "-C --color" ;;
 	"queue run") echo "-C --color" ;;
 	"finish") echo "-C --color" ;;
+	"sync") echo "-C --color" ;;
 	esac
 }
 

@@ -262,6 +262,68 @@ pub fn write_commit(
     Ok(commit.id)
 }
 
+/// Write a commit with any number of parents (a merge has two) without moving any ref.
+pub fn write_merge_commit(
+    repo: &gix::Repository,
+    message: &str,
+    tree: ObjectId,
+    parents: &[ObjectId],
+) -> Result<ObjectId, CasError> {
+    let author = repo
+        .author()
+        .ok_or(CasError::NoIdentity)?
+        .map_err(|e| git_err("reading the author", e))?;
+    let committer = repo
+        .committer()
+        .ok_or(CasError::NoIdentity)?
+        .map_err(|e| git_err("reading the committer", e))?;
+    let commit = repo
+        .new_commit_as(committer, author, message, tree, parents.iter().copied())
+        .map_err(|e| git_err("writing a commit", e))?;
+    Ok(commit.id)
+}
+
+/// Move `name` from `expected` (`None`: the ref must not exist) to `new` in one
+/// compare-and-swap. Returns `false`, changing nothing, when another writer got there first.
+pub fn swap(
+    repo: &gix::Repository,
+    name: &str,
+    expected: Option<ObjectId>,
+    new: ObjectId,
+    message: &str,
+) -> Result<bool, CasError> {
+    let full_name: FullName = name
+        .try_into()
+        .map_err(|e| git_err(&format!("ref name {name}"), e))?;
+    let edit = RefEdit {
+        change: Change::Update {
+            log: LogChange {
+                mode: RefLog::AndReference,
+                force_create_reflog: false,
+                message: first_line(message).into(),
+            },
+            expected: match expected {
+                Some(id) => PreviousValue::MustExistAndMatch(Target::Object(id)),
+                None => PreviousValue::MustNotExist,
+            },
+            new: Target::Object(new),
+        },
+        name: full_name,
+        deref: false,
+    };
+    match repo.edit_reference(edit) {
+        Ok(_) => Ok(true),
+        Err(err) => {
+            let now = read_tip(repo, name)?.map(|t| t.commit);
+            if now != expected || err.is_conflict() || is_lock_busy(&err) {
+                Ok(false)
+            } else {
+                Err(git_err(&format!("moving {name}"), err))
+            }
+        }
+    }
+}
+
 /// The user's name and email as `Name <email>`, for `updated_by` fields.
 pub fn identity(repo: &gix::Repository) -> Result<String, CasError> {
     let author = repo

@@ -101,4 +101,6 @@ pub enum Command {
     Queue(commands::queue::Args),
     /// Remove a merged agent's worktree and branch and mark it completed
     Finish(commands::finish::Args),
+    /// Share the state through a git remote: fetch, merge, push with a lease
+    Sync(commands::sync::Args),
 }

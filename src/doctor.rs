@@ -103,8 +103,10 @@ pub enum Repair {
         /// The worktree.
         path: PathBuf,
     },
-    /// Check `branch` out into a new worktree at `path`.
+    /// Check `branch` out into a new worktree at `path`, provisioned like a spawned one.
     AddWorktree {
+        /// The agent it is for.
+        agent: String,
         /// Where.
         path: PathBuf,
         /// Which branch.
@@ -157,7 +159,7 @@ impl Repair {
             Repair::ForgetWorktree { path } => {
                 format!("drop the record of deleted worktree {}", path.display())
             }
-            Repair::AddWorktree { path, branch } => {
+            Repair::AddWorktree { path, branch, .. } => {
                 format!("check {branch} out again into {}", path.display())
             }
             Repair::MoveWorktree { from, to } => {
@@ -186,7 +188,7 @@ impl Repair {
             Repair::ForgetWorktree { path } => {
                 format!("dropped the record of deleted worktree {}", path.display())
             }
-            Repair::AddWorktree { path, branch } => {
+            Repair::AddWorktree { path, branch, .. } => {
                 format!("checked {branch} out again into {}", path.display())
             }
             Repair::MoveWorktree { from, to } => {
@@ -224,7 +226,18 @@ impl Repair {
                 }
                 worktree::remove(&git, path, true)?;
             }
-            Repair::AddWorktree { path, branch } => worktree::add(&git, path, branch)?,
+            Repair::AddWorktree {
+                agent,
+                path,
+                branch,
+            } => {
+                worktree::add(&git, path, branch)?;
+                crate::provision::provision(ws, agent, true, &mut |_| {}).map_err(|err| {
+                    Error::External(format!(
+                        "the worktree is back, but provisioning it failed: {err}"
+                    ))
+                })?;
+            }
             Repair::MoveWorktree { from, to } => {
                 if let Some(parent) = to.parent() {
                     fs_err::create_dir_all(parent).map_err(|e| {
@@ -629,6 +642,7 @@ pub fn missing_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
                 &spec.name,
                 message,
                 Repair::AddWorktree {
+                    agent: spec.name.clone(),
                     path,
                     branch: spec.branch.clone(),
                 },

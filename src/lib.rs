@@ -19,10 +19,13 @@ pub mod maintenance;
 pub mod notes;
 pub mod ops;
 pub mod plan;
+pub mod provision;
 pub mod runner;
 pub mod state;
+pub mod sync;
 pub mod time;
 pub mod timeline;
+pub mod watch;
 pub mod workspace;
 pub mod worktree;
 

@@ -815,6 +815,9 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
     let man_dir = repo.tmp.path().join("man").display().to_string();
     let demo_dir = repo.tmp.path().join("demo").display().to_string();
     let owned = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let remote = repo.tmp.path().join("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
     repo.git(&["config", "agents.testCommand", "true"]);
     repo.git(&["config", "agents.reviewCommand", "echo Score: 10/10"]);
     vec![
@@ -898,6 +901,7 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
         ("conflicts", owned(&["conflicts"]), true),
         ("doctor", owned(&["doctor"]), false),
         ("log", owned(&["log", "-n", "3"]), true),
+        ("sync", owned(&["sync"]), false),
         ("demo", owned(&["demo", "--dir", &demo_dir]), false),
         ("completions", owned(&["completions", "fish"]), true),
         (

@@ -21,6 +21,7 @@ pub mod review;
 pub mod run;
 pub mod spawn;
 pub mod status;
+pub mod sync;
 pub mod task;
 pub mod test;
 pub mod update;
@@ -116,5 +117,6 @@ fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Merge(args) => merge::run(&args, ctx),
         Command::Queue(args) => queue::run(&args, ctx),
         Command::Finish(args) => finish::run(&args, ctx),
+        Command::Sync(args) => sync::run(&args, ctx),
     }
 }

@@ -39,6 +39,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             "created_branch": o.created_branch,
             "created_worktree": o.created_worktree,
             "changed": o.state_changed,
+            "provisioned": o.provisioned,
+            "provision_error": o.provision_error,
         })).collect::<Vec<_>>()
     })) {
         return Ok(0);
@@ -65,6 +67,66 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             outcome.branch,
             outcome.worktree.display()
         ));
+        if let Some(done) = &outcome.provisioned {
+            for line in provision_lines(done) {
+                ctx.out.say(format!("  {line}"));
+            }
+        }
+        if let Some(error) = &outcome.provision_error {
+            ctx.out.say(format!(
+                "  {} {error}",
+                style::bad().apply_to("provisioning failed:")
+            ));
+        }
     }
     Ok(0)
+}
+
+fn provision_lines(done: &git_agents::provision::Provisioned) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(port) = done.port {
+        lines.push(format!("port {port}"));
+    }
+    if let Some(copy) = &done.copy {
+        if !copy.copied.is_empty() {
+            let how = if copy.cloned == copy.files && copy.files > 0 {
+                ", cloned"
+            } else {
+                ""
+            };
+            lines.push(format!(
+                "copied {} ({} file{}{how})",
+                copy.copied.join(", "),
+                copy.files,
+                if copy.files == 1 { "" } else { "s" }
+            ));
+        }
+        if !copy.missing.is_empty() {
+            lines.push(format!(
+                "not in the main worktree, not copied: {}",
+                copy.missing.join(", ")
+            ));
+        }
+    }
+    if let Some(setup) = &done.setup {
+        if setup.passed {
+            lines.push(format!(
+                "{} {} (log: {})",
+                style::good().apply_to("setup passed:"),
+                setup.command,
+                setup.log
+            ));
+        } else {
+            lines.push(format!(
+                "{} {} exited {} (log: {})",
+                style::bad().apply_to("setup failed:"),
+                setup.command,
+                setup
+                    .exit_code
+                    .map_or_else(|| "without a code".to_owned(), |c| c.to_string()),
+                setup.log
+            ));
+        }
+    }
+    lines
 }

@@ -18,11 +18,17 @@ pub struct Args {
     /// Predict merge conflicts first (as `git agents conflicts` does) and mark agents at risk
     #[arg(long)]
     pub conflicts: bool,
+    /// Redraw whenever the state or a branch changes, until Ctrl-C
+    #[arg(long)]
+    pub watch: bool,
 }
 
 /// Run `status`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
+    if args.watch {
+        return watch(&ws, args, ctx);
+    }
     if args.conflicts {
         git_agents::conflicts::check(&ws)?;
     }
@@ -30,6 +36,65 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     if ctx.out.json(&json_report(&report)) {
         return Ok(0);
     }
+    ctx.out.print(render(&report, args));
+    Ok(0)
+}
+
+/// How often `--watch` looks at the refs.
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Redraw the dashboard whenever a ref it is drawn from moves: on a terminal the screen
+/// is redrawn in place; elsewhere a dashboard is printed only when it differs from the last.
+fn watch(ws: &git_agents::workspace::Workspace, args: &Args, ctx: &Context) -> Result<i32, Error> {
+    use std::io::{IsTerminal, Write};
+    let terminal = std::io::stdout().is_terminal() && !ctx.out.json;
+    let mut refs = git_agents::watch::watched_refs(&git_agents::state::State::load(&ws.repo)?);
+    let mut seen = None;
+    let mut shown = String::new();
+    loop {
+        let now = git_agents::watch::fingerprint(&ws.repo, &refs)?;
+        if seen.as_ref() != Some(&now) {
+            if args.conflicts {
+                git_agents::conflicts::check(ws)?;
+            }
+            let report = ops::status(ws, args.agent.as_deref())?;
+            let text = if ctx.out.json {
+                format!("{}\n", json_report(&report))
+            } else {
+                render(&report, args)
+            };
+            let mut out = std::io::stdout().lock();
+            let written = if terminal {
+                let clock = git_agents::time::now_rfc3339();
+                write!(
+                    out,
+                    "\x1b[2J\x1b[H{}\n\n{text}",
+                    style::dim().apply_to(format!(
+                        "git agents status --watch · {clock} · Ctrl-C to stop"
+                    ))
+                )
+            } else if text != shown {
+                let separator = if shown.is_empty() || ctx.out.json {
+                    ""
+                } else {
+                    "\n"
+                };
+                write!(out, "{separator}{text}")
+            } else {
+                Ok(())
+            };
+            if written.and_then(|()| out.flush()).is_err() {
+                return Ok(0);
+            }
+            shown = text;
+            refs = git_agents::watch::watched_refs(&git_agents::state::State::load(&ws.repo)?);
+            seen = Some(now);
+        }
+        std::thread::sleep(WATCH_INTERVAL);
+    }
+}
+
+fn render(report: &StatusReport, args: &Args) -> String {
     let mut text = String::new();
     let name_width = report
         .agents
@@ -45,10 +110,9 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             text.push_str(&details(agent));
         }
     }
-    text.push_str(&summary(&report));
+    text.push_str(&summary(report));
     text.push('\n');
-    ctx.out.print(text);
-    Ok(0)
+    text
 }
 
 fn json_report(report: &StatusReport) -> serde_json::Value {
@@ -113,6 +177,18 @@ fn line(agent: &AgentView, name_width: usize) -> String {
     if let Some(pr) = &agent.pr {
         facts.push(format!("PR #{}", pr.number));
     }
+    if let Some(setup) = agent.setup.as_ref().filter(|s| !s.passed) {
+        facts.push(
+            style::bad()
+                .apply_to(format!(
+                    "setup failed ({})",
+                    setup
+                        .exit_code
+                        .map_or_else(|| "not started".to_owned(), |c| format!("exit {c}"))
+                ))
+                .to_string(),
+        );
+    }
     if agent.at_risk {
         facts.push(
             style::bad()
@@ -175,6 +251,21 @@ fn details(agent: &AgentView) -> String {
     }
     if let Some(pr) = &agent.pr {
         text.push_str(&format!("  PR        #{} {}\n", pr.number, pr.url));
+    }
+    if let Some(port) = agent.port {
+        text.push_str(&format!("  port      {port}\n"));
+    }
+    if let Some(setup) = &agent.setup {
+        let verdict = if setup.passed { "passed" } else { "failed" };
+        text.push_str(&format!(
+            "  setup     {verdict}: {} (log: {})\n",
+            setup.command, setup.log
+        ));
+        if let Some(tail) = &setup.tail {
+            for line in tail.lines() {
+                text.push_str(&format!("            {line}\n"));
+            }
+        }
     }
     text
 }

@@ -75,6 +75,8 @@ pub struct Brief {
     pub failure: Option<String>,
     /// Notes left on it, oldest first.
     pub notes: Vec<Note>,
+    /// The port reserved for it, when the plan hands out ports.
+    pub port: Option<u16>,
 }
 
 /// The brief of `agent`, or of the agent whose worktree the command runs in.
@@ -140,6 +142,7 @@ pub fn brief(ws: &Workspace, agent: Option<&str>) -> Result<Brief> {
         review_command: state.plan.review_command.clone(),
         failure: doc.failure.clone(),
         notes: doc.notes.clone(),
+        port: doc.port,
     })
 }
 
@@ -164,6 +167,11 @@ impl Brief {
         ));
         if let Some(command) = &self.command {
             md.push_str(&format!("- **Command:** `{command}`\n"));
+        }
+        if let Some(port) = self.port {
+            md.push_str(&format!(
+                "- **Port:** {port} (yours alone; also in `$GIT_AGENTS_PORT`)\n"
+            ));
         }
         let done = self.tasks.iter().filter(|t| t.done).count();
         md.push_str(&format!(

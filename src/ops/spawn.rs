@@ -22,6 +22,10 @@ pub struct SpawnOutcome {
     pub created_worktree: bool,
     /// Whether the state changed (otherwise the agent was already spawned).
     pub state_changed: bool,
+    /// What provisioning the worktree did (copies, setup, port), if anything.
+    pub provisioned: Option<crate::provision::Provisioned>,
+    /// Why provisioning failed, if it did; the agent is spawned all the same.
+    pub provision_error: Option<String>,
 }
 
 /// Spawn `names` (or, with `ready`, every planned agent whose dependencies are merged).
@@ -71,6 +75,7 @@ pub fn spawn(
         ))
     })?;
     let git = ws.git();
+    let port_base = crate::provision::settings(ws, &state)?.port_base;
     let mut worktrees = worktree::list(&git)?;
     let mut outcomes = Vec::with_capacity(chosen.len());
     for name in chosen {
@@ -122,6 +127,9 @@ pub fn spawn(
                     doc.base_commit = Some(base_tip.to_string());
                 }
             }
+            if let Some(base) = port_base {
+                crate::provision::assign_port(state, &name, base);
+            }
             Ok((format!("spawn {name}"), ()))
         });
         let updated = match recorded {
@@ -139,6 +147,11 @@ pub fn spawn(
         if !existing_worktree {
             worktrees = worktree::list(&git)?;
         }
+        let (provisioned, provision_error) =
+            match crate::provision::provision(ws, &name, !existing_worktree, progress) {
+                Ok(done) => (done, None),
+                Err(err) => (None, Some(err.to_string())),
+            };
         outcomes.push(SpawnOutcome {
             name,
             branch: spec.branch,
@@ -146,6 +159,8 @@ pub fn spawn(
             created_branch,
             created_worktree: !existing_worktree,
             state_changed: updated.commit.is_some(),
+            provisioned,
+            provision_error,
         });
     }
     Ok(outcomes)

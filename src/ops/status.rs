@@ -59,6 +59,10 @@ pub struct AgentView {
     pub at_risk: bool,
     /// The agents, or the base branch, its branch is predicted to conflict with.
     pub conflicts_with: Vec<String>,
+    /// The port reserved for it.
+    pub port: Option<u16>,
+    /// How its worktree's setup command last went.
+    pub setup: Option<crate::state::SetupRun>,
 }
 
 /// Totals over the shown agents.
@@ -200,6 +204,8 @@ fn view(ws: &Workspace, state: &State, notes: &notes::Reader<'_>, name: &str) ->
         updated_at: doc.updated_at.clone(),
         at_risk: false,
         conflicts_with: Vec::new(),
+        port: doc.port,
+        setup: doc.setup.clone(),
     })
 }
 

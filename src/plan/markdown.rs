@@ -58,6 +58,16 @@ pub(super) fn render(plan: &Plan) -> String {
         "Max review iterations",
         &plan.merge.max_review_iterations.to_string(),
     );
+    if !plan.copy.is_empty() {
+        let paths: Vec<String> = plan.copy.iter().map(|p| code_span(p)).collect();
+        push_label(&mut out, "Copy", &paths.join(", "));
+    }
+    if let Some(setup) = plan.setup.as_deref().filter(|c| !c.is_empty()) {
+        push_label(&mut out, "Setup", &code_span(setup));
+    }
+    if let Some(ports) = plan.ports {
+        push_label(&mut out, "Port base", &ports.base.to_string());
+    }
     for (position, agent) in plan.agents.iter().enumerate() {
         render_agent(&mut out, position, agent);
     }
@@ -177,6 +187,35 @@ fn unwrap_code(value: &str) -> (String, bool) {
         search = start + length;
     }
     (value.to_owned(), false)
+}
+
+/// A list of values separated by commas, each a code span or plain text.
+fn listed_values(value: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut rest = value.trim();
+    while !rest.is_empty() {
+        let run = rest.len() - rest.trim_start_matches('`').len();
+        let (item, after) = if run > 0 {
+            let fence = &rest[..run];
+            match rest[run..].find(fence) {
+                Some(close) => {
+                    let end = run + close + run;
+                    (unwrap_code(&rest[..end]).0, &rest[end..])
+                }
+                None => (rest.trim_matches('`').trim().to_owned(), ""),
+            }
+        } else {
+            match rest.find(',') {
+                Some(comma) => (rest[..comma].trim().to_owned(), &rest[comma..]),
+                None => (rest.trim().to_owned(), ""),
+            }
+        };
+        if !item.is_empty() {
+            values.push(item);
+        }
+        rest = after.trim_start().trim_start_matches(',').trim_start();
+    }
+    values
 }
 
 /// A single-word value such as a branch or a name: a code span, else the first word.
@@ -301,6 +340,9 @@ enum Key {
     Approvals,
     RequireTests,
     MaxReviewIterations,
+    Copy,
+    Setup,
+    PortBase,
     Other,
 }
 
@@ -331,6 +373,9 @@ impl Key {
             "approvals" | "required approvals" => Key::Approvals,
             "require tests" | "tests passing" => Key::RequireTests,
             "max review iterations" | "review iterations" => Key::MaxReviewIterations,
+            "copy" | "copy paths" | "copy into worktrees" => Key::Copy,
+            "setup" | "setup command" => Key::Setup,
+            "port base" | "base port" | "ports from" => Key::PortBase,
             _ => Key::Other,
         }
     }
@@ -817,6 +862,18 @@ impl Reader<'_> {
             }
             Key::RequireTests => {
                 plan.merge.require_tests = self.flag(line, "require tests", value)?
+            }
+            Key::Copy => plan.copy.extend(listed_values(value)),
+            Key::Setup => plan.setup = command(),
+            Key::PortBase => {
+                let base = self.count(line, "the port base", value)?;
+                let base = u16::try_from(base).ok().filter(|b| *b > 0).ok_or_else(|| {
+                    self.error(
+                        line,
+                        format!("the port base must be from 1 to 65535, not {base}"),
+                    )
+                })?;
+                plan.ports = Some(super::PortSettings { base });
             }
             _ => {}
         }

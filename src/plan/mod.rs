@@ -11,6 +11,8 @@ mod toml_format;
 
 pub use hours::{format_hours, parse_estimate};
 pub use model::DEFAULT_WORKTREES_DIR;
+pub use model::PortSettings;
+pub use model::validate_copy_path;
 pub use model::{AgentSpec, ForgeKind, MergeMethod, MergeSettings, Plan, Task};
 pub(crate) use model::{join_dir, normalize_dir};
 pub use names::{closest_name, validate_agent_name, validate_branch_name};
@@ -69,6 +71,12 @@ pub enum PlanError {
     /// The file extension tells nothing and the content is no known format.
     #[error("{0}: unknown plan format; use a .md, .toml or .json file")]
     UnknownFormat(String),
+    /// A path to copy into worktrees that cannot be used.
+    #[error("cannot copy {path:?} into agent worktrees: {reason}")]
+    BadCopyPath { path: String, reason: String },
+    /// A port base of 0.
+    #[error("the port base must be a port number from 1 to 65535")]
+    BadPortBase,
     /// The plan has no agents at all.
     #[error(
         "{0}: the plan names no agents; each agent needs a heading with a **Branch:** line, or an [[agents]] table in TOML"

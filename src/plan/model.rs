@@ -30,6 +30,23 @@ pub struct Plan {
     pub merge: MergeSettings,
     /// The agents, in the order the plan lists them.
     pub agents: Vec<AgentSpec>,
+    /// Paths (usually ignored ones such as `.env` or `node_modules`) copied from the main
+    /// worktree into each new agent worktree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copy: Vec<String>,
+    /// The command run in each new agent worktree to make it ready (`npm ci`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<String>,
+    /// The ports handed out to agents, one each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ports: Option<PortSettings>,
+}
+
+/// Where agents' ports start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortSettings {
+    /// The first port; agents get `base`, `base + 1`, … by their place in the plan.
+    pub base: u16,
 }
 
 /// One agent of the plan.
@@ -138,6 +155,9 @@ impl Plan {
             fix_command: None,
             merge: MergeSettings::default(),
             agents: Vec::new(),
+            copy: Vec::new(),
+            setup: None,
+            ports: None,
         }
     }
 
@@ -234,6 +254,12 @@ impl Plan {
         if let Some(cycle) = crate::graph::Graph::new(self).find_cycle() {
             return Err(PlanError::Cycle(cycle));
         }
+        for path in &self.copy {
+            validate_copy_path(path)?;
+        }
+        if self.ports.is_some_and(|p| p.base == 0) {
+            return Err(PlanError::BadPortBase);
+        }
         Ok(())
     }
 
@@ -264,6 +290,12 @@ impl Plan {
             #[serde(default)]
             merge: MergeSettings,
             agents: Vec<LooseAgent>,
+            #[serde(default)]
+            copy: Vec<String>,
+            #[serde(default)]
+            setup: Option<String>,
+            #[serde(default)]
+            ports: Option<PortSettings>,
         }
         #[derive(Deserialize)]
         struct LooseAgent {
@@ -290,6 +322,9 @@ impl Plan {
         plan.review_command = loose.review_command;
         plan.fix_command = loose.fix_command;
         plan.merge = loose.merge;
+        plan.copy = loose.copy;
+        plan.setup = loose.setup;
+        plan.ports = loose.ports;
         for agent in loose.agents {
             let worktree = agent
                 .worktree
@@ -346,4 +381,35 @@ pub(crate) fn normalize_dir(path: &str) -> String {
     let trimmed = path.trim().trim_end_matches('/');
     let trimmed = trimmed.strip_prefix("./").unwrap_or(trimmed);
     trimmed.to_owned()
+}
+
+/// Refuse a path to copy into worktrees that is empty, absolute, climbs out of the
+/// worktree or names git's own directory.
+pub fn validate_copy_path(path: &str) -> Result<(), PlanError> {
+    let bad = |reason: &str| PlanError::BadCopyPath {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let trimmed = path.trim();
+    if trimmed.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    let as_path = std::path::Path::new(trimmed);
+    if as_path.is_absolute() {
+        return Err(bad("it must be relative to the main worktree"));
+    }
+    if as_path
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(bad("it must not climb out of the worktree with .."));
+    }
+    if as_path
+        .components()
+        .next()
+        .is_some_and(|c| c.as_os_str() == ".git")
+    {
+        return Err(bad("git's own directory is never copied"));
+    }
+    Ok(())
 }

@@ -21,6 +21,16 @@ struct PlanFile {
     merge: MergeFile,
     #[serde(default)]
     agents: Vec<AgentFile>,
+    #[serde(default)]
+    copy: Vec<String>,
+    setup: Option<String>,
+    ports: Option<PortsFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PortsFile {
+    base: u16,
 }
 
 #[derive(Default, Deserialize)]
@@ -104,6 +114,9 @@ pub(super) fn parse(text: &str, path: &str, worktrees_dir: &str) -> Result<Plan,
     plan.test_command = file.test_command;
     plan.review_command = file.review_command;
     plan.fix_command = file.fix_command;
+    plan.copy = file.copy;
+    plan.setup = file.setup;
+    plan.ports = file.ports.map(|p| super::PortSettings { base: p.base });
     let merge = &mut plan.merge;
     merge.method = file.merge.method.unwrap_or(merge.method);
     merge.require_tests = file.merge.require_tests.unwrap_or(merge.require_tests);
@@ -211,6 +224,13 @@ pub(super) fn render(plan: &Plan) -> String {
             push_key(&mut out, key, &quoted(command));
         }
     }
+    if !plan.copy.is_empty() {
+        let paths: Vec<String> = plan.copy.iter().map(|p| quoted(p)).collect();
+        push_key(&mut out, "copy", &format!("[{}]", paths.join(", ")));
+    }
+    if let Some(setup) = &plan.setup {
+        push_key(&mut out, "setup", &quoted(setup));
+    }
     let method = match plan.merge.method {
         MergeMethod::Squash => "squash",
         MergeMethod::Merge => "merge",
@@ -234,6 +254,10 @@ pub(super) fn render(plan: &Plan) -> String {
         "max_review_iterations",
         &plan.merge.max_review_iterations.to_string(),
     );
+    if let Some(ports) = plan.ports {
+        out.push_str("\n[ports]\n");
+        push_key(&mut out, "base", &ports.base.to_string());
+    }
     for agent in &plan.agents {
         out.push_str("\n[[agents]]\n");
         push_key(&mut out, "name", &quoted(&agent.name));

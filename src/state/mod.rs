@@ -8,6 +8,7 @@ mod log;
 mod model;
 
 pub use log::{LogEntry, read_log};
+pub use model::SetupRun;
 pub use model::{AgentState, Note, PullRequest, Status};
 
 use std::collections::{BTreeMap, HashMap};
@@ -371,6 +372,21 @@ pub fn replace(
         state: finish(repo, state, written.commit)?,
         commit: written.commit,
     })
+}
+
+/// The bytes of `plan.json` for `plan`, exactly as every state write encodes them.
+pub fn encode_plan_document(plan: &Plan) -> Vec<u8> {
+    encode_plan(plan)
+}
+
+/// The bytes of `agents/<name>.json` for `doc`, exactly as every state write encodes them.
+pub fn encode_agent_document(doc: &AgentState) -> Vec<u8> {
+    encode_json(doc)
+}
+
+/// Read the bytes of a `plan.json`, refusing one written by a newer schema.
+pub fn decode_plan_document(data: &[u8]) -> Result<Plan, StateError> {
+    decode_plan(data)
 }
 
 fn finish(repo: &gix::Repository, state: State, commit: Option<ObjectId>) -> Result<State, Error> {

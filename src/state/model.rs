@@ -140,6 +140,30 @@ pub struct AgentState {
     /// Who changed it last.
     #[serde(default)]
     pub updated_by: String,
+    /// The port reserved for the agent when the plan hands out ports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// How the worktree's setup command last went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<SetupRun>,
+}
+
+/// One run of the setup command in an agent's new worktree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupRun {
+    /// The command as run, placeholders filled in.
+    pub command: String,
+    /// Whether it exited 0.
+    pub passed: bool,
+    /// Its exit code (none when killed by a signal or not started).
+    pub exit_code: Option<i32>,
+    /// The log of its output, under the git directory.
+    pub log: String,
+    /// When it finished.
+    pub at: String,
+    /// The last lines of its output, when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tail: Option<String>,
 }
 
 impl AgentState {
@@ -157,6 +181,8 @@ impl AgentState {
             notes: Vec::new(),
             updated_at: String::new(),
             updated_by: String::new(),
+            port: None,
+            setup: None,
         }
     }
 }

@@ -1,0 +1,543 @@
+//! Worktree provisioning: what makes a fresh agent worktree usable at once — ignored
+//! files copied from the main worktree, a setup command run in it, and a port of its own.
+//!
+//! Settings come from the plan (`copy`, `setup`, `ports.base`) and from git config
+//! (`agents.copy`, multi-valued, adds paths; `agents.setup` and `agents.portBase`
+//! replace the plan's), so a machine can adjust them without changing the plan.
+//!
+//! On Linux, files are cloned with the FICLONE ioctl where the filesystem can share data
+//! blocks between files (btrfs, XFS with reflink, bcachefs); elsewhere, and where the
+//! clone is refused, they are copied.
+//! The setup command's output goes to `<git dir>/agents/logs/<agent>-setup.log`, never
+//! into a working tree, and its result is kept in the agent's document so `status`
+//! shows a failure. Ports are allocated inside the state's compare-and-swap, so two
+//! active agents never hold the same one, and an agent keeps its port while it is free.
+
+use std::collections::HashSet;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::state::{self, SetupRun, State};
+use crate::workspace::Workspace;
+
+/// How many lines of a failed setup's output are kept in the agent's document.
+const TAIL_LINES: usize = 20;
+
+/// The provisioning settings in effect: the plan's, adjusted by git config.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    /// Paths copied from the main worktree.
+    pub copy: Vec<String>,
+    /// The setup command.
+    pub setup: Option<String>,
+    /// The first port handed out, if ports are handed out.
+    pub port_base: Option<u16>,
+}
+
+impl Settings {
+    /// Whether there is anything to do for a new worktree.
+    pub fn is_empty(&self) -> bool {
+        self.copy.is_empty() && self.setup.is_none() && self.port_base.is_none()
+    }
+}
+
+/// The settings for this repository: the plan's, then `agents.copy`, `agents.setup` and
+/// `agents.portBase` from git config.
+pub fn settings(ws: &Workspace, state: &State) -> Result<Settings> {
+    let git = ws.git();
+    let config = |key: &str| -> Result<Vec<String>> {
+        let out = git.output(["config", "--get-all", key])?;
+        Ok(match out.code {
+            Some(0) => out.stdout.lines().map(str::to_owned).collect(),
+            _ => Vec::new(),
+        })
+    };
+    let mut copy = state.plan.copy.clone();
+    for path in config("agents.copy")? {
+        let path = path.trim().to_owned();
+        if !path.is_empty() && !copy.contains(&path) {
+            copy.push(path);
+        }
+    }
+    for path in &copy {
+        crate::plan::validate_copy_path(path)?;
+    }
+    let setup = config("agents.setup")?
+        .pop()
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| state.plan.setup.clone());
+    let port_base = match config("agents.portBase")?.pop() {
+        Some(text) => Some(
+            text.trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "git config agents.portBase is {text:?}; set it to a port from 1 to 65535"
+                    ))
+                })?,
+        ),
+        None => state.plan.ports.map(|p| p.base),
+    };
+    Ok(Settings {
+        copy,
+        setup,
+        port_base,
+    })
+}
+
+/// Give `name` a port no other active agent holds: the one it has if still free, else
+/// `base` plus its place in the plan, else the lowest free port from `base`. Call this
+/// inside a state update, so the choice is part of the compare-and-swap.
+pub fn assign_port(state: &mut State, name: &str, base: u16) -> Option<u16> {
+    let taken: HashSet<u16> = state
+        .agents
+        .iter()
+        .filter(|(other, doc)| other.as_str() != name && doc.status.is_active())
+        .filter_map(|(_, doc)| doc.port)
+        .collect();
+    let free = |port: &u16| !taken.contains(port);
+    let current = state.agent(name)?.port;
+    let port = match current.filter(free) {
+        Some(port) => port,
+        None => {
+            let place = state.plan.agents.iter().position(|a| a.name == name)?;
+            u16::try_from(place)
+                .ok()
+                .and_then(|place| base.checked_add(place))
+                .filter(free)
+                .or_else(|| (base..=u16::MAX).find(free))?
+        }
+    };
+    state.agent_mut(name)?.port = Some(port);
+    Some(port)
+}
+
+/// The values `{agent}`, `{branch}`, `{worktree}`, `{base}` and `{port}` stand for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentVars {
+    /// The agent's name.
+    pub agent: String,
+    /// Its branch.
+    pub branch: String,
+    /// Its worktree's absolute path.
+    pub worktree: PathBuf,
+    /// The base branch.
+    pub base: String,
+    /// Its port, if it has one.
+    pub port: Option<u16>,
+}
+
+impl AgentVars {
+    /// The values for agent `name` in `state`.
+    pub fn of(ws: &Workspace, state: &State, name: &str) -> Option<AgentVars> {
+        let spec = state.plan.agent(name)?;
+        Some(AgentVars {
+            agent: spec.name.clone(),
+            branch: spec.branch.clone(),
+            worktree: ws.resolve(&spec.worktree),
+            base: state.base().to_owned(),
+            port: state.agent(name).and_then(|d| d.port),
+        })
+    }
+
+    /// `template` with the placeholders filled in (`{port}` stays as it is without a port).
+    pub fn expand(&self, template: &str) -> String {
+        let mut text = template
+            .replace("{agent}", &self.agent)
+            .replace("{branch}", &self.branch)
+            .replace("{worktree}", &self.worktree.display().to_string())
+            .replace("{base}", &self.base);
+        if let Some(port) = self.port {
+            text = text.replace("{port}", &port.to_string());
+        }
+        text
+    }
+
+    /// The environment an agent's commands run with: `GIT_AGENTS_AGENT`, `_BRANCH`,
+    /// `_WORKTREE`, `_BASE`, and `GIT_AGENTS_PORT` when it has a port.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("GIT_AGENTS_AGENT".to_owned(), self.agent.clone()),
+            ("GIT_AGENTS_BRANCH".to_owned(), self.branch.clone()),
+            (
+                "GIT_AGENTS_WORKTREE".to_owned(),
+                self.worktree.display().to_string(),
+            ),
+            ("GIT_AGENTS_BASE".to_owned(), self.base.clone()),
+        ];
+        if let Some(port) = self.port {
+            env.push(("GIT_AGENTS_PORT".to_owned(), port.to_string()));
+        }
+        env
+    }
+}
+
+/// What copying into a worktree did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CopyReport {
+    /// Paths copied.
+    pub copied: Vec<String>,
+    /// Paths the main worktree does not have.
+    pub missing: Vec<String>,
+    /// Paths the new worktree already had (tracked files), left alone.
+    pub present: Vec<String>,
+    /// Files written (symlinks included).
+    pub files: u64,
+    /// Of those, files cloned without copying their data.
+    pub cloned: u64,
+    /// Bytes of file content.
+    pub bytes: u64,
+}
+
+/// Copy each of `paths` from `from` into `to`, cloning file data where the filesystem can.
+pub fn copy_paths(from: &Path, to: &Path, paths: &[String]) -> Result<CopyReport> {
+    let mut report = CopyReport::default();
+    for path in paths {
+        let relative = path.trim().trim_end_matches('/');
+        let source = from.join(relative);
+        let target = to.join(relative);
+        if fs_err::symlink_metadata(&source).is_err() {
+            report.missing.push(path.clone());
+            continue;
+        }
+        if fs_err::symlink_metadata(&target).is_ok() {
+            report.present.push(path.clone());
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            fs_err::create_dir_all(parent).map_err(|e| copy_error(path, e))?;
+        }
+        copy_tree(&source, &target, &mut report).map_err(|e| copy_error(path, e))?;
+        report.copied.push(path.clone());
+    }
+    Ok(report)
+}
+
+fn copy_error(path: &str, err: io::Error) -> Error {
+    Error::External(format!(
+        "copying {path} into the new worktree failed: {err}"
+    ))
+}
+
+fn copy_tree(source: &Path, target: &Path, report: &mut CopyReport) -> io::Result<()> {
+    let mut pending = vec![(source.to_path_buf(), target.to_path_buf())];
+    while let Some((from, to)) = pending.pop() {
+        let meta = fs_err::symlink_metadata(&from)?;
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            let points_to = fs_err::read_link(&from)?;
+            make_symlink(&points_to, &to)?;
+            report.files += 1;
+        } else if kind.is_dir() {
+            fs_err::create_dir(&to)?;
+            for entry in fs_err::read_dir(&from)? {
+                let entry = entry?;
+                pending.push((entry.path(), to.join(entry.file_name())));
+            }
+            fs_err::set_permissions(&to, meta.permissions())?;
+        } else if kind.is_file() {
+            if clone_file(&from, &to)? {
+                report.cloned += 1;
+            } else {
+                fs_err::copy(&from, &to)?;
+            }
+            fs_err::set_permissions(&to, meta.permissions())?;
+            report.files += 1;
+            report.bytes += meta.len();
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn make_symlink(points_to: &Path, at: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(points_to, at)
+}
+
+#[cfg(not(unix))]
+fn make_symlink(points_to: &Path, at: &Path) -> io::Result<()> {
+    fs_err::copy(points_to, at).map(drop)
+}
+
+/// Clone `from` into a new file `to` sharing its data blocks; `false` (and no file left
+/// behind) where the filesystem cannot.
+#[cfg(target_os = "linux")]
+fn clone_file(from: &Path, to: &Path) -> io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    let source = std::fs::File::open(from)?;
+    let target = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)?;
+    // SAFETY: both descriptors are open for the duration of the call; FICLONE reads the
+    // source descriptor number as its argument and touches no memory of ours.
+    let result = unsafe { libc::ioctl(target.as_raw_fd(), libc::FICLONE, source.as_raw_fd()) };
+    if result == 0 {
+        return Ok(true);
+    }
+    drop(target);
+    std::fs::remove_file(to)?;
+    Ok(false)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn clone_file(_from: &Path, _to: &Path) -> io::Result<bool> {
+    Ok(false)
+}
+
+/// Where the setup log of `agent` goes.
+pub fn setup_log(ws: &Workspace, agent: &str) -> PathBuf {
+    ws.common_dir
+        .join("agents")
+        .join("logs")
+        .join(format!("{agent}-setup.log"))
+}
+
+/// Run `command` (placeholders filled in) in the agent's worktree with its environment,
+/// its output written to the setup log.
+pub fn run_setup(ws: &Workspace, vars: &AgentVars, command: &str) -> Result<SetupRun> {
+    let log = setup_log(ws, &vars.agent);
+    let command = vars.expand(command);
+    let io_error = |e: io::Error| {
+        Error::External(format!("cannot write the setup log {}: {e}", log.display()))
+    };
+    if let Some(dir) = log.parent() {
+        fs_err::create_dir_all(dir).map_err(io_error)?;
+    }
+    let mut output = std::fs::File::create(&log).map_err(io_error)?;
+    use std::io::Write;
+    writeln!(output, "$ {command}").map_err(io_error)?;
+    let mut expression = duct::cmd("sh", ["-c", command.as_str()])
+        .dir(&vars.worktree)
+        .stdin_null()
+        .stderr_to_stdout()
+        .stdout_file(output)
+        .unchecked();
+    for (key, value) in vars.env() {
+        expression = expression.env(key, value);
+    }
+    let exit_code = match expression.run() {
+        Ok(out) => out.status.code(),
+        Err(err) => {
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&log)
+                .map_err(io_error)?;
+            writeln!(file, "could not start the setup command: {err}").map_err(io_error)?;
+            None
+        }
+    };
+    let passed = exit_code == Some(0);
+    Ok(SetupRun {
+        command,
+        passed,
+        exit_code,
+        log: log.display().to_string(),
+        at: crate::time::now_rfc3339(),
+        tail: (!passed).then(|| tail(&log, TAIL_LINES)).flatten(),
+    })
+}
+
+/// The last `lines` lines of the file at `path`.
+fn tail(path: &Path, lines: usize) -> Option<String> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let length = file.metadata().ok()?.len();
+    let start = length.saturating_sub(16 * 1024);
+    file.seek(SeekFrom::Start(start)).ok()?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    let all: Vec<&str> = text.lines().collect();
+    let kept = all[all.len().saturating_sub(lines)..].join("\n");
+    Some(kept).filter(|t| !t.trim().is_empty())
+}
+
+/// What provisioning one worktree did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Provisioned {
+    /// The port the agent holds.
+    pub port: Option<u16>,
+    /// What was copied (nothing when the worktree already existed).
+    pub copy: Option<CopyReport>,
+    /// How the setup command went, if it ran.
+    pub setup: Option<SetupRun>,
+}
+
+/// Provision agent `name`'s worktree: copy and set up a worktree that was just created
+/// (`fresh`), or run the setup again where it failed last time. The setup result is
+/// recorded in the agent's document. `None` when there was nothing to do.
+pub fn provision(
+    ws: &Workspace,
+    name: &str,
+    fresh: bool,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Option<Provisioned>> {
+    let state = State::load(&ws.repo)?;
+    let settings = settings(ws, &state)?;
+    let Some(vars) = AgentVars::of(ws, &state, name) else {
+        return Ok(None);
+    };
+    let failed_before = state
+        .agent(name)
+        .and_then(|d| d.setup.as_ref())
+        .is_some_and(|s| !s.passed);
+    if !fresh && !failed_before {
+        return Ok(None);
+    }
+    let mut done = Provisioned {
+        port: vars.port,
+        ..Provisioned::default()
+    };
+    if fresh && !settings.copy.is_empty() {
+        progress(&format!(
+            "copying {} into {name}'s worktree",
+            settings.copy.join(", ")
+        ));
+        done.copy = Some(copy_paths(&ws.main_root, &vars.worktree, &settings.copy)?);
+    }
+    if let Some(command) = &settings.setup {
+        progress(&format!("running the setup command in {name}'s worktree"));
+        let run = run_setup(ws, &vars, command)?;
+        let recorded = run.clone();
+        state::update(&ws.repo, |state| {
+            if let Some(doc) = state.agent_mut(name) {
+                doc.setup = Some(recorded.clone());
+            }
+            let verdict = if recorded.passed { "passed" } else { "failed" };
+            Ok((format!("setup {name}: {verdict}"), ()))
+        })?;
+        done.setup = Some(run);
+    }
+    let anything = done.copy.is_some() || done.setup.is_some() || done.port.is_some();
+    Ok(anything.then_some(done))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{AgentSpec, Plan};
+    use crate::state::Status;
+
+    fn state(names: &[&str]) -> State {
+        let mut plan = Plan::new("worktrees");
+        for name in names {
+            plan.agents.push(AgentSpec {
+                name: (*name).to_owned(),
+                title: String::new(),
+                branch: format!("agents/{name}"),
+                worktree: format!("worktrees/{name}"),
+                depends_on: Vec::new(),
+                tasks: Vec::new(),
+                command: None,
+            });
+        }
+        State::new(plan)
+    }
+
+    fn activate(state: &mut State, name: &str) {
+        state.agent_mut(name).unwrap().status = Status::InProgress;
+    }
+
+    #[test]
+    fn ports_follow_plan_order_and_are_never_shared() {
+        let mut s = state(&["a", "b", "c"]);
+        assert_eq!(assign_port(&mut s, "b", 3000), Some(3001));
+        activate(&mut s, "b");
+        assert_eq!(assign_port(&mut s, "b", 3000), Some(3001), "stable");
+        s.agent_mut("a").unwrap().port = Some(3002);
+        activate(&mut s, "a");
+        assert_eq!(
+            assign_port(&mut s, "c", 3000),
+            Some(3000),
+            "3002 is taken by an active agent, so the lowest free port"
+        );
+        s.agent_mut("a").unwrap().status = Status::Merged;
+        assert_eq!(assign_port(&mut s, "a", 3000), Some(3002));
+        assert_eq!(assign_port(&mut s, "ghost", 3000), None);
+    }
+
+    #[test]
+    fn ports_run_out_gracefully() {
+        let mut s = state(&["a", "b"]);
+        activate(&mut s, "a");
+        s.agent_mut("a").unwrap().port = Some(u16::MAX);
+        assert_eq!(assign_port(&mut s, "b", u16::MAX), None);
+        assert_eq!(s.agent("b").unwrap().port, None);
+    }
+
+    #[test]
+    fn placeholders_and_environment() {
+        let vars = AgentVars {
+            agent: "web".to_owned(),
+            branch: "agents/web".to_owned(),
+            worktree: PathBuf::from("/tmp/w"),
+            base: "main".to_owned(),
+            port: Some(4100),
+        };
+        assert_eq!(
+            vars.expand("serve --port {port} {agent} {branch} {worktree} {base} {other}"),
+            "serve --port 4100 web agents/web /tmp/w main {other}"
+        );
+        assert!(
+            vars.env()
+                .contains(&("GIT_AGENTS_PORT".to_owned(), "4100".to_owned()))
+        );
+        let no_port = AgentVars { port: None, ..vars };
+        assert_eq!(no_port.expand("{port}"), "{port}");
+        assert!(no_port.env().iter().all(|(k, _)| k != "GIT_AGENTS_PORT"));
+    }
+
+    #[test]
+    fn copies_trees_files_and_links() {
+        let tmp = tempfile::tempdir().unwrap();
+        let from = tmp.path().join("from");
+        let to = tmp.path().join("to");
+        fs_err::create_dir_all(from.join("deps/pkg/lib")).unwrap();
+        fs_err::write(from.join(".env"), "SECRET=1\n").unwrap();
+        fs_err::write(from.join("deps/pkg/lib/index.js"), "x".repeat(5000)).unwrap();
+        fs_err::create_dir_all(&to).unwrap();
+        fs_err::write(to.join("tracked.txt"), "mine").unwrap();
+        fs_err::write(from.join("tracked.txt"), "theirs").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("pkg/lib/index.js", from.join("deps/link.js")).unwrap();
+        let report = copy_paths(
+            &from,
+            &to,
+            &[
+                ".env".to_owned(),
+                "deps/".to_owned(),
+                "absent".to_owned(),
+                "tracked.txt".to_owned(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(report.copied, [".env", "deps/"]);
+        assert_eq!(report.missing, ["absent"]);
+        assert_eq!(report.present, ["tracked.txt"]);
+        assert_eq!(
+            fs_err::read_to_string(to.join(".env")).unwrap(),
+            "SECRET=1\n"
+        );
+        assert_eq!(
+            fs_err::read_to_string(to.join("deps/pkg/lib/index.js"))
+                .unwrap()
+                .len(),
+            5000
+        );
+        assert_eq!(
+            fs_err::read_to_string(to.join("tracked.txt")).unwrap(),
+            "mine"
+        );
+        #[cfg(unix)]
+        assert_eq!(
+            fs_err::read_link(to.join("deps/link.js")).unwrap(),
+            PathBuf::from("pkg/lib/index.js")
+        );
+        assert_eq!(report.bytes, 9 + 5000);
+    }
+}
