@@ -340,7 +340,8 @@ pub fn update<T>(
     })
 }
 
-/// Write `state` as a fresh state (its documents only), on top of whatever the ref held.
+/// Write `state` as a fresh state (its documents only), on top of whatever the ref held;
+/// a ref that holds no commit chain is replaced by a new root commit.
 /// `check` is told whether a state exists and may refuse.
 pub fn replace(
     repo: &gix::Repository,
@@ -349,6 +350,23 @@ pub fn replace(
     mut check: impl FnMut(bool) -> Result<(), Error>,
 ) -> Result<Updated<()>, Error> {
     let identity = cas::identity(repo)?;
+    if let Err(CasError::NotACommit { .. } | CasError::Missing { .. }) =
+        cas::read_tip(repo, STATE_REF)
+    {
+        check(true)?;
+        let mut fresh = state;
+        fresh.tip = None;
+        fresh.loaded.clear();
+        let tree = fresh
+            .write_tree(repo, &identity)?
+            .expect("a fresh state always has documents");
+        let commit = cas::overwrite(repo, STATE_REF, message, tree)?;
+        return Ok(Updated {
+            value: (),
+            state: finish(repo, fresh, Some(commit))?,
+            commit: Some(commit),
+        });
+    }
     let mut last_state = None;
     let written = cas::update(repo, STATE_REF, |tip| -> Result<Step<()>, Error> {
         check(tip.is_some())?;
@@ -438,7 +456,8 @@ pub fn decode_agent(path: &str, data: &[u8]) -> Result<AgentState, StateError> {
     })
 }
 
-/// Read `plan.json` as stored in the state tree, refusing a newer schema version.
+/// Read `plan.json` as stored in the state tree, refusing a newer schema version and a
+/// plan that breaks the rules every imported plan keeps.
 pub fn decode_plan(data: &[u8]) -> Result<Plan, StateError> {
     let bad = |message: String| StateError::BadDocument {
         path: PLAN_PATH.to_owned(),
@@ -452,5 +471,7 @@ pub fn decode_plan(data: &[u8]) -> Result<Plan, StateError> {
     if version > u64::from(SCHEMA_VERSION) {
         return Err(StateError::NewerVersion { found: version });
     }
-    serde_json::from_value(value).map_err(|e| bad(e.to_string()))
+    let plan: Plan = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    plan.validate().map_err(|e| bad(e.to_string()))?;
+    Ok(plan)
 }
