@@ -75,6 +75,9 @@ fn render_agent(out: &mut String, position: usize, agent: &AgentSpec) {
     out.push('\n');
     out.push_str("## ");
     out.push_str(&heading.raw);
+    if heading.raw.ends_with('#') {
+        out.push_str(" #");
+    }
     out.push('\n');
     if heading.agent_name(None, Some(&agent.worktree), number) != agent.name {
         push_label(out, "Name", &code_span(&agent.name));
@@ -91,7 +94,7 @@ fn render_agent(out: &mut String, position: usize, agent: &AgentSpec) {
             .depends_on
             .iter()
             .map(|name| {
-                if reads_as_none(name) {
+                if reads_as_none(name) || name.contains("__") {
                     code_span(name)
                 } else {
                     name.clone()
@@ -1192,6 +1195,49 @@ fn is_agent_heading(blocks: &[Block<'_>], index: usize) -> bool {
 }
 
 /// What one dependency line or value says.
+/// `text` without the `**` and `__` markers that open and close an emphasised span,
+/// leaving runs that are part of a name (`a__b`, `build__`) as they are.
+fn without_emphasis(text: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '*');
+    let mut out = text.to_owned();
+    for marker in ["**", "__"] {
+        let mut from = 0;
+        loop {
+            let opener = out[from..]
+                .match_indices(marker)
+                .map(|(i, _)| from + i)
+                .find(|&i| {
+                    !word(out[..i].chars().next_back())
+                        && out[i + 2..]
+                            .chars()
+                            .next()
+                            .is_some_and(char::is_alphanumeric)
+                });
+            let Some(open) = opener else { break };
+            let closer = out[open + 2..]
+                .match_indices(marker)
+                .map(|(i, _)| open + 2 + i)
+                .find(|&j| {
+                    j > open + 2
+                        && out[..j]
+                            .chars()
+                            .next_back()
+                            .is_some_and(char::is_alphanumeric)
+                        && !word(out[j + 2..].chars().next())
+                });
+            match closer {
+                Some(close) => {
+                    out.replace_range(close..close + 2, "");
+                    out.replace_range(open..open + 2, "");
+                    from = open;
+                }
+                None => from = open + 2,
+            }
+        }
+    }
+    out
+}
+
 #[derive(Debug, PartialEq)]
 enum DependencyText {
     /// `None`, `None (CI/CD can run independently)`, `-`.
@@ -1206,7 +1252,18 @@ enum DependencyText {
 }
 
 fn read_dependency_text(text: &str, known: &HashMap<&str, usize>) -> DependencyText {
-    let unemphasized = text.replace("**", "").replace("__", "");
+    let unemphasized = text
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 0 {
+                without_emphasis(part)
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`");
     if reads_as_none(&unemphasized) {
         return DependencyText::Nothing;
     }
@@ -1446,6 +1503,23 @@ mod tests {
             agent_number_prefix("Agent #12 — Docs"),
             Some((12, "Docs".to_owned()))
         );
+    }
+
+    #[test]
+    fn emphasis_is_removed_but_underscores_in_names_stay() {
+        for (text, plain) in [
+            ("**backend-agent**", "backend-agent"),
+            ("__backend-agent__, **ui**", "backend-agent, ui"),
+            ("a__", "a__"),
+            ("a__b, c__", "a__b, c__"),
+            ("__a__ and x__", "a and x__"),
+            ("** spaced **", "** spaced **"),
+            ("a-__, b__", "a-__, b__"),
+            ("**", "**"),
+            ("Ü__ber", "Ü__ber"),
+        ] {
+            assert_eq!(without_emphasis(text), plain, "{text:?}");
+        }
     }
 
     #[test]
