@@ -14,8 +14,11 @@ use super::{
 const ESTIMATE_HELP: &str = "write it as (8h), (1.5h), (30 min) or (2d)";
 
 /// Read a Markdown plan; a document without agent sections gives a plan without agents.
+///
+/// A carriage return ends a line whether or not a line feed follows, as in CommonMark.
 pub(super) fn parse(text: &str, path: &str, worktrees_dir: &str) -> Result<Plan, PlanError> {
-    Reader { path }.parse(text, worktrees_dir)
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    Reader { path }.parse(&text, worktrees_dir)
 }
 
 /// Write `plan` as Markdown that [`parse`] reads back as the same plan.
@@ -1503,6 +1506,24 @@ mod tests {
             agent_number_prefix("Agent #12 — Docs"),
             Some((12, "Docs".to_owned()))
         );
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let plan = parse(
+            "## a\r**Branch:** `b`\r\n**Tasks:**\r- [ ] One (1h)\r- [ ] Two\rthree (2h)\n",
+            "plan.md",
+            "w",
+        )
+        .unwrap();
+        let titles: Vec<&str> = plan.agents[0]
+            .tasks
+            .iter()
+            .map(|t| t.title.as_str())
+            .collect();
+        assert_eq!(titles, ["One", "Two"]);
+        assert_eq!(plan.agents[0].branch, "b");
+        assert_eq!(parse(&render(&plan), "again.md", "w").unwrap(), plan);
     }
 
     #[test]
