@@ -90,9 +90,23 @@ impl Summary {
     }
 }
 
+/// The tip of the notes ref, for reading many commits' notes with [`read_at`].
+pub fn tip(repo: &gix::Repository) -> Result<Option<cas::Tip>, CasError> {
+    cas::read_tip(repo, NOTES_REF)
+}
+
 /// Read every record on `commit`, oldest first; lines that are not ours are skipped.
 pub fn read(repo: &gix::Repository, commit: ObjectId) -> Result<Vec<Record>, CasError> {
-    let Some(tip) = cas::read_tip(repo, NOTES_REF)? else {
+    read_at(repo, tip(repo)?.as_ref(), commit)
+}
+
+/// Read every record on `commit` as of the notes tip `tip` (from [`tip`]).
+pub fn read_at(
+    repo: &gix::Repository,
+    tip: Option<&cas::Tip>,
+    commit: ObjectId,
+) -> Result<Vec<Record>, CasError> {
+    let Some(tip) = tip else {
         return Ok(Vec::new());
     };
     let Some((_, blob)) = find_note(repo, tip.tree, commit)? else {
@@ -109,6 +123,15 @@ pub fn read(repo: &gix::Repository, commit: ObjectId) -> Result<Vec<Record>, Cas
 /// The latest facts on `commit`.
 pub fn summary(repo: &gix::Repository, commit: ObjectId) -> Result<Summary, CasError> {
     Ok(summarize(&read(repo, commit)?))
+}
+
+/// The latest facts on `commit` as of the notes tip `tip` (from [`tip`]).
+pub fn summary_at(
+    repo: &gix::Repository,
+    tip: Option<&cas::Tip>,
+    commit: ObjectId,
+) -> Result<Summary, CasError> {
+    Ok(summarize(&read_at(repo, tip, commit)?))
 }
 
 /// Fold `records` (oldest first) into the latest facts.

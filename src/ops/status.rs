@@ -95,6 +95,7 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
     if let Some(name) = only {
         super::find_agent(&state, name)?;
     }
+    let notes_tip = notes::tip(&ws.repo).map_err(crate::state::StateError::from)?;
     let mut agents = Vec::new();
     for spec in state
         .plan
@@ -102,7 +103,7 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
         .iter()
         .filter(|a| only.is_none_or(|n| a.name == n))
     {
-        agents.push(view(ws, &state, &spec.name)?);
+        agents.push(view(ws, &state, spec, notes_tip.as_ref())?);
     }
     let totals = totals(&agents);
     Ok(StatusReport {
@@ -112,8 +113,13 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
     })
 }
 
-fn view(ws: &Workspace, state: &State, name: &str) -> Result<AgentView> {
-    let spec = super::find_agent(state, name)?;
+fn view(
+    ws: &Workspace,
+    state: &State,
+    spec: &crate::plan::AgentSpec,
+    notes_tip: Option<&crate::cas::Tip>,
+) -> Result<AgentView> {
+    let name = spec.name.as_str();
     let doc = state
         .agent(name)
         .cloned()
@@ -151,7 +157,7 @@ fn view(ws: &Workspace, state: &State, name: &str) -> Result<AgentView> {
         .and_then(|h| gix::ObjectId::from_hex(h.as_bytes()).ok())
     {
         Some(id) if doc.status != Status::Planned => {
-            notes::summary(&ws.repo, id).map_err(crate::state::StateError::from)?
+            notes::summary_at(&ws.repo, notes_tip, id).map_err(crate::state::StateError::from)?
         }
         _ => notes::Summary::default(),
     };
