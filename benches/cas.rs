@@ -4,7 +4,9 @@
 //! `cargo bench --bench cas -- threads [WRITERS,…] [UPDATES]` prints one row per writer
 //! count: updates per second and lost updates (notes written but not found afterwards).
 //! `cargo bench --bench cas -- history DIR COUNT` makes COUNT state commits in the
-//! initialized repository at DIR, toggling agents' current tasks.
+//! initialized repository at DIR, toggling agents' current tasks; `burst DIR COUNT` makes
+//! COUNT commits that each add a note (new content every time); `notes DIR` records a
+//! test run on the head commit of every spawned agent.
 
 use std::path::Path;
 use std::process::Command;
@@ -26,6 +28,11 @@ fn main() {
             let count = args[2].parse().expect("COUNT is a number");
             history(Path::new(&args[1]), count);
         }
+        Some("burst") if args.len() == 3 => {
+            let count = args[2].parse().expect("COUNT is a number");
+            burst(Path::new(&args[1]), count);
+        }
+        Some("notes") if args.len() == 2 => notes(Path::new(&args[1])),
         Some("threads") | None => {
             let writers: Vec<usize> = args
                 .get(1)
@@ -45,7 +52,9 @@ fn main() {
             }
         }
         _ => {
-            eprintln!("usage: cas [threads [WRITERS,…] [UPDATES]] | history DIR COUNT");
+            eprintln!(
+                "usage: cas [threads [WRITERS,…] [UPDATES]] | history DIR COUNT | burst DIR COUNT | notes DIR"
+            );
             std::process::exit(2);
         }
     }
@@ -166,4 +175,49 @@ fn history(dir: &Path, count: usize) {
         "{count} state commits in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+}
+
+fn burst(dir: &Path, count: usize) {
+    let repo = gix::open(dir).expect("open the repository");
+    let names: Vec<String> = state::State::load(&repo)
+        .expect("an initialized repository")
+        .plan
+        .names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    for i in 0..count {
+        let name = &names[i % names.len()];
+        state::update(&repo, |state| {
+            let doc = state.agent_mut(name).expect("agent exists");
+            doc.notes.push(Note {
+                at: String::new(),
+                by: String::new(),
+                text: format!("burst note {i}"),
+            });
+            Ok((format!("update {name}: note burst note {i}"), ()))
+        })
+        .expect("update");
+    }
+}
+
+fn notes(dir: &Path) {
+    let repo = gix::open(dir).expect("open the repository");
+    let state = state::State::load(&repo).expect("an initialized repository");
+    for (name, doc) in &state.agents {
+        let Some(head) = doc.head.as_deref() else {
+            continue;
+        };
+        let record = git_agents::notes::Record::Test {
+            passing: true,
+            exit_code: Some(0),
+            command: "cargo test".to_owned(),
+            argv: None,
+            duration_ms: 1200,
+            at: "2026-01-01T00:00:00Z".to_owned(),
+            agent: Some(name.clone()),
+        };
+        let id = gix::ObjectId::from_hex(head.as_bytes()).expect("a commit id");
+        git_agents::notes::append(&repo, id, &record).expect("note written");
+    }
 }

@@ -241,6 +241,45 @@ fn writer_turn(repo: &gix::Repository, name: &str) -> std::sync::Arc<Mutex<()>> 
     turn
 }
 
+/// Point ref `name`, which holds something other than a commit chain (another kind of
+/// object, a missing object, a symbolic ref), at a new root commit of `tree`, unless it
+/// changed meanwhile. For replacing a broken ref on the user's request: there is no
+/// history to keep.
+pub fn overwrite(
+    repo: &gix::Repository,
+    name: &str,
+    message: &str,
+    tree: ObjectId,
+) -> Result<ObjectId, CasError> {
+    let full_name: FullName = name
+        .try_into()
+        .map_err(|e| git_err(&format!("ref name {name}"), e))?;
+    let expected = match repo
+        .try_find_reference(name)
+        .map_err(|e| git_err(&format!("reading {name}"), e))?
+    {
+        Some(reference) => PreviousValue::MustExistAndMatch(reference.target().into_owned()),
+        None => PreviousValue::MustNotExist,
+    };
+    let commit = write_commit(repo, message, tree, None)?;
+    crate::fault::point(crate::fault::BEFORE_REF_UPDATE);
+    repo.edit_reference(RefEdit {
+        change: Change::Update {
+            log: LogChange {
+                mode: RefLog::AndReference,
+                force_create_reflog: false,
+                message: first_line(message).into(),
+            },
+            expected,
+            new: Target::Object(commit),
+        },
+        name: full_name,
+        deref: false,
+    })
+    .map_err(|e| git_err(&format!("replacing {name}"), e))?;
+    Ok(commit)
+}
+
 /// Write a commit object (author and committer: the user's git identity) without moving any ref.
 pub fn write_commit(
     repo: &gix::Repository,

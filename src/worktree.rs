@@ -124,6 +124,9 @@ pub fn branch_tip(repo: &gix::Repository, branch: &str) -> Result<Option<ObjectI
     match reference {
         None => Ok(None),
         Some(mut reference) => {
+            if let Some(id) = reference.target().try_id() {
+                return Ok(Some(id.to_owned()));
+            }
             let id = reference
                 .peel_to_id()
                 .map_err(|e| GitError::library(&format!("reading {name}"), e))?;

@@ -297,12 +297,27 @@ fn run_takes_the_whole_example_plan_to_merged_in_dependency_order() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout
-            .contains("merged backend-agent; unblocked github-agent"),
-        "{}",
-        run.stdout
-    );
+    let backend_merge = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("merged backend-agent; unblocked"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(backend_merge.contains("github-agent"), "{backend_merge}");
+    for line in run.stdout.lines().filter(|l| l.contains(" merged ")) {
+        let unblocked = line.split("unblocked ").nth(1).unwrap_or("");
+        for name in unblocked.split(", ").filter(|n| !n.is_empty()) {
+            let announced = run
+                .stdout
+                .lines()
+                .filter(|l| l.contains("unblocked") && l.contains(name))
+                .count();
+            assert_eq!(
+                announced, 1,
+                "{name} is unblocked once, by its last dependency: {}",
+                run.stdout
+            );
+        }
+    }
 
     // Dependents were merged only after everything they depend on.
     let order: Vec<String> = run

@@ -494,3 +494,53 @@ fn bursts_of_writes_get_packed_by_automatic_maintenance() {
     assert_eq!(after.1, before.1, "maintenance.auto = false is honoured");
     assert!(after.0 >= before.0 + 600, "{before:?} {after:?}");
 }
+
+#[test]
+fn a_state_returned_by_a_write_can_start_the_next_write() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.git(&["config", "user.name", "Test User"]);
+    repo.git(&["config", "user.email", "test@example.com"]);
+    let git = open(&repo);
+    let known = git_agents::state::State::load(&git).unwrap();
+    let first = git_agents::state::update_from(&git, Some(known), |state| {
+        state.agent_mut("rag-agent").unwrap().current_task = Some(2);
+        Ok(("task start rag-agent #2".to_owned(), ()))
+    })
+    .unwrap();
+    assert!(first.commit.is_some());
+    let fresh = git_agents::state::State::load(&git).unwrap();
+    assert_eq!(first.state.tip, fresh.tip);
+    assert_eq!(first.state.agents, fresh.agents);
+    assert_eq!(first.state.plan, fresh.plan);
+
+    let unchanged = git_agents::state::update_from(&git, Some(first.state.clone()), |state| {
+        state.agent_mut("rag-agent").unwrap().current_task = Some(2);
+        Ok(("task start rag-agent #2".to_owned(), ()))
+    })
+    .unwrap();
+    assert_eq!(unchanged.commit, None, "nothing changed, nothing written");
+
+    let second = git_agents::state::update_from(&git, Some(first.state), |state| {
+        state.agent_mut("docs-agent").unwrap().current_task = Some(1);
+        Ok(("task start docs-agent #1".to_owned(), ()))
+    })
+    .unwrap();
+    let commit = second.commit.unwrap().to_string();
+    let touched = repo.git(&["diff-tree", "-r", "--name-only", "--no-commit-id", &commit]);
+    assert_eq!(touched.trim(), "agents/docs-agent.json");
+
+    repo.agents(&["update", "--agent", "docs-agent", "--note", "elsewhere"])
+        .ok();
+    let stale = git_agents::state::update_from(&git, Some(second.state), |state| {
+        state.agent_mut("docs-agent").unwrap().current_task = Some(2);
+        Ok(("task start docs-agent #2".to_owned(), ()))
+    })
+    .unwrap();
+    assert!(stale.commit.is_some());
+    let doc = repo.git(&["show", "refs/agents/state:agents/docs-agent.json"]);
+    assert!(
+        doc.contains("elsewhere") && doc.contains("\"current_task\": 2"),
+        "a known state the ref has moved past is read again: {doc}"
+    );
+}

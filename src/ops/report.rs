@@ -51,8 +51,9 @@ pub fn set_task(
     number: usize,
     action: TaskAction,
 ) -> Result<(String, State, bool)> {
-    let name = infer_agent(ws, &State::load(&ws.repo)?, agent)?;
-    let updated = state::update(&ws.repo, |state| {
+    let known = State::load(&ws.repo)?;
+    let name = infer_agent(ws, &known, agent)?;
+    let updated = state::update_from(&ws.repo, Some(known), |state| {
         let spec = state
             .plan
             .agent_mut(&name)
@@ -104,10 +105,11 @@ pub fn update(
             "nothing to update; pass --status STATUS and/or --note TEXT".to_owned(),
         ));
     }
-    let name = infer_agent(ws, &State::load(&ws.repo)?, agent)?;
+    let known = State::load(&ws.repo)?;
+    let name = infer_agent(ws, &known, agent)?;
     let by = crate::cas::identity(&ws.repo)?;
     let at = crate::time::now_rfc3339();
-    let updated = state::update(&ws.repo, |state| {
+    let updated = state::update_from(&ws.repo, Some(known), |state| {
         let doc = state
             .agent_mut(&name)
             .ok_or_else(|| Error::Usage(format!("{name} has no status document")))?;

@@ -248,8 +248,10 @@ fn finished(running: &BTreeMap<String, Running>) -> Result<Vec<(String, launcher
     Ok(done)
 }
 
+/// Announce each merge in order with the agents it was the last dependency of.
 fn announce_merges(before: &State, merged: &[String], events: &mut dyn FnMut(RunEvent)) {
-    for name in merged {
+    for (index, name) in merged.iter().enumerate() {
+        let merged_so_far = &merged[..=index];
         let unblocked = before
             .plan
             .dependents(name)
@@ -258,7 +260,7 @@ fn announce_merges(before: &State, merged: &[String], events: &mut dyn FnMut(Run
                 before
                     .unmerged_dependencies(d)
                     .iter()
-                    .all(|w| merged.contains(w))
+                    .all(|w| merged_so_far.contains(w))
             })
             .map(str::to_owned)
             .collect();

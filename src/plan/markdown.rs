@@ -14,8 +14,11 @@ use super::{
 const ESTIMATE_HELP: &str = "write it as (8h), (1.5h), (30 min) or (2d)";
 
 /// Read a Markdown plan; a document without agent sections gives a plan without agents.
+///
+/// A carriage return ends a line whether or not a line feed follows, as in CommonMark.
 pub(super) fn parse(text: &str, path: &str, worktrees_dir: &str) -> Result<Plan, PlanError> {
-    Reader { path }.parse(text, worktrees_dir)
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    Reader { path }.parse(&text, worktrees_dir)
 }
 
 /// Write `plan` as Markdown that [`parse`] reads back as the same plan.
@@ -104,7 +107,7 @@ fn render_agent(out: &mut String, position: usize, agent: &AgentSpec) {
             .depends_on
             .iter()
             .map(|name| {
-                if reads_as_none(name) {
+                if reads_as_none(name) || name.contains("__") {
                     code_span(name)
                 } else {
                     name.clone()
@@ -1252,6 +1255,49 @@ fn is_agent_heading(blocks: &[Block<'_>], index: usize) -> bool {
 }
 
 /// What one dependency line or value says.
+/// `text` without the `**` and `__` markers that open and close an emphasised span,
+/// leaving runs that are part of a name (`a__b`, `build__`) as they are.
+fn without_emphasis(text: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '*');
+    let mut out = text.to_owned();
+    for marker in ["**", "__"] {
+        let mut from = 0;
+        loop {
+            let opener = out[from..]
+                .match_indices(marker)
+                .map(|(i, _)| from + i)
+                .find(|&i| {
+                    !word(out[..i].chars().next_back())
+                        && out[i + 2..]
+                            .chars()
+                            .next()
+                            .is_some_and(char::is_alphanumeric)
+                });
+            let Some(open) = opener else { break };
+            let closer = out[open + 2..]
+                .match_indices(marker)
+                .map(|(i, _)| open + 2 + i)
+                .find(|&j| {
+                    j > open + 2
+                        && out[..j]
+                            .chars()
+                            .next_back()
+                            .is_some_and(char::is_alphanumeric)
+                        && !word(out[j + 2..].chars().next())
+                });
+            match closer {
+                Some(close) => {
+                    out.replace_range(close..close + 2, "");
+                    out.replace_range(open..open + 2, "");
+                    from = open;
+                }
+                None => from = open + 2,
+            }
+        }
+    }
+    out
+}
+
 #[derive(Debug, PartialEq)]
 enum DependencyText {
     /// `None`, `None (CI/CD can run independently)`, `-`.
@@ -1266,7 +1312,18 @@ enum DependencyText {
 }
 
 fn read_dependency_text(text: &str, known: &HashMap<&str, usize>) -> DependencyText {
-    let unemphasized = text.replace("**", "").replace("__", "");
+    let unemphasized = text
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 0 {
+                without_emphasis(part)
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`");
     if reads_as_none(&unemphasized) {
         return DependencyText::Nothing;
     }
@@ -1502,6 +1559,41 @@ mod tests {
             agent_number_prefix("Agent #12 — Docs"),
             Some((12, "Docs".to_owned()))
         );
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let plan = parse(
+            "## a\r**Branch:** `b`\r\n**Tasks:**\r- [ ] One (1h)\r- [ ] Two\rthree (2h)\n",
+            "plan.md",
+            "w",
+        )
+        .unwrap();
+        let titles: Vec<&str> = plan.agents[0]
+            .tasks
+            .iter()
+            .map(|t| t.title.as_str())
+            .collect();
+        assert_eq!(titles, ["One", "Two"]);
+        assert_eq!(plan.agents[0].branch, "b");
+        assert_eq!(parse(&render(&plan), "again.md", "w").unwrap(), plan);
+    }
+
+    #[test]
+    fn emphasis_is_removed_but_underscores_in_names_stay() {
+        for (text, plain) in [
+            ("**backend-agent**", "backend-agent"),
+            ("__backend-agent__, **ui**", "backend-agent, ui"),
+            ("a__", "a__"),
+            ("a__b, c__", "a__b, c__"),
+            ("__a__ and x__", "a and x__"),
+            ("** spaced **", "** spaced **"),
+            ("a-__, b__", "a-__, b__"),
+            ("**", "**"),
+            ("Ü__ber", "Ü__ber"),
+        ] {
+            assert_eq!(without_emphasis(text), plain, "{text:?}");
+        }
     }
 
     #[test]

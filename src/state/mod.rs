@@ -284,11 +284,13 @@ impl State {
                     editor
                         .upsert(path.as_str(), EntryKind::Blob, id)
                         .map_err(|e| git_err("editing the state tree", e))?;
+                    self.loaded.insert(path, id.detach());
                 }
                 None => {
                     editor
                         .remove(path.as_str())
                         .map_err(|e| git_err("editing the state tree", e))?;
+                    self.loaded.remove(&path);
                 }
             }
         }
@@ -314,13 +316,27 @@ pub struct Updated<T> {
 /// value. A change that leaves every document as it was writes nothing.
 pub fn update<T>(
     repo: &gix::Repository,
+    change: impl FnMut(&mut State) -> Result<(String, T), Error>,
+) -> Result<Updated<T>, Error> {
+    update_from(repo, None, change)
+}
+
+/// Like [`update`], but the first attempt starts from `known`, a state just read with
+/// [`State::load`], if the ref has not moved since, instead of reading it again.
+pub fn update_from<T>(
+    repo: &gix::Repository,
+    known: Option<State>,
     mut change: impl FnMut(&mut State) -> Result<(String, T), Error>,
 ) -> Result<Updated<T>, Error> {
     let identity = cas::identity(repo)?;
+    let mut known = known;
     let mut last_state = None;
     let written = cas::update(repo, STATE_REF, |tip| -> Result<Step<T>, Error> {
         let tip = tip.copied().ok_or(StateError::NotInitialized)?;
-        let mut state = State::read_at(repo, tip)?;
+        let mut state = match known.take() {
+            Some(state) if state.tip == Some(tip) => state,
+            _ => State::read_at(repo, tip)?,
+        };
         let (message, value) = change(&mut state)?;
         let tree = state.write_tree(repo, &identity)?;
         last_state = Some(state);
@@ -341,7 +357,8 @@ pub fn update<T>(
     })
 }
 
-/// Write `state` as a fresh state (its documents only), on top of whatever the ref held.
+/// Write `state` as a fresh state (its documents only), on top of whatever the ref held;
+/// a ref that holds no commit chain is replaced by a new root commit.
 /// `check` is told whether a state exists and may refuse.
 pub fn replace(
     repo: &gix::Repository,
@@ -350,6 +367,23 @@ pub fn replace(
     mut check: impl FnMut(bool) -> Result<(), Error>,
 ) -> Result<Updated<()>, Error> {
     let identity = cas::identity(repo)?;
+    if let Err(CasError::NotACommit { .. } | CasError::Missing { .. }) =
+        cas::read_tip(repo, STATE_REF)
+    {
+        check(true)?;
+        let mut fresh = state;
+        fresh.tip = None;
+        fresh.loaded.clear();
+        let tree = fresh
+            .write_tree(repo, &identity)?
+            .expect("a fresh state always has documents");
+        let commit = cas::overwrite(repo, STATE_REF, message, tree)?;
+        return Ok(Updated {
+            value: (),
+            state: finish(repo, fresh, Some(commit))?,
+            commit: Some(commit),
+        });
+    }
     let mut last_state = None;
     let written = cas::update(repo, STATE_REF, |tip| -> Result<Step<()>, Error> {
         check(tip.is_some())?;
@@ -389,11 +423,16 @@ pub fn decode_plan_document(data: &[u8]) -> Result<Plan, StateError> {
     decode_plan(data)
 }
 
-fn finish(repo: &gix::Repository, state: State, commit: Option<ObjectId>) -> Result<State, Error> {
-    match commit {
-        Some(commit) => Ok(State::read_at(repo, cas::tip_of(repo, STATE_REF, commit)?)?),
-        None => Ok(state),
+/// The state as written: documents and blob ids are those of the new commit already.
+fn finish(
+    repo: &gix::Repository,
+    mut state: State,
+    commit: Option<ObjectId>,
+) -> Result<State, Error> {
+    if let Some(commit) = commit {
+        state.tip = Some(cas::tip_of(repo, STATE_REF, commit)?);
     }
+    Ok(state)
 }
 
 fn git_err(doing: &str, err: impl std::fmt::Display) -> StateError {
@@ -454,19 +493,27 @@ pub fn decode_agent(path: &str, data: &[u8]) -> Result<AgentState, StateError> {
     })
 }
 
-/// Read `plan.json` as stored in the state tree, refusing a newer schema version.
+/// Read `plan.json` as stored in the state tree, refusing a newer schema version and a
+/// plan that breaks the rules every imported plan keeps.
 pub fn decode_plan(data: &[u8]) -> Result<Plan, StateError> {
     let bad = |message: String| StateError::BadDocument {
         path: PLAN_PATH.to_owned(),
         message,
     };
-    let value: serde_json::Value = serde_json::from_slice(data).map_err(|e| bad(e.to_string()))?;
-    let version = value
-        .get("version")
+    #[derive(serde::Deserialize)]
+    struct Header {
+        #[serde(default)]
+        version: Option<serde_json::Value>,
+    }
+    let header: Header = serde_json::from_slice(data).map_err(|e| bad(e.to_string()))?;
+    let version = header
+        .version
         .and_then(|v| v.as_u64())
         .ok_or_else(|| bad("no schema version".to_owned()))?;
     if version > u64::from(SCHEMA_VERSION) {
         return Err(StateError::NewerVersion { found: version });
     }
-    serde_json::from_value(value).map_err(|e| bad(e.to_string()))
+    let plan: Plan = serde_json::from_slice(data).map_err(|e| bad(e.to_string()))?;
+    plan.validate().map_err(|e| bad(e.to_string()))?;
+    Ok(plan)
 }

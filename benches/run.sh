@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# git-agents measured side by side with the git operations it wraps, in one run.
+#
+#   benches/run.sh            the full run (about 10 minutes on 2 cores)
+#   FILES=20000 ROUNDS=3 ... benches/run.sh     smaller
+#
+# Prints one table of ratios, then the details. Everything runs in a scratch directory
+# with its own HOME and no system git config, against the release build.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+FILES=${FILES:-50000}          # files in the spawn benchmark's repository
+ROUNDS=${ROUNDS:-5}            # spawns and worktree adds, interleaved
+STATUS_RUNS=${STATUS_RUNS:-200} # status and rev-parse runs, interleaved
+HISTORY=${HISTORY:-10000}      # state commits behind the status benchmark
+CAS_UPDATES=${CAS_UPDATES:-320} # updates per process writer-count row
+STRESS_OPS=${STRESS_OPS:-200}  # operations per writer in the 16-writer stress run
+
+cd "$ROOT"
+cargo build --release --quiet
+cargo bench --bench cas --no-run --quiet 2>/dev/null
+BIN="$ROOT/target/release"
+CAS=$(ls -t "$ROOT"/target/release/deps/cas-* | grep -v '\.d$' | head -1)
+
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+export HOME="$WORK/home" GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1 LC_ALL=C
+export PATH="$BIN:$PATH"
+mkdir -p "$HOME"
+git config --global user.name Bench
+git config --global user.email bench@example.com
+git config --global init.defaultBranch main
+git config --global advice.detachedHead false
+
+ROWS=()
+row() { ROWS+=("$1"); }
+say() { printf '%s\n' "$*" >&2; }
+
+# Milliseconds since an EPOCHREALTIME reading.
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", (b - a) * 1000 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
+
+new_repo() {
+    git init -q "$1"
+    git -C "$1" commit -q --allow-empty -m initial
+}
+
+agents_plan() { # COUNT TASKS DEPENDENCY_STRIDE
+    local i t
+    for ((i = 0; i < $1; i++)); do
+        printf '[[agents]]\nname = "a%d"\nbranch = "agents/a%d"\ntasks = [' "$i" "$i"
+        for ((t = 1; t <= $2; t++)); do printf '"Task %d (%dh)", ' "$t" "$t"; done
+        printf ']\n'
+        if (($3 > 0 && i >= $3)); then printf 'depends_on = ["a%d"]\n' $((i - $3)); fi
+        printf '\n'
+    done
+}
+
+# --- status: 100 agents, 1,000 tasks, a long state history, against git rev-parse HEAD
+say "status: building 100 agents, 1,000 tasks and $HISTORY state commits"
+S="$WORK/status"
+new_repo "$S"
+agents_plan 100 10 10 > "$WORK/status.toml"
+(cd "$S" && git agents init --quiet --plan "$WORK/status.toml" && git agents spawn --quiet --force $(seq -f 'a%g' 0 99))
+"$CAS" history "$S" "$HISTORY" 2> /dev/null
+"$CAS" notes "$S"
+COMMITS=$(git -C "$S" rev-list --count refs/agents/state)
+sleep 2
+: > "$WORK/t-status"; : > "$WORK/t-status-direct"; : > "$WORK/t-revparse"
+for ((i = 0; i < 10; i++)); do (cd "$S" && git agents status > /dev/null && git rev-parse HEAD > /dev/null); done
+for ((i = 0; i < STATUS_RUNS; i++)); do
+    t=$EPOCHREALTIME; (cd "$S" && git agents status > /dev/null); since "$t" >> "$WORK/t-status"; echo >> "$WORK/t-status"
+    t=$EPOCHREALTIME; (cd "$S" && git-agents status > /dev/null); since "$t" >> "$WORK/t-status-direct"; echo >> "$WORK/t-status-direct"
+    t=$EPOCHREALTIME; (cd "$S" && git rev-parse HEAD > /dev/null); since "$t" >> "$WORK/t-revparse"; echo >> "$WORK/t-revparse"
+done
+ST=$(median < "$WORK/t-status"); SD=$(median < "$WORK/t-status-direct"); RP=$(median < "$WORK/t-revparse")
+row "| \`git agents status\` (100 agents, 1,000 tasks, $COMMITS-commit history) vs \`git rev-parse HEAD\` | $ST ms | $RP ms | $(ratio "$ST" "$RP") | ≤ 2× |"
+row "| \`git-agents status\` run directly (without git's dispatch) vs \`git rev-parse HEAD\` | $SD ms | $RP ms | $(ratio "$SD" "$RP") | |"
+
+# --- spawn against git worktree add on a large repository
+say "spawn: building a repository of $FILES files"
+L="$WORK/large"
+new_repo "$L"
+(cd "$L" && awk -v n="$FILES" 'BEGIN {
+    for (i = 0; i < n; i++) {
+        d = sprintf("d%03d", int(i / 100)); if (i % 100 == 0) system("mkdir -p " d)
+        f = sprintf("%s/f%03d.txt", d, i % 100); print "line of file " i > f; close(f)
+    } }' && git add -A && git commit -q -m "$FILES files")
+agents_plan "$ROUNDS" 1 0 > "$WORK/large.toml"
+(cd "$L" && git agents init --quiet --plan "$WORK/large.toml")
+: > "$WORK/t-spawn"; : > "$WORK/t-wt"
+for ((i = 0; i < ROUNDS; i++)); do
+    sync; sleep 1
+    if ((i % 2)); then
+        t=$EPOCHREALTIME; (cd "$L" && git worktree add -q -b "plain/g$i" "$L/plain/g$i" main); since "$t" >> "$WORK/t-wt"; echo >> "$WORK/t-wt"
+        sync; sleep 1
+        t=$EPOCHREALTIME; (cd "$L" && git agents spawn --quiet "a$i"); since "$t" >> "$WORK/t-spawn"; echo >> "$WORK/t-spawn"
+    else
+        t=$EPOCHREALTIME; (cd "$L" && git agents spawn --quiet "a$i"); since "$t" >> "$WORK/t-spawn"; echo >> "$WORK/t-spawn"
+        sync; sleep 1
+        t=$EPOCHREALTIME; (cd "$L" && git worktree add -q -b "plain/g$i" "$L/plain/g$i" main); since "$t" >> "$WORK/t-wt"; echo >> "$WORK/t-wt"
+    fi
+    git -C "$L" worktree remove --force "$L/worktrees/a$i"
+    git -C "$L" worktree remove --force "$L/plain/g$i"
+done
+SP=$(median < "$WORK/t-spawn"); WT=$(median < "$WORK/t-wt")
+row "| \`git agents spawn\` vs \`git worktree add -b\` ($FILES files, median of $ROUNDS) | $SP ms | $WT ms | $(ratio "$SP" "$WT") | ≤ 1.1× |"
+
+# --- compare-and-swap throughput: git agents update from N shells, the git plumbing loop,
+# and N threads in one process
+plumbing_writer() { # DIR WRITER COUNT
+    local dir=$1 w=$2 n=$3 i old blob tree new
+    for ((i = 0; i < n; i++)); do
+        while :; do
+            old=$(git -C "$dir" rev-parse refs/bench/plumbing)
+            blob=$(echo "w$w u$i" | git -C "$dir" hash-object -w --stdin)
+            tree=$({ git -C "$dir" ls-tree "$old"; printf '100644 blob %s\tw%s-u%s\n' "$blob" "$w" "$i"; } | git -C "$dir" mktree)
+            new=$(git -C "$dir" commit-tree "$tree" -p "$old" -m "w$w u$i")
+            git -C "$dir" update-ref refs/bench/plumbing "$new" "$old" 2> /dev/null && break
+        done
+    done
+}
+agents_writer() { # DIR WRITER COUNT
+    local dir=$1 w=$2 n=$3 i
+    for ((i = 0; i < n; i++)); do
+        (cd "$dir" && git agents update --quiet --agent "a$((w % 8))" --note "w$w u$i") || echo "failed w$w u$i" >&2
+    done
+}
+PROCESS_ROWS=()
+for n in 1 2 8 16; do
+    each=$((CAS_UPDATES / n))
+    say "compare-and-swap: $n writers × $each updates"
+    C="$WORK/cas-$n"
+    new_repo "$C"
+    agents_plan 8 2 0 > "$WORK/cas.toml"
+    (cd "$C" && git agents init --quiet --plan "$WORK/cas.toml")
+    t=$EPOCHREALTIME
+    for ((w = 0; w < n; w++)); do agents_writer "$C" "$w" "$each" & done
+    wait
+    AMS=$(since "$t")
+    FOUND=0
+    for ((a = 0; a < 8; a++)); do
+        c=$(git -C "$C" show "refs/agents/state:agents/a$a.json" | grep -c '"text":' || true)
+        FOUND=$((FOUND + c))
+    done
+    ALOST=$((n * each - FOUND))
+    ACOMMITS=$(($(git -C "$C" rev-list --count refs/agents/state) - 1))
+
+    git -C "$C" update-ref refs/bench/plumbing "$(git -C "$C" commit-tree "$(git -C "$C" mktree < /dev/null)" -m start)"
+    t=$EPOCHREALTIME
+    for ((w = 0; w < n; w++)); do plumbing_writer "$C" "$w" "$each" & done
+    wait
+    PMS=$(since "$t")
+    PFOUND=$(git -C "$C" ls-tree refs/bench/plumbing | wc -l)
+    PLOST=$((n * each - PFOUND))
+    ARATE=$(awk -v c=$((n * each)) -v ms="$AMS" 'BEGIN { printf "%.0f", c / ms * 1000 }')
+    PRATE=$(awk -v c=$((n * each)) -v ms="$PMS" 'BEGIN { printf "%.0f", c / ms * 1000 }')
+    PROCESS_ROWS+=("| $n | $((n * each)) | $ARATE/s | $ALOST | $ACOMMITS | $PRATE/s | $PLOST | $(ratio "$ARATE" "$PRATE") |")
+    if ((n == 8)); then
+        row "| \`git agents update\` from 8 shells vs the git plumbing loop (updates/s; lost: $ALOST vs $PLOST) | $ARATE/s | $PRATE/s | $(ratio "$ARATE" "$PRATE") | ≥ 5×, 0 lost |"
+    fi
+done
+say "compare-and-swap: threads in one process"
+"$CAS" threads 1,2,8,16 800 > "$WORK/threads.md"
+T8=$(awk -F'|' '$2 + 0 == 8 { gsub(/ /, "", $5); print $5 }' "$WORK/threads.md")
+T8LOST=$(awk -F'|' '$2 + 0 == 8 { gsub(/ /, "", $6); print $6 }' "$WORK/threads.md")
+row "| \`state::update\` from 8 threads in one process (updates/s; lost: $T8LOST) | $T8/s | | | ≥ 500/s, 0 lost |"
+
+# --- repository growth per 1,000 updates, with and without automatic maintenance
+growth() { # DIR → "loose-count loose-KiB packs pack-KiB"
+    git -C "$1" count-objects -v | awk '/^count:/ {c=$2} /^size:/ {s=$2} /^packs:/ {p=$2} /^size-pack:/ {sp=$2} END { print c, s, p, sp }'
+}
+GROWTH_ROWS=()
+for mode in off on; do
+    say "growth: 3,000 note updates, automatic maintenance $mode"
+    G="$WORK/growth-$mode"
+    new_repo "$G"
+    agents_plan 8 2 0 > "$WORK/growth.toml"
+    (cd "$G" && git agents init --quiet --plan "$WORK/growth.toml")
+    [[ $mode == off ]] && git -C "$G" config maintenance.auto false
+    for k in 1 2 3; do
+        "$CAS" burst "$G" 1000
+        while [[ -e "$G/.git/gc.pid" || -e "$G/.git/objects/maintenance.lock" ]]; do sleep 0.2; done
+        read -r lc lk pc pk <<< "$(growth "$G")"
+        GROWTH_ROWS+=("| $mode | $((k * 1000)) | $lc | $lk KiB | $pc | $pk KiB | $(du -sk "$G/.git" | cut -f1) KiB |")
+    done
+    if [[ $mode == off ]]; then
+        git -C "$G" gc --auto --quiet
+        read -r lc lk pc pk <<< "$(growth "$G")"
+        GROWTH_ROWS+=("| off, then \`git gc --auto\` | 3000 | $lc | $lk KiB | $pc | $pk KiB | $(du -sk "$G/.git" | cut -f1) KiB |")
+    fi
+done
+
+# --- the 16-writer stress test at full length
+say "stress: 16 writers × $STRESS_OPS operations"
+STRESS=$(STRESS_OPS=$STRESS_OPS cargo test --release --quiet --test stress many_writers -- --nocapture 2>&1 | grep -E 'writers ×|test result' | tr '\n' ' ')
+
+echo
+echo "## $(date -u +%Y-%m-%d) on $(nproc) × $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(git --version)"
+echo
+echo "| measured | git-agents | git | ratio | goal |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${ROWS[@]}"
+echo
+echo "Compare-and-swap from N shells (\`git agents update --note\`) and the plumbing loop (hash-object, mktree, commit-tree, update-ref NEW OLD):"
+echo
+echo "| writers | updates | git agents | lost | state commits | plumbing | lost | ratio |"
+echo "|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${PROCESS_ROWS[@]}"
+echo
+echo "In one process (\`state::update\` from N threads):"
+echo
+cat "$WORK/threads.md"
+echo
+echo "Repository growth, one note per update (each update writes a new document):"
+echo
+echo "| maintenance | updates | loose objects | loose size | packs | pack size | .git |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s\n' "${GROWTH_ROWS[@]}"
+echo
+echo "Stress, 16 writers × $STRESS_OPS operations: $STRESS"
