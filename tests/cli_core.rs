@@ -777,3 +777,37 @@ fn an_empty_plan_has_zero_hours_not_negative_zero() {
     assert_eq!(status["summary"]["hours_total"].to_string(), "0.0");
     assert_eq!(status["agents"][0]["hours_done"].to_string(), "0.0");
 }
+
+#[test]
+fn the_small_examples_in_every_format_import() {
+    for (file, tasks) in [
+        ("three-agents.md", 7),
+        ("three-agents.toml", 8),
+        ("three-agents.json", 6),
+    ] {
+        let repo = Repo::new();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(file);
+        repo.agents(&["init", "--plan", path.to_str().unwrap()])
+            .ok();
+        let plan = repo.agents(&["plan", "show", "--json"]).ok().json();
+        assert_eq!(
+            names(&plan),
+            ["api-agent", "web-agent", "docs-agent"],
+            "{file}"
+        );
+        let count: usize = plan["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["tasks"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(count, tasks, "{file}");
+        assert_eq!(
+            plan["agents"][2]["depends_on"],
+            serde_json::json!(["api-agent", "web-agent"]),
+            "{file}"
+        );
+    }
+}
