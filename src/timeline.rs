@@ -82,26 +82,9 @@ pub fn timeline(plan: &Plan, parallel: Option<usize>) -> Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{AgentSpec, Task};
 
     fn plan(agents: &[(&str, &[&str], f64)]) -> Plan {
-        let mut plan = Plan::new("worktrees");
-        for (name, depends_on, hours) in agents {
-            plan.agents.push(AgentSpec {
-                name: (*name).to_owned(),
-                title: String::new(),
-                branch: format!("agents/{name}"),
-                worktree: format!("worktrees/{name}"),
-                depends_on: depends_on.iter().map(|d| (*d).to_owned()).collect(),
-                tasks: vec![Task {
-                    title: "work".to_owned(),
-                    hours: *hours,
-                    done: false,
-                }],
-                command: None,
-            });
-        }
-        plan
+        crate::plan::test_plan(agents)
     }
 
     #[test]

@@ -12,6 +12,8 @@ mod toml_format;
 pub use hours::{format_hours, parse_estimate};
 pub use model::DEFAULT_WORKTREES_DIR;
 pub use model::PortSettings;
+#[cfg(test)]
+pub(crate) use model::test_plan;
 pub use model::validate_copy_path;
 pub use model::{AgentSpec, ForgeKind, MergeMethod, MergeSettings, Plan, Task};
 pub(crate) use model::{join_dir, normalize_dir};

@@ -413,3 +413,25 @@ pub fn validate_copy_path(path: &str) -> Result<(), PlanError> {
     }
     Ok(())
 }
+
+/// A plan of one-task agents for unit tests: `(name, depends_on, hours)` each.
+#[cfg(test)]
+pub(crate) fn test_plan(agents: &[(&str, &[&str], f64)]) -> Plan {
+    let mut plan = Plan::new("worktrees");
+    for (name, depends_on, hours) in agents {
+        plan.agents.push(AgentSpec {
+            name: (*name).to_owned(),
+            title: String::new(),
+            branch: format!("agents/{name}"),
+            worktree: format!("worktrees/{name}"),
+            depends_on: depends_on.iter().map(|d| (*d).to_owned()).collect(),
+            tasks: vec![Task {
+                title: "work".to_owned(),
+                hours: *hours,
+                done: false,
+            }],
+            command: None,
+        });
+    }
+    plan
+}
