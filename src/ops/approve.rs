@@ -28,10 +28,7 @@ pub struct Approval {
 pub fn approve(ws: &Workspace, agent: &str, by: Option<&str>) -> Result<Approval> {
     let state = State::load(&ws.repo)?;
     let spec = super::find_agent(&state, agent)?.clone();
-    let doc = state
-        .agent(agent)
-        .cloned()
-        .unwrap_or_else(crate::state::AgentState::planned);
+    let doc = state.document(agent);
     let configured = settings::forge_kind(&ws.repo, &state.plan)?;
     let forge = Forge::for_pr(ws, configured, doc.pr.as_ref().map(|p| p.forge.as_str()))?;
     if !forge.approvals_are_notes() {

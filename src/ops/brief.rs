@@ -84,10 +84,7 @@ pub fn brief(ws: &Workspace, agent: Option<&str>) -> Result<Brief> {
     let state = State::load(&ws.repo)?;
     let name = super::infer_agent(ws, &state, agent)?;
     let spec = super::find_agent(&state, &name)?;
-    let doc = state
-        .agent(&name)
-        .cloned()
-        .unwrap_or_else(crate::state::AgentState::planned);
+    let doc = state.document(&name);
     let current = doc
         .current_task
         .filter(|n| spec.tasks.get(n - 1).is_some_and(|t| !t.done))

@@ -72,10 +72,7 @@ pub struct Judged {
 /// Judge every criterion for `name` against the current state.
 pub fn judge(ws: &Workspace, state: &State, name: &str) -> Result<Judged> {
     let spec = super::find_agent(state, name)?;
-    let doc = state
-        .agent(name)
-        .cloned()
-        .unwrap_or_else(crate::state::AgentState::planned);
+    let doc = state.document(name);
     let settings = settings::merge_settings(&ws.repo, &state.plan)?;
     let configured = settings::forge_kind(&ws.repo, &state.plan)?;
     let forge = Forge::for_pr(ws, configured, doc.pr.as_ref().map(|p| p.forge.as_str()))?;

@@ -45,10 +45,7 @@ pub fn finish(
 ) -> Result<FinishReport> {
     let state = State::load(&ws.repo)?;
     let spec = super::find_agent(&state, name)?.clone();
-    let doc = state
-        .agent(name)
-        .cloned()
-        .unwrap_or_else(state::AgentState::planned);
+    let doc = state.document(name);
     let base = state.base().to_owned();
     let tip = worktree::branch_tip(&ws.repo, &spec.branch)?.map(|id| id.to_string());
     let merged_because = if abandon {
@@ -211,10 +208,7 @@ fn merged_because(
     base: &str,
     tip: Option<&str>,
 ) -> Result<(String, Option<String>)> {
-    let doc = state
-        .agent(name)
-        .cloned()
-        .unwrap_or_else(state::AgentState::planned);
+    let doc = state.document(name);
     if doc.status.is_merged() {
         let why = match &doc.merged_commit {
             Some(commit) => format!("merged as {}", &commit[..commit.len().min(12)]),

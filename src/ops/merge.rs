@@ -65,10 +65,7 @@ pub fn merge(
 ) -> Result<MergeReport> {
     let state = State::load(&ws.repo)?;
     let spec = super::find_agent(&state, name)?.clone();
-    let doc = state
-        .agent(name)
-        .cloned()
-        .unwrap_or_else(state::AgentState::planned);
+    let doc = state.document(name);
     let base = state.base().to_owned();
     if doc.status == Status::Abandoned {
         return Err(Error::Refused(format!(

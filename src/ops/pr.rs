@@ -47,10 +47,7 @@ pub fn open_pr(
 ) -> Result<PrReport> {
     let state = State::load(&ws.repo)?;
     let spec = super::find_agent(&state, name)?.clone();
-    let doc = state
-        .agent(name)
-        .cloned()
-        .unwrap_or_else(state::AgentState::planned);
+    let doc = state.document(name);
     match doc.status {
         Status::Planned => {
             return Err(Error::Refused(format!(

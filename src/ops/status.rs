@@ -130,10 +130,7 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
 
 fn view(ws: &Workspace, state: &State, notes: &notes::Reader<'_>, name: &str) -> Result<AgentView> {
     let spec = super::find_agent(state, name)?;
-    let doc = state
-        .agent(name)
-        .cloned()
-        .unwrap_or_else(crate::state::AgentState::planned);
+    let doc = state.document(name);
     let hours_total: f64 = spec.total_hours();
     let hours_done: f64 = spec
         .tasks

@@ -108,6 +108,14 @@ impl State {
         self.agents.get(name)
     }
 
+    /// A copy of `name`'s status document, or a planned one if it has none.
+    pub fn document(&self, name: &str) -> AgentState {
+        self.agents
+            .get(name)
+            .cloned()
+            .unwrap_or_else(AgentState::planned)
+    }
+
     /// The status document of `name`, for changing it.
     pub fn agent_mut(&mut self, name: &str) -> Option<&mut AgentState> {
         self.agents.get_mut(name)
