@@ -295,10 +295,28 @@ pub fn write_commit(
         .committer()
         .ok_or(CasError::NoIdentity)?
         .map_err(|e| git_err("reading the committer", e))?;
-    let commit = repo
-        .new_commit_as(committer, author, message, tree, parent)
-        .map_err(|e| git_err("writing a commit", e))?;
+    let commit =
+        retry_object_write(|| repo.new_commit_as(committer, author, message, tree, parent))
+            .map_err(|e| git_err("writing a commit", e))?;
     Ok(commit.id)
+}
+
+/// Run an object write again when it lost a race with a concurrent `git gc`: gix creates
+/// an object's fan-out directory and then moves the object into it, and `git prune-packed`
+/// may remove that directory in between. The next try creates it again.
+pub fn retry_object_write<T, E: std::fmt::Display>(
+    mut write: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    let mut tries = 0u32;
+    loop {
+        match write() {
+            Err(err) if tries < 5 && err.to_string().contains("persist loose object") => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(1 << tries));
+            }
+            result => return result,
+        }
+    }
 }
 
 /// Write a commit with any number of parents (a merge has two) without moving any ref.
@@ -316,9 +334,10 @@ pub fn write_merge_commit(
         .committer()
         .ok_or(CasError::NoIdentity)?
         .map_err(|e| git_err("reading the committer", e))?;
-    let commit = repo
-        .new_commit_as(committer, author, message, tree, parents.iter().copied())
-        .map_err(|e| git_err("writing a commit", e))?;
+    let commit = retry_object_write(|| {
+        repo.new_commit_as(committer, author, message, tree, parents.iter().copied())
+    })
+    .map_err(|e| git_err("writing a commit", e))?;
     Ok(commit.id)
 }
 
@@ -538,5 +557,37 @@ mod tests {
         });
         assert_eq!(removed, 1);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_write_that_lost_its_directory_to_gc_is_tried_again() {
+        let mut calls = 0;
+        let result: Result<u32, String> = retry_object_write(|| {
+            calls += 1;
+            if calls < 3 {
+                Err("Could not persist loose object, path=x".to_owned())
+            } else {
+                Ok(7)
+            }
+        });
+        assert_eq!(result, Ok(7));
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn other_errors_and_endless_failures_are_returned() {
+        let mut calls = 0;
+        let other: Result<(), String> = retry_object_write(|| {
+            calls += 1;
+            Err("disk full".to_owned())
+        });
+        assert_eq!((other, calls), (Err("disk full".to_owned()), 1));
+        let mut calls = 0;
+        let endless: Result<(), String> = retry_object_write(|| {
+            calls += 1;
+            Err("Could not persist loose object".to_owned())
+        });
+        assert!(endless.is_err());
+        assert_eq!(calls, 6, "bounded");
     }
 }

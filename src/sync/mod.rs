@@ -464,16 +464,13 @@ fn merge_state_trees(
         .edit_tree(ObjectId::empty_tree(ws.repo.object_hash()))
         .map_err(|e| GitError::library("building the merged state", e))?;
     for (path, bytes) in &merged.documents {
-        let id = ws
-            .repo
-            .write_blob(bytes)
+        let id = crate::cas::retry_object_write(|| ws.repo.write_blob(bytes))
             .map_err(|e| GitError::library("writing a merged document", e))?;
         editor
             .upsert(path.as_str(), EntryKind::Blob, id)
             .map_err(|e| GitError::library("building the merged state", e))?;
     }
-    let tree = editor
-        .write()
+    let tree = crate::cas::retry_object_write(|| editor.write())
         .map_err(|e| GitError::library("writing the merged state", e))?
         .detach();
     Ok((tree, merged.changed, merged.conflicts))
@@ -513,17 +510,14 @@ fn merge_notes_trees(
         .edit_tree(ObjectId::empty_tree(ws.repo.object_hash()))
         .map_err(|e| GitError::library("building the merged notes", e))?;
     for (object, text) in &merged {
-        let id = ws
-            .repo
-            .write_blob(text)
+        let id = crate::cas::retry_object_write(|| ws.repo.write_blob(text))
             .map_err(|e| GitError::library("writing a merged note", e))?;
         let path = paths.get(object).cloned().unwrap_or_else(|| object.clone());
         editor
             .upsert(path.as_str(), EntryKind::Blob, id)
             .map_err(|e| GitError::library("building the merged notes", e))?;
     }
-    let tree = editor
-        .write()
+    let tree = crate::cas::retry_object_write(|| editor.write())
         .map_err(|e| GitError::library("writing the merged notes", e))?
         .detach();
     Ok((tree, changed, Vec::new()))
