@@ -4,6 +4,7 @@
 //! Both answer the same questions — open or adopt a PR, report the facts the merge
 //! criteria need, merge — so the operations above never care which one they talk to.
 
+pub mod batch;
 pub mod gh;
 mod github;
 mod local;
