@@ -724,7 +724,7 @@ fn github_pr_state(
     survey: &Survey,
     number: u64,
 ) -> std::result::Result<(PrState, Option<String>), String> {
-    let configured = crate::ops::settings::forge_kind(&survey.ws.repo, &survey.state.plan)
+    let configured = crate::config::forge_kind(&survey.ws.repo, &survey.state.plan)
         .map_err(|e| e.to_string())?;
     match Forge::for_pr(survey.ws, configured, Some("github")) {
         Ok(Forge::GitHub(github)) => github.pr_state(number).map_err(|e| e.to_string()),

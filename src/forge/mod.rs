@@ -274,7 +274,7 @@ pub enum Forge {
 
 impl Forge {
     /// The forge for this repository: `configured` when given (see
-    /// [`crate::ops::settings::forge_kind`]), else GitHub when origin is a GitHub URL and
+    /// [`crate::config::forge_kind`]), else GitHub when origin is a GitHub URL and
     /// gh is installed, else local.
     pub fn select(ws: &Workspace, configured: Option<ForgeKind>) -> Result<Forge, ForgeError> {
         match configured {

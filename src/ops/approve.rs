@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::settings;
+use crate::config;
 use crate::error::{Error, Result};
 use crate::forge::Forge;
 use crate::notes::{self, Record};
@@ -32,7 +32,7 @@ pub fn approve(ws: &Workspace, agent: &str, by: Option<&str>) -> Result<Approval
         .agent(agent)
         .cloned()
         .unwrap_or_else(crate::state::AgentState::planned);
-    let configured = settings::forge_kind(&ws.repo, &state.plan)?;
+    let configured = config::forge_kind(&ws.repo, &state.plan)?;
     let forge = Forge::for_pr(ws, configured, doc.pr.as_ref().map(|p| p.forge.as_str()))?;
     if !forge.approvals_are_notes() {
         let how = match &doc.pr {

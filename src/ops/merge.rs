@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::criteria::{self, Criteria, Judged};
-use super::settings::{self, CommandKind};
+use crate::config::{self, CommandKind};
 use crate::error::{Error, Result};
 use crate::forge::{MergeOutcome, MergeRequest, PrState};
 use crate::notes::Record;
@@ -230,7 +230,7 @@ pub fn unblocked_by(state: &State, name: &str) -> Vec<String> {
 /// The test command for a merged result: the configured one, else the command that
 /// passed on the head commit.
 fn merged_result_test(ws: &Workspace, state: &State, judged: &Judged) -> Option<CommandLine> {
-    if let Some(command) = settings::command(&ws.repo, &state.plan, CommandKind::Test, &[]) {
+    if let Some(command) = config::command(&ws.repo, &state.plan, CommandKind::Test, &[]) {
         return Some(command);
     }
     match &judged.notes.test {

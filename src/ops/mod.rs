@@ -17,7 +17,6 @@ mod report;
 mod review;
 mod run;
 pub mod score;
-pub mod settings;
 mod spawn;
 mod status;
 mod test_run;
