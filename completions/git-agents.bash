@@ -1318,12 +1318,16 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__queue__subcmd__run)
-            opts="-C -q -v -h -V --dry-run --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --dry-run --batch --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1783,7 +1787,7 @@ __git_agents_value_options ()
 	"pr") echo "-C --color" ;;
 	"merge") echo "-C --color" ;;
 	"queue") echo "-C --color" ;;
-	"queue run") echo "-C --color" ;;
+	"queue run") echo "--batch -C --color" ;;
 	"finish") echo "-C --color" ;;
 	"sync") echo "-C --color" ;;
 	esac

@@ -372,6 +372,7 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand queue; and not __f
 complete -c git-agents -n "__fish_git_agents_using_subcommand queue; and not __fish_seen_subcommand_from run help" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand queue; and not __fish_seen_subcommand_from run help" -f -a "run" -d 'Merge ready entries one at a time in queue order, checking the rest again after each merge'
 complete -c git-agents -n "__fish_git_agents_using_subcommand queue; and not __fish_seen_subcommand_from run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand queue; and __fish_seen_subcommand_from run" -l batch -d 'Test the combined merge of up to N ready entries at once; on failure, bisect to find the entry that broke it, merge the others and report it (local forge; GitHub entries merge one at a time)' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand queue; and __fish_seen_subcommand_from run" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand queue; and __fish_seen_subcommand_from run" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'

@@ -1,11 +1,13 @@
-//! Settings people set with `git config` (`agents.base`, `agents.forge`,
-//! `agents.testCommand`, `agents.reviewCommand`, `agents.worktreesDir`), resolved with
-//! one precedence everywhere: command-line flag > git config > plan > built-in default.
+//! Settings people set with `git config agents.*` (the base branch, the worktrees
+//! directory, the forge, the test, review and fix commands, and the merge criteria),
+//! resolved with one precedence everywhere: command-line flag > git config > plan >
+//! built-in default. This is the one module that reads them; everything else asks it.
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::plan::{DEFAULT_WORKTREES_DIR, ForgeKind, Plan};
+use crate::plan::{DEFAULT_WORKTREES_DIR, ForgeKind, MergeMethod, MergeSettings, Plan};
+use crate::runner::CommandLine;
 
 /// The git config key for the branch agents start from and merge into.
 pub const BASE: &str = "agents.base";
@@ -17,9 +19,73 @@ pub const TEST_COMMAND: &str = "agents.testCommand";
 pub const REVIEW_COMMAND: &str = "agents.reviewCommand";
 /// The git config key for where agent worktrees go, relative to the main worktree.
 pub const WORKTREES_DIR: &str = "agents.worktreesDir";
+/// The git config key for the command run between review iterations.
+pub const FIX_COMMAND: &str = "agents.fixCommand";
+/// The git config key for how PRs merge (`squash`, `merge` or `rebase`).
+pub const MERGE_METHOD: &str = "agents.mergeMethod";
+/// The git config key for whether tests must pass before a merge.
+pub const REQUIRE_TESTS: &str = "agents.requireTests";
+/// The git config key for the lowest review score that may merge.
+pub const REVIEW_THRESHOLD: &str = "agents.reviewThreshold";
+/// The git config key for how many review iterations `review` runs at most.
+pub const MAX_REVIEW_ITERATIONS: &str = "agents.maxReviewIterations";
+/// The git config key for how many approvals a merge needs.
+pub const APPROVALS: &str = "agents.approvals";
 
 /// Every key this module reads, in the order the manual lists them.
-pub const KEYS: [&str; 5] = [BASE, FORGE, TEST_COMMAND, REVIEW_COMMAND, WORKTREES_DIR];
+pub const KEYS: [&str; 11] = [
+    BASE,
+    FORGE,
+    TEST_COMMAND,
+    REVIEW_COMMAND,
+    WORKTREES_DIR,
+    FIX_COMMAND,
+    MERGE_METHOD,
+    REQUIRE_TESTS,
+    REVIEW_THRESHOLD,
+    MAX_REVIEW_ITERATIONS,
+    APPROVALS,
+];
+
+/// Which kind of command is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandKind {
+    /// The test command.
+    Test,
+    /// The review command.
+    Review,
+    /// The command run between review iterations.
+    Fix,
+}
+
+impl CommandKind {
+    /// The git config key that sets it.
+    pub fn config_key(self) -> &'static str {
+        match self {
+            CommandKind::Test => TEST_COMMAND,
+            CommandKind::Review => REVIEW_COMMAND,
+            CommandKind::Fix => FIX_COMMAND,
+        }
+    }
+
+    /// The plan key that sets it.
+    pub fn plan_key(self) -> &'static str {
+        match self {
+            CommandKind::Test => "test_command",
+            CommandKind::Review => "review_command",
+            CommandKind::Fix => "fix_command",
+        }
+    }
+
+    /// What it is called, and an example of one.
+    fn example(self) -> (&'static str, &'static str) {
+        match self {
+            CommandKind::Test => ("test", "cargo test"),
+            CommandKind::Review => ("review", "./review.sh"),
+            CommandKind::Fix => ("fix", "./fix.sh"),
+        }
+    }
+}
 
 /// Where a resolved value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -57,29 +123,32 @@ pub struct Layer {
     pub review_command: Option<String>,
     /// The worktrees directory.
     pub worktrees_dir: Option<String>,
+    /// The fix command.
+    pub fix_command: Option<String>,
+    /// How PRs merge.
+    pub merge_method: Option<MergeMethod>,
+    /// Whether tests must pass.
+    pub require_tests: Option<bool>,
+    /// The lowest review score that may merge.
+    pub review_threshold: Option<u32>,
+    /// Review iterations at most.
+    pub max_review_iterations: Option<u32>,
+    /// Approvals needed.
+    pub approvals: Option<u32>,
 }
 
 impl Layer {
     /// The `agents.*` values git config sets for `repo`; an unusable value is an error
     /// naming the key and how to fix it.
     pub fn from_git_config(repo: &gix::Repository) -> Result<Layer> {
-        let config = repo.config_snapshot();
-        let command_line = command_line_config();
-        let string = |key: &str| lookup(&command_line, &config, key);
-        let forge = match string(FORGE) {
-            None => None,
-            Some(text) => Some(parse_forge(&text).ok_or_else(|| {
-                Error::Usage(format!(
-                    "git config {FORGE} is {text:?}; set it to github or local (git config {FORGE} local) or unset it (git config --unset {FORGE})"
-                ))
-            })?),
-        };
+        let config = GitConfig::open(repo);
         Ok(Layer {
-            base: string(BASE),
-            forge,
-            test_command: string(TEST_COMMAND),
-            review_command: string(REVIEW_COMMAND),
-            worktrees_dir: string(WORKTREES_DIR),
+            base: config.string(BASE),
+            forge: config.forge()?,
+            test_command: config.string(TEST_COMMAND),
+            review_command: config.string(REVIEW_COMMAND),
+            worktrees_dir: config.string(WORKTREES_DIR),
+            ..config.merge_layer()?
         })
     }
 
@@ -91,13 +160,171 @@ impl Layer {
             test_command: plan.test_command.clone(),
             review_command: plan.review_command.clone(),
             worktrees_dir: Some(plan.worktrees_dir.clone()),
+            fix_command: plan.fix_command.clone(),
+            merge_method: Some(plan.merge.method),
+            require_tests: Some(plan.merge.require_tests),
+            review_threshold: Some(plan.merge.review_threshold),
+            max_review_iterations: Some(plan.merge.max_review_iterations),
+            approvals: Some(plan.merge.approvals),
         }
     }
 }
 
 /// The value git config gives `key` (`agents.worktreesDir`), trimmed; `None` when unset or blank.
 pub fn git_config_string(repo: &gix::Repository, key: &str) -> Option<String> {
-    lookup(&command_line_config(), &repo.config_snapshot(), key)
+    GitConfig::open(repo).string(key)
+}
+
+/// The command of `kind`: the words after `--`, else git config's, else the plan's;
+/// `None` when none is configured.
+pub fn command(
+    repo: &gix::Repository,
+    plan: &Plan,
+    kind: CommandKind,
+    words: &[String],
+) -> Option<CommandLine> {
+    if let Some(command) = CommandLine::from_words(words) {
+        return Some(command);
+    }
+    let config = GitConfig::open(repo);
+    let git = Layer {
+        test_command: config.string(TEST_COMMAND),
+        review_command: config.string(REVIEW_COMMAND),
+        fix_command: config.string(FIX_COMMAND),
+        ..Layer::default()
+    };
+    let settings = Settings::from_layers(&Layer::default(), &git, &Layer::from_plan(plan));
+    settings
+        .command(kind)
+        .value
+        .as_deref()
+        .and_then(CommandLine::from_config)
+}
+
+/// The command of `kind`, or an error that says how to configure one.
+pub fn required_command(
+    repo: &gix::Repository,
+    plan: &Plan,
+    kind: CommandKind,
+    words: &[String],
+) -> Result<CommandLine> {
+    command(repo, plan, kind, words).ok_or_else(|| {
+        let (what, example) = kind.example();
+        Error::Usage(format!(
+            "no {what} command configured; pass one after -- (git agents {what} -- {example}), or set it with `git config {} \"{example}\"` or `{} = \"{example}\"` in the plan",
+            kind.config_key(),
+            kind.plan_key(),
+        ))
+    })
+}
+
+/// The merge criteria: each from git config, else the plan.
+pub fn merge_settings(repo: &gix::Repository, plan: &Plan) -> Result<MergeSettings> {
+    let git = GitConfig::open(repo).merge_layer()?;
+    Ok(Settings::from_layers(&Layer::default(), &git, &Layer::from_plan(plan)).merge_settings())
+}
+
+/// The forge asked for by git config, else by the plan; `None` means "decide from the
+/// remote".
+pub fn forge_kind(repo: &gix::Repository, plan: &Plan) -> Result<Option<ForgeKind>> {
+    let git = Layer {
+        forge: GitConfig::open(repo).forge()?,
+        ..Layer::default()
+    };
+    Ok(
+        Settings::from_layers(&Layer::default(), &git, &Layer::from_plan(plan))
+            .forge
+            .value,
+    )
+}
+
+/// git config as git-agents reads it: `git -c` values first, then the config files.
+struct GitConfig<'r> {
+    command_line: Vec<(String, Option<String>)>,
+    snapshot: gix::config::Snapshot<'r>,
+}
+
+impl<'r> GitConfig<'r> {
+    fn open(repo: &'r gix::Repository) -> GitConfig<'r> {
+        GitConfig {
+            command_line: command_line_config(),
+            snapshot: repo.config_snapshot(),
+        }
+    }
+
+    /// `key`, trimmed; `None` when unset or blank.
+    fn string(&self, key: &str) -> Option<String> {
+        lookup(&self.command_line, &self.snapshot, key)
+    }
+
+    /// `agents.forge`; `auto` means unset.
+    fn forge(&self) -> Result<Option<ForgeKind>> {
+        let Some(text) = self.string(FORGE) else {
+            return Ok(None);
+        };
+        if text.eq_ignore_ascii_case("auto") {
+            return Ok(None);
+        }
+        parse_forge(&text).map(Some).ok_or_else(|| {
+            Error::Usage(format!(
+                "git config {FORGE} is {text:?}; set it to github, local or auto (git config {FORGE} local) or unset it (git config --unset {FORGE})"
+            ))
+        })
+    }
+
+    /// The merge criteria git config sets.
+    fn merge_layer(&self) -> Result<Layer> {
+        let merge_method = match self.string(MERGE_METHOD) {
+            None => None,
+            Some(text) => Some(match text.to_ascii_lowercase().as_str() {
+                "squash" => MergeMethod::Squash,
+                "merge" => MergeMethod::Merge,
+                "rebase" => MergeMethod::Rebase,
+                other => {
+                    return Err(Error::Usage(format!(
+                        "git config {MERGE_METHOD} is {other:?}; use squash, merge or rebase"
+                    )));
+                }
+            }),
+        };
+        let require_tests = match self.string(REQUIRE_TESTS) {
+            None => None,
+            Some(text) => Some(parse_bool(&text).ok_or_else(|| {
+                Error::Usage(format!(
+                    "git config {REQUIRE_TESTS} is {text:?}; use true or false"
+                ))
+            })?),
+        };
+        Ok(Layer {
+            fix_command: self.string(FIX_COMMAND),
+            merge_method,
+            require_tests,
+            review_threshold: self.count(REVIEW_THRESHOLD)?,
+            max_review_iterations: self.count(MAX_REVIEW_ITERATIONS)?,
+            approvals: self.count(APPROVALS)?,
+            ..Layer::default()
+        })
+    }
+
+    /// A whole number.
+    fn count(&self, key: &str) -> Result<Option<u32>> {
+        let Some(text) = self.string(key) else {
+            return Ok(None);
+        };
+        text.parse::<u32>().map(Some).map_err(|_| {
+            Error::Usage(format!(
+                "git config {key} is {text:?}; use a whole number like 1 or 10"
+            ))
+        })
+    }
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
+    }
 }
 
 /// `key` from `git -c` first (the last one given wins), then from the config files.
@@ -202,6 +429,18 @@ pub struct Settings {
     pub review_command: Setting<Option<String>>,
     /// Where agent worktrees go, relative to the main worktree unless absolute.
     pub worktrees_dir: Setting<String>,
+    /// The fix command; `None` means there is none.
+    pub fix_command: Setting<Option<String>>,
+    /// How PRs merge.
+    pub merge_method: Setting<MergeMethod>,
+    /// Whether tests must pass before a merge.
+    pub require_tests: Setting<bool>,
+    /// The lowest review score that may merge; 0 turns the review criterion off.
+    pub review_threshold: Setting<u32>,
+    /// How many review iterations `review` runs at most.
+    pub max_review_iterations: Setting<u32>,
+    /// Approvals needed on the head commit.
+    pub approvals: Setting<u32>,
 }
 
 impl Settings {
@@ -229,18 +468,52 @@ impl Settings {
                     source: Source::Default,
                 })
         }
+        fn or_default<T>(setting: Setting<Option<T>>, default: T) -> Setting<T> {
+            Setting {
+                value: setting.value.unwrap_or(default),
+                source: setting.source,
+            }
+        }
+        let defaults = MergeSettings::default();
         let worktrees_dir = pick(&layers, |l| l.worktrees_dir.clone());
         Settings {
             base: pick(&layers, |l| l.base.clone()),
             forge: pick(&layers, |l| l.forge),
             test_command: pick(&layers, |l| l.test_command.clone()),
             review_command: pick(&layers, |l| l.review_command.clone()),
-            worktrees_dir: Setting {
-                value: worktrees_dir
-                    .value
-                    .unwrap_or_else(|| DEFAULT_WORKTREES_DIR.to_owned()),
-                source: worktrees_dir.source,
-            },
+            worktrees_dir: or_default(worktrees_dir, DEFAULT_WORKTREES_DIR.to_owned()),
+            fix_command: pick(&layers, |l| l.fix_command.clone()),
+            merge_method: or_default(pick(&layers, |l| l.merge_method), defaults.method),
+            require_tests: or_default(pick(&layers, |l| l.require_tests), defaults.require_tests),
+            review_threshold: or_default(
+                pick(&layers, |l| l.review_threshold),
+                defaults.review_threshold,
+            ),
+            max_review_iterations: or_default(
+                pick(&layers, |l| l.max_review_iterations),
+                defaults.max_review_iterations,
+            ),
+            approvals: or_default(pick(&layers, |l| l.approvals), defaults.approvals),
+        }
+    }
+
+    /// The command of `kind`.
+    pub fn command(&self, kind: CommandKind) -> &Setting<Option<String>> {
+        match kind {
+            CommandKind::Test => &self.test_command,
+            CommandKind::Review => &self.review_command,
+            CommandKind::Fix => &self.fix_command,
+        }
+    }
+
+    /// The merge criteria in force.
+    pub fn merge_settings(&self) -> MergeSettings {
+        MergeSettings {
+            method: self.merge_method.value,
+            require_tests: self.require_tests.value,
+            review_threshold: self.review_threshold.value,
+            max_review_iterations: self.max_review_iterations.value,
+            approvals: self.approvals.value,
         }
     }
 
@@ -377,6 +650,67 @@ mod tests {
             None,
             "other keys still read"
         );
+    }
+
+    #[test]
+    fn merge_criteria_and_commands_come_from_git_config_before_the_plan() {
+        let (_dir, repo) = repo_with_config(
+            "[agents]\n\tmergeMethod = Rebase\n\tapprovals = 0\n\trequireTests = no\n\tfixCommand = ./fix.sh\n\tforge = auto\n",
+        );
+        let mut plan = Plan::new("trees");
+        plan.merge.review_threshold = 8;
+        plan.merge.approvals = 3;
+        plan.forge = Some(ForgeKind::Local);
+        plan.fix_command = Some("plan-fix".to_owned());
+        plan.review_command = Some("plan-review".to_owned());
+        let merge = merge_settings(&repo, &plan).unwrap();
+        assert_eq!(merge.method, MergeMethod::Rebase);
+        assert_eq!(merge.approvals, 0, "git config beats the plan");
+        assert!(!merge.require_tests);
+        assert_eq!(
+            merge.review_threshold, 8,
+            "the plan fills what git config leaves"
+        );
+        assert_eq!(
+            merge.max_review_iterations,
+            MergeSettings::default().max_review_iterations
+        );
+        assert_eq!(
+            forge_kind(&repo, &plan).unwrap(),
+            Some(ForgeKind::Local),
+            "auto defers to the plan"
+        );
+        let fix = command(&repo, &plan, CommandKind::Fix, &[]);
+        assert_eq!(fix, Some(CommandLine::Shell("./fix.sh".to_owned())));
+        let review = command(&repo, &plan, CommandKind::Review, &[]);
+        assert_eq!(review, Some(CommandLine::Shell("plan-review".to_owned())));
+        let words = ["make".to_owned(), "check".to_owned()];
+        assert_eq!(
+            command(&repo, &plan, CommandKind::Review, &words),
+            Some(CommandLine::Argv(words.to_vec())),
+            "words after -- beat both"
+        );
+        let err = required_command(&repo, &Plan::new("trees"), CommandKind::Test, &[]).unwrap_err();
+        assert!(err.to_string().contains("agents.testCommand"), "{err}");
+    }
+
+    #[test]
+    fn unusable_merge_criteria_name_their_key() {
+        for (config, key) in [
+            ("mergeMethod = fast-forward", MERGE_METHOD),
+            ("approvals = two", APPROVALS),
+            ("reviewThreshold = -1", REVIEW_THRESHOLD),
+            ("requireTests = maybe", REQUIRE_TESTS),
+        ] {
+            let (_dir, repo) = repo_with_config(&format!("[agents]\n\t{config}\n"));
+            let err = merge_settings(&repo, &Plan::new("trees")).unwrap_err();
+            assert!(err.to_string().contains(key), "{err}");
+            assert_eq!(err.exit_code(), crate::ExitCode::Usage);
+            assert!(
+                command(&repo, &Plan::new("trees"), CommandKind::Test, &[]).is_none(),
+                "reading a command does not trip over another key"
+            );
+        }
     }
 
     #[test]

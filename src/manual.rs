@@ -278,6 +278,30 @@ const CONFIGURATION: &[Block] = &[
         "agents.reviewCommand",
         "The command that reviews an agent's work and prints a score. Default: none.",
     ),
+    Item(
+        "agents.fixCommand",
+        "The command run in the agent's worktree between review iterations, to act on the review. Default: none.",
+    ),
+    Item(
+        "agents.mergeMethod",
+        "How pull requests merge: squash (one commit per agent on base), merge or rebase. Default: the plan's, else squash.",
+    ),
+    Item(
+        "agents.requireTests",
+        "Whether tests must pass on an agent's head commit before it merges: true or false. Default: the plan's, else true.",
+    ),
+    Item(
+        "agents.reviewThreshold",
+        "The lowest review score out of 10 that may merge; 0 turns the review criterion off. Default: the plan's, else 10.",
+    ),
+    Item(
+        "agents.maxReviewIterations",
+        "How many iterations git agents review runs at most. Default: the plan's, else 5.",
+    ),
+    Item(
+        "agents.approvals",
+        "How many approvals an agent's head commit needs before it merges. Default: the plan's, else 1.",
+    ),
 ];
 
 const ENVIRONMENT: &[Block] = &[

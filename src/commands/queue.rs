@@ -30,6 +30,11 @@ pub struct RunArgs {
     /// Only say which entries are ready now
     #[arg(long)]
     pub dry_run: bool,
+    /// Test the combined merge of up to N ready entries at once; on failure, bisect to
+    /// find the entry that broke it, merge the others and report it (local forge; GitHub
+    /// entries merge one at a time)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: Option<u64>,
 }
 
 /// Run `queue`.
@@ -111,21 +116,28 @@ fn queue_text(report: &QueueReport, verbose: bool) -> String {
 fn run_queue(args: &RunArgs, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
     let out = ctx.out;
-    let run = ops::queue_run(
-        &ws,
-        args.dry_run,
-        &mut |line| out.progress(line),
-        &mut |chunk| {
-            if !out.quiet {
-                let _ = std::io::stderr().write_all(chunk);
-            }
-        },
-        &mut |report| {
-            if !out.json {
-                render_outcome(report, ctx);
-            }
-        },
-    )?;
+    let mut progress = |line: &str| out.progress(line);
+    let mut output = |chunk: &[u8]| {
+        if !out.quiet {
+            let _ = std::io::stderr().write_all(chunk);
+        }
+    };
+    let mut on_merge = |report: &ops::MergeReport| {
+        if !out.json {
+            render_outcome(report, ctx);
+        }
+    };
+    let run = match args.batch {
+        Some(size) => ops::queue_run_batch(
+            &ws,
+            usize::try_from(size).unwrap_or(usize::MAX),
+            args.dry_run,
+            &mut progress,
+            &mut output,
+            &mut on_merge,
+        )?,
+        None => ops::queue_run(&ws, args.dry_run, &mut progress, &mut output, &mut on_merge)?,
+    };
     let waiting = run.proposed_waiting().len();
     let code = match run.stopped_code {
         Some(code) => code as i32,
@@ -135,9 +147,23 @@ fn run_queue(args: &RunArgs, ctx: &Context) -> Result<i32, Error> {
     if ctx.out.json(&run) {
         return Ok(code);
     }
+    for notice in &run.notices {
+        ctx.out.say(
+            style::warn()
+                .apply_to(format!("Note: {notice}."))
+                .to_string(),
+        );
+    }
+    for batch in &run.batches {
+        ctx.out.print(batch_text(batch));
+    }
     if run.dry_run {
         if run.merges.is_empty() {
             ctx.out.say("Nothing is ready to merge.");
+        } else if let Some(size) = run.batch {
+            ctx.out.say(format!(
+                "Local entries would be tested together in batches of up to {size}."
+            ));
         }
     } else if run.merges.is_empty() && run.stopped.is_none() {
         ctx.out.say("Nothing was ready to merge.");
@@ -151,8 +177,22 @@ fn run_queue(args: &RunArgs, ctx: &Context) -> Result<i32, Error> {
             run.remaining.merged.len()
         ));
     }
+    let set_aside: Vec<&str> = run
+        .batches
+        .iter()
+        .flat_map(|b| b.rejected.iter().map(|r| r.agent.as_str()))
+        .collect();
     if let Some(reason) = &run.stopped {
         output::error(None, &format!("queue stopped at {reason}"), code);
+    } else if !set_aside.is_empty() {
+        output::error(
+            None,
+            &format!(
+                "the batch left {} unmerged; see why above, fix the branch, then run the queue again",
+                set_aside.join(", ")
+            ),
+            code,
+        );
     } else if code != 0 {
         output::error(
             None,
@@ -164,4 +204,33 @@ fn run_queue(args: &RunArgs, ctx: &Context) -> Result<i32, Error> {
         );
     }
     Ok(code)
+}
+
+/// What one batch did: how many test runs it took, and each entry set aside with why
+/// (and, for a test failure, the end of the failing output).
+fn batch_text(batch: &ops::BatchReport) -> String {
+    let runs = batch.test_runs;
+    let mut text = format!(
+        "Batch of {} ({}): {} merged, {runs} test run{}\n",
+        batch.agents.len(),
+        batch.agents.join(", "),
+        batch.merged.len(),
+        if runs == 1 { "" } else { "s" }
+    );
+    for set_aside in &batch.rejected {
+        text.push_str(&format!(
+            "  {} {} not merged: {}\n",
+            style::bad().apply_to("✗"),
+            style::name().apply_to(&set_aside.agent),
+            set_aside.reason
+        ));
+        if let ops::Rejection::TestsFailed { tail, .. } = &set_aside.why
+            && !tail.trim().is_empty()
+        {
+            for line in tail.lines() {
+                text.push_str(&format!("      {line}\n"));
+            }
+        }
+    }
+    text
 }

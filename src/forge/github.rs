@@ -149,6 +149,20 @@ impl GitHub {
         Ok(facts)
     }
 
+    /// Whether PR `number` is open, closed or merged, and its merge commit once merged:
+    /// one light `gh pr view --json state,mergeCommit`.
+    pub fn pr_state(&self, number: u64) -> Result<(PrState, Option<String>), ForgeError> {
+        let number = number.to_string();
+        let args = self.args(&["pr", "view", &number], &["--json", "state,mergeCommit"]);
+        let view: StateView = self.gh.json(&args)?;
+        let state = pr_state_from(&view.state);
+        let commit = view
+            .merge_commit
+            .map(|c| c.oid)
+            .filter(|oid| !oid.is_empty());
+        Ok((state, commit))
+    }
+
     fn view(&self, number: u64) -> Result<PrFacts, ForgeError> {
         let number = number.to_string();
         let args = self.args(&["pr", "view", &number], &["--json", VIEW_FIELDS]);
@@ -367,6 +381,23 @@ struct View {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StateView {
+    state: String,
+    #[serde(default)]
+    merge_commit: Option<CommitJson>,
+}
+
+/// GitHub's `state` field as a [`PrState`]; anything unknown counts as open.
+fn pr_state_from(state: &str) -> PrState {
+    match state {
+        "MERGED" => PrState::Merged,
+        "CLOSED" => PrState::Closed,
+        _ => PrState::Open,
+    }
+}
+
+#[derive(Debug, Deserialize)]
 struct CommitJson {
     #[serde(default)]
     oid: String,
@@ -441,11 +472,7 @@ impl CheckJson {
 
 impl View {
     fn into_facts(self) -> PrFacts {
-        let state = match self.state.as_str() {
-            "MERGED" => PrState::Merged,
-            "CLOSED" => PrState::Closed,
-            _ => PrState::Open,
-        };
+        let state = pr_state_from(&self.state);
         let mergeable = match (self.mergeable.as_str(), self.merge_state_status.as_str()) {
             ("CONFLICTING", _) | (_, "DIRTY") => Mergeable::Conflicts(Vec::new()),
             ("MERGEABLE", _) => Mergeable::Clean,

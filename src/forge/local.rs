@@ -19,7 +19,7 @@ use crate::workspace::Workspace;
 use crate::worktree;
 
 /// Lines of a failing test run's output quoted in the error.
-const TAIL_LINES: usize = 12;
+pub(crate) const TAIL_LINES: usize = 12;
 
 /// The local forge.
 #[derive(Debug, Clone, Copy, Default)]
@@ -94,30 +94,13 @@ impl Local {
             )));
         }
         checked_out_clean(ws, base)?;
-        let conflict = |files: Vec<String>| ForgeError::Conflict {
-            branch: request.branch.clone(),
-            base: base.clone(),
-            files,
-        };
-        let tree = merge_tree(&git, &old, &request.head, None)?.map_err(conflict)?;
-        let old_tree = git.run(["rev-parse", &format!("{old}^{{tree}}")])?;
-        if tree == old_tree.trim() {
+        let Some(new) = self.lay(&git, &old, request)? else {
             return Ok(MergeOutcome {
                 merged_commit: Some(old),
                 already_in_base: true,
                 tested_with: None,
                 warnings: Vec::new(),
             });
-        }
-        let new = match request.method {
-            MergeMethod::Squash => commit_tree(&git, &tree, &[&old], &request.message)?,
-            MergeMethod::Merge => {
-                commit_tree(&git, &tree, &[&old, &request.head], &request.message)?
-            }
-            MergeMethod::Rebase => replay(&git, &old, &request.head).map_err(|e| match e {
-                Replay::Conflict(files) => conflict(files),
-                Replay::Git(e) => ForgeError::Git(e),
-            })?,
         };
         let tested_with = match &request.test_command {
             Some(command) => {
@@ -125,16 +108,15 @@ impl Local {
                     "testing the merged result with `{}`",
                     command.display()
                 ));
-                let finished = test_in_scratch_worktree(ws, &new, command, request, output)?;
+                let env = scratch_env(request, &new);
+                let finished =
+                    test_in_scratch_worktree(ws, &new, command, &request.agent, &env, output)?;
                 if !finished.success() {
                     return Err(ForgeError::MergedTestsFailed(Box::new(MergedTestFailure {
                         branch: request.branch.clone(),
                         base: base.clone(),
                         command: command.display(),
-                        exit: finished
-                            .exit_code
-                            .map(|c| c.to_string())
-                            .unwrap_or_else(|| "by a signal".to_owned()),
+                        exit: exit_text(&finished),
                         old: short(&old),
                         tail: finished.tail(TAIL_LINES),
                     })));
@@ -157,9 +139,60 @@ impl Local {
             warnings: Vec::new(),
         })
     }
+
+    /// Lay `request`'s work onto commit `onto` the way its merge method says, touching no
+    /// ref or worktree: the new commit, or `None` when `onto` already holds every change.
+    /// A conflict is [`ForgeError::Conflict`].
+    pub(crate) fn lay(
+        &self,
+        git: &Git,
+        onto: &str,
+        request: &MergeRequest,
+    ) -> Result<Option<String>, ForgeError> {
+        let conflict = |files: Vec<String>| ForgeError::Conflict {
+            branch: request.branch.clone(),
+            base: request.base.clone(),
+            files,
+        };
+        let tree = merge_tree(git, onto, &request.head, None)?.map_err(conflict)?;
+        let onto_tree = git.run(["rev-parse", &format!("{onto}^{{tree}}")])?;
+        if tree == onto_tree.trim() {
+            return Ok(None);
+        }
+        let new = match request.method {
+            MergeMethod::Squash => commit_tree(git, &tree, &[onto], &request.message)?,
+            MergeMethod::Merge => {
+                commit_tree(git, &tree, &[onto, &request.head], &request.message)?
+            }
+            MergeMethod::Rebase => replay(git, onto, &request.head).map_err(|e| match e {
+                Replay::Conflict(files) => conflict(files),
+                Replay::Git(e) => ForgeError::Git(e),
+            })?,
+        };
+        Ok(Some(new))
+    }
 }
 
-fn short(id: &str) -> String {
+/// How a finished command exited, in words: its code, or "by a signal".
+pub(crate) fn exit_text(finished: &runner::Finished) -> String {
+    finished
+        .exit_code
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| "by a signal".to_owned())
+}
+
+/// The environment a test of a merged result runs with, for `request` merged as `commit`.
+pub(crate) fn scratch_env(request: &MergeRequest, commit: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("GIT_AGENTS_AGENT", request.agent.clone()),
+        ("GIT_AGENTS_BRANCH", request.branch.clone()),
+        ("GIT_AGENTS_BASE", request.base.clone()),
+        ("GIT_AGENTS_COMMIT", commit.to_owned()),
+        ("GIT_AGENTS_MERGED_RESULT", "1".to_owned()),
+    ]
+}
+
+pub(crate) fn short(id: &str) -> String {
     id.chars().take(12).collect()
 }
 
@@ -254,11 +287,12 @@ fn replay(git: &Git, onto: &str, head: &str) -> Result<String, Replay> {
 
 /// Check `commit` out into a temporary worktree under the git directory, run the test
 /// command there, and remove the worktree again whatever happened.
-fn test_in_scratch_worktree(
+pub(crate) fn test_in_scratch_worktree(
     ws: &Workspace,
     commit: &str,
     command: &runner::CommandLine,
-    request: &MergeRequest,
+    label: &str,
+    env: &[(&str, String)],
     output: &mut dyn FnMut(&[u8]),
 ) -> Result<runner::Finished, ForgeError> {
     let git = ws.git();
@@ -269,7 +303,7 @@ fn test_in_scratch_worktree(
             dir.display()
         )))
     })?;
-    let path: PathBuf = dir.join(format!("{}-{}", request.agent, std::process::id()));
+    let path: PathBuf = dir.join(format!("{label}-{}", std::process::id()));
     if path.exists() {
         let _ = worktree::remove(&git, &path, true);
         let _ = fs_err::remove_dir_all(&path);
@@ -282,14 +316,7 @@ fn test_in_scratch_worktree(
         path.as_os_str(),
         commit.as_ref(),
     ])?;
-    let env = [
-        ("GIT_AGENTS_AGENT", request.agent.clone()),
-        ("GIT_AGENTS_BRANCH", request.branch.clone()),
-        ("GIT_AGENTS_BASE", request.base.clone()),
-        ("GIT_AGENTS_COMMIT", commit.to_owned()),
-        ("GIT_AGENTS_MERGED_RESULT", "1".to_owned()),
-    ];
-    let result = runner::run(command, &path, &env, None, output);
+    let result = runner::run(command, &path, env, None, output);
     if worktree::remove(&git, &path, true).is_err() {
         let _ = fs_err::remove_dir_all(&path);
         let _ = git.output(["worktree", "prune"]);

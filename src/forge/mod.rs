@@ -4,6 +4,7 @@
 //! Both answer the same questions — open or adopt a PR, report the facts the merge
 //! criteria need, merge — so the operations above never care which one they talk to.
 
+pub mod batch;
 pub mod gh;
 mod github;
 mod local;
@@ -273,7 +274,7 @@ pub enum Forge {
 
 impl Forge {
     /// The forge for this repository: `configured` when given (see
-    /// [`crate::ops::settings::forge_kind`]), else GitHub when origin is a GitHub URL and
+    /// [`crate::config::forge_kind`]), else GitHub when origin is a GitHub URL and
     /// gh is installed, else local.
     pub fn select(ws: &Workspace, configured: Option<ForgeKind>) -> Result<Forge, ForgeError> {
         match configured {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::settings;
+use crate::config;
 use crate::error::{Error, Result};
 use crate::forge::Forge;
 use crate::notes::{self, Record};
@@ -29,7 +29,7 @@ pub fn approve(ws: &Workspace, agent: &str, by: Option<&str>) -> Result<Approval
     let state = State::load(&ws.repo)?;
     let spec = super::find_agent(&state, agent)?.clone();
     let doc = state.document(agent);
-    let configured = settings::forge_kind(&ws.repo, &state.plan)?;
+    let configured = config::forge_kind(&ws.repo, &state.plan)?;
     let forge = Forge::for_pr(ws, configured, doc.pr.as_ref().map(|p| p.forge.as_str()))?;
     if !forge.approvals_are_notes() {
         let how = match &doc.pr {

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::settings;
+use crate::config;
 use crate::error::Result;
 use crate::forge::{Checks, Forge, Mergeable, PrFacts, PrState};
 use crate::notes::{self, Record, Summary};
@@ -73,8 +73,8 @@ pub struct Judged {
 pub fn judge(ws: &Workspace, state: &State, name: &str) -> Result<Judged> {
     let spec = super::find_agent(state, name)?;
     let doc = state.document(name);
-    let settings = settings::merge_settings(&ws.repo, &state.plan)?;
-    let configured = settings::forge_kind(&ws.repo, &state.plan)?;
+    let settings = config::merge_settings(&ws.repo, &state.plan)?;
+    let configured = config::forge_kind(&ws.repo, &state.plan)?;
     let forge = Forge::for_pr(ws, configured, doc.pr.as_ref().map(|p| p.forge.as_str()))?;
     let base = state.base();
     let tip = worktree::branch_tip(&ws.repo, &spec.branch)?.map(|id| id.to_string());

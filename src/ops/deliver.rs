@@ -2,8 +2,8 @@
 //! open its pull request, and let the merge queue merge whatever meets the criteria.
 
 use super::run::{Deliver, RunEvent};
-use super::settings::{self, CommandKind};
 use super::{ReviewOptions, approve, open_pr, queue_run, review, run_tests};
+use crate::config::{self, CommandKind};
 use crate::error::{Error, Result};
 use crate::state::State;
 use crate::workspace::Workspace;
@@ -29,7 +29,7 @@ impl Deliver for Pipeline {
             agent: agent.to_owned(),
             message,
         };
-        if settings::command(&ws.repo, &state.plan, CommandKind::Test, &[]).is_some() {
+        if config::command(&ws.repo, &state.plan, CommandKind::Test, &[]).is_some() {
             let report = run_tests(ws, Some(agent), &[], &mut |_| {})?;
             let commit = &report.commit[..report.commit.len().min(12)];
             if !report.passing {
@@ -40,7 +40,7 @@ impl Deliver for Pipeline {
             }
             events(step(format!("tests pass on {commit}")));
         }
-        if settings::command(&ws.repo, &state.plan, CommandKind::Review, &[]).is_some() {
+        if config::command(&ws.repo, &state.plan, CommandKind::Review, &[]).is_some() {
             let options = ReviewOptions {
                 agent: Some(agent.to_owned()),
                 ..ReviewOptions::default()

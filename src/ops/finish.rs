@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::settings;
+use crate::config;
 use crate::error::{Error, Result};
 use crate::forge::{Forge, PrState};
 use crate::state::{self, State, Status};
@@ -217,7 +217,7 @@ fn merged_because(
         return Ok((why, None));
     }
     if let Some(pr) = doc.pr.as_ref().filter(|p| p.forge == "github") {
-        let configured = settings::forge_kind(&ws.repo, &state.plan)?;
+        let configured = config::forge_kind(&ws.repo, &state.plan)?;
         if let Forge::GitHub(github) = Forge::for_pr(ws, configured, Some(&pr.forge))? {
             let facts = github.facts(pr.number)?;
             if facts.state == PrState::Merged {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::criteria::{self, Criteria, Judged};
-use super::settings::{self, CommandKind};
+use crate::config::{self, CommandKind};
 use crate::error::{Error, Result};
 use crate::forge::{MergeOutcome, MergeRequest, PrState};
 use crate::notes::Record;
@@ -100,22 +100,7 @@ pub fn merge(
     if !judged.criteria.ready || dry_run {
         return Ok(report);
     }
-    let head = judged
-        .criteria
-        .head
-        .clone()
-        .ok_or_else(|| Error::Refused(format!("{name} has no head commit to merge")))?;
-    let number = judged.criteria.pr.as_ref().map(|p| p.number).unwrap_or(0);
-    let request = MergeRequest {
-        agent: name.to_owned(),
-        branch: spec.branch.clone(),
-        base: base.clone(),
-        number,
-        head,
-        method: judged.settings.method,
-        message: commit_message(&state, &spec, number, judged.settings.method),
-        test_command: merged_result_test(ws, &state, &judged),
-    };
+    let request = merge_request(ws, &state, &spec, &judged)?;
     progress(&format!(
         "merging {} into {base} ({} forge)",
         spec.branch,
@@ -137,6 +122,33 @@ pub fn merge(
     Ok(report)
 }
 
+/// The merge of `spec`'s work that its judged criteria allow: the head they were judged
+/// on, the merge method, the commit message and the command that tests the result.
+pub(crate) fn merge_request(
+    ws: &Workspace,
+    state: &State,
+    spec: &AgentSpec,
+    judged: &Judged,
+) -> Result<MergeRequest> {
+    let name = &spec.name;
+    let head = judged
+        .criteria
+        .head
+        .clone()
+        .ok_or_else(|| Error::Refused(format!("{name} has no head commit to merge")))?;
+    let number = judged.criteria.pr.as_ref().map(|p| p.number).unwrap_or(0);
+    Ok(MergeRequest {
+        agent: name.clone(),
+        branch: spec.branch.clone(),
+        base: state.base().to_owned(),
+        number,
+        head,
+        method: judged.settings.method,
+        message: commit_message(state, spec, number, judged.settings.method),
+        test_command: merged_result_test(ws, state, judged),
+    })
+}
+
 /// Mark `name` merged at the outcome's commit and work out whom that unblocks.
 fn record_merge(
     ws: &Workspace,
@@ -144,29 +156,55 @@ fn record_merge(
     judged: &Judged,
     outcome: MergeOutcome,
 ) -> Result<Merged> {
-    let commit = outcome.merged_commit.clone();
-    let head = judged.criteria.head.clone();
+    record_merges(ws, vec![(name, judged, outcome)])?
+        .pop()
+        .ok_or_else(|| Error::Refused(format!("{name} was not recorded as merged")))
+}
+
+/// Mark every agent in `merges` merged at its own outcome's commit in one state change,
+/// and work out whom each unblocks (an agent unblocked by several is named once, by the
+/// first).
+pub(crate) fn record_merges(
+    ws: &Workspace,
+    merges: Vec<(&str, &Judged, MergeOutcome)>,
+) -> Result<Vec<Merged>> {
     let updated = state::update(&ws.repo, |state| {
-        let doc = state
-            .agent_mut(name)
-            .ok_or_else(|| Error::Usage(format!("{name} was removed from the plan meanwhile")))?;
-        doc.status = Status::Merged;
-        doc.merged_commit = commit.clone();
-        if head.is_some() {
-            doc.head = head.clone();
+        for (name, judged, outcome) in &merges {
+            let doc = state.agent_mut(name).ok_or_else(|| {
+                Error::Usage(format!("{name} was removed from the plan meanwhile"))
+            })?;
+            doc.status = Status::Merged;
+            doc.merged_commit = outcome.merged_commit.clone();
+            if judged.criteria.head.is_some() {
+                doc.head = judged.criteria.head.clone();
+            }
+            doc.failure = None;
         }
-        doc.failure = None;
-        let unblocked = unblocked_by(state, name);
-        Ok((format!("merge {name}"), unblocked))
+        let mut named: Vec<String> = Vec::new();
+        let mut unblocked = Vec::new();
+        for (name, _, _) in &merges {
+            let fresh: Vec<String> = unblocked_by(state, name)
+                .into_iter()
+                .filter(|d| !named.contains(d))
+                .collect();
+            named.extend(fresh.iter().cloned());
+            unblocked.push(fresh);
+        }
+        let names: Vec<&str> = merges.iter().map(|(name, _, _)| *name).collect();
+        Ok((format!("merge {}", names.join(", ")), unblocked))
     })?;
-    Ok(Merged {
-        commit,
-        method: judged.settings.method,
-        already_in_base: outcome.already_in_base,
-        tested_with: outcome.tested_with,
-        warnings: outcome.warnings,
-        unblocked: updated.value,
-    })
+    Ok(merges
+        .into_iter()
+        .zip(updated.value)
+        .map(|((_, judged, outcome), unblocked)| Merged {
+            commit: outcome.merged_commit,
+            method: judged.settings.method,
+            already_in_base: outcome.already_in_base,
+            tested_with: outcome.tested_with,
+            warnings: outcome.warnings,
+            unblocked,
+        })
+        .collect())
 }
 
 /// Agents that depend on `name`, are not started, merged or abandoned, and have every
@@ -189,7 +227,7 @@ pub fn unblocked_by(state: &State, name: &str) -> Vec<String> {
 /// The test command for a merged result: the configured one, else the command that
 /// passed on the head commit.
 fn merged_result_test(ws: &Workspace, state: &State, judged: &Judged) -> Option<CommandLine> {
-    if let Some(command) = settings::command(&ws.repo, &state.plan, CommandKind::Test, &[]) {
+    if let Some(command) = config::command(&ws.repo, &state.plan, CommandKind::Test, &[]) {
         return Some(command);
     }
     match &judged.notes.test {

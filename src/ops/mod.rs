@@ -3,6 +3,7 @@
 
 mod agents;
 mod approve;
+mod batch;
 mod brief;
 mod checkout;
 pub mod criteria;
@@ -17,13 +18,14 @@ mod report;
 mod review;
 mod run;
 pub mod score;
-pub mod settings;
 mod spawn;
 mod status;
 mod test_run;
 
+pub use crate::forge::batch::Rejection;
 pub use agents::{AddOptions, add, remove};
 pub use approve::{Approval, approve};
+pub use batch::{BatchReport, GITHUB_NOTICE, SetAside, queue_run_batch};
 pub use brief::{Brief, BriefDependency, BriefTask, brief};
 pub use checkout::Checkout;
 pub use criteria::{Criteria, Criterion};

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::settings;
+use crate::config;
 use crate::error::{Error, Result};
 use crate::forge::{Forge, Local, PrRequest};
 use crate::git::Git;
@@ -80,9 +80,9 @@ pub fn open_pr(
             spec.branch
         )));
     }
-    let configured = settings::forge_kind(&ws.repo, &state.plan)?;
+    let configured = config::forge_kind(&ws.repo, &state.plan)?;
     let forge = Forge::for_pr(ws, configured, doc.pr.as_ref().map(|p| p.forge.as_str()))?;
-    let merge = settings::merge_settings(&ws.repo, &state.plan)?;
+    let merge = config::merge_settings(&ws.repo, &state.plan)?;
     let body = body(ws, &state, &spec, &head, &merge)?;
     let title = if spec.title.is_empty() {
         name.to_owned()

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
+use super::batch::BatchReport;
 use super::criteria::{self, Criteria};
 use super::merge::{self, MergeReport};
 use crate::error::Result;
@@ -86,6 +87,12 @@ pub struct QueueRun {
     pub stopped_code: Option<crate::ExitCode>,
     /// Whether this was only a check.
     pub dry_run: bool,
+    /// The most entries tested together, with `--batch`.
+    pub batch: Option<usize>,
+    /// Each batch tried, with `--batch`.
+    pub batches: Vec<BatchReport>,
+    /// Things to know about how the run went (batching not possible, …).
+    pub notices: Vec<String>,
 }
 
 impl QueueRun {
@@ -123,6 +130,9 @@ pub fn queue_run(
             stopped: None,
             stopped_code: None,
             dry_run,
+            batch: None,
+            batches: Vec::new(),
+            notices: Vec::new(),
         });
     }
     loop {
@@ -138,6 +148,9 @@ pub fn queue_run(
                 stopped: None,
                 stopped_code: None,
                 dry_run,
+                batch: None,
+                batches: Vec::new(),
+                notices: Vec::new(),
             });
         };
         let agent = next.agent.clone();
@@ -160,13 +173,16 @@ pub fn queue_run(
                     stopped: Some(format!("{agent}: {err}")),
                     stopped_code: Some(code),
                     dry_run,
+                    batch: None,
+                    batches: Vec::new(),
+                    notices: Vec::new(),
                 });
             }
         }
     }
 }
 
-fn ordinal(n: usize) -> String {
+pub(crate) fn ordinal(n: usize) -> String {
     let suffix = match (n % 10, n % 100) {
         (1, 11) | (2, 12) | (3, 13) => "th",
         (1, _) => "st",

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::checkout::{Checkout, run_error};
 use super::score::parse_score;
-use super::settings::{self, CommandKind};
+use crate::config::{self, CommandKind};
 use crate::error::{Error, Result};
 use crate::git::Git;
 use crate::notes::{self, Record};
@@ -84,9 +84,9 @@ pub fn review(
     let state = State::load(&ws.repo)?;
     let mut checkout = Checkout::find(ws, &state, options.agent.as_deref())?;
     let command =
-        settings::required_command(&ws.repo, &state.plan, CommandKind::Review, &options.command)?;
-    let fix = settings::command(&ws.repo, &state.plan, CommandKind::Fix, &[]);
-    let merge = settings::merge_settings(&ws.repo, &state.plan)?;
+        config::required_command(&ws.repo, &state.plan, CommandKind::Review, &options.command)?;
+    let fix = config::command(&ws.repo, &state.plan, CommandKind::Fix, &[]);
+    let merge = config::merge_settings(&ws.repo, &state.plan)?;
     let max = options
         .max_iterations
         .unwrap_or(merge.max_review_iterations)

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::checkout::{Checkout, run_error};
-use super::settings::{self, CommandKind};
+use crate::config::{self, CommandKind};
 use crate::error::Result;
 use crate::notes::{self, Record};
 use crate::state::{State, StateError};
@@ -37,7 +37,7 @@ pub fn run_tests(
 ) -> Result<TestReport> {
     let state = State::load(&ws.repo)?;
     let checkout = Checkout::find(ws, &state, agent)?;
-    let command = settings::required_command(&ws.repo, &state.plan, CommandKind::Test, words)?;
+    let command = config::required_command(&ws.repo, &state.plan, CommandKind::Test, words)?;
     checkout.require_committed("test result")?;
     let finished = crate::runner::run(
         &command,

@@ -1,0 +1,229 @@
+//! `queue run --batch N`: merge ready entries up to N at a time, testing each batch's
+//! combined result once instead of each entry's, the way bors and Mergify keep a busy
+//! queue moving.
+//!
+//! On the local forge each batch is laid onto base off to the side, tested once, and
+//! landed with one compare-and-swap (see [`crate::forge::batch`]); when its tests fail,
+//! bisection names the culprit, the others land, and the culprit stays `pr_open` with
+//! the reason recorded as its failure. GitHub merges PRs through gh one at a time (only
+//! a merge queue configured on the repository batches there), so entries on GitHub are
+//! merged one at a time, with a notice saying so.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use super::criteria::{self, Judged};
+use super::merge::{self, MergeReport};
+use super::queue::{QueueRun, queue, queue_run};
+use crate::error::{Error, Result};
+use crate::forge::MergeOutcome;
+use crate::forge::batch::{self as forge_batch, Rejection};
+use crate::state::{self, State};
+use crate::workspace::Workspace;
+
+/// The notice given when entries on GitHub cannot be batched.
+pub const GITHUB_NOTICE: &str = "GitHub merges pull requests through gh one at a time; batching there needs a merge queue enabled on the repository's branch rules, so entries on GitHub are merged one at a time";
+
+/// One batch tried.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchReport {
+    /// The entries tried together, in queue order.
+    pub agents: Vec<String>,
+    /// The entries that merged, in the order laid on base.
+    pub merged: Vec<String>,
+    /// The entries set aside, with why.
+    pub rejected: Vec<SetAside>,
+    /// How many times the test command ran for this batch.
+    pub test_runs: usize,
+}
+
+/// An entry a batch set aside; it stays unmerged with `reason` recorded as its failure.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetAside {
+    /// The agent.
+    pub agent: String,
+    /// Why, in words.
+    pub reason: String,
+    /// Why, in detail (for a test failure: the command, its exit and output tail).
+    pub why: Rejection,
+}
+
+/// Merge every ready entry in batches of at most `size`, in queue order, judging the
+/// queue again after each batch; see the module docs. `on_merge` hears of each merge.
+pub fn queue_run_batch(
+    ws: &Workspace,
+    size: usize,
+    dry_run: bool,
+    progress: &mut dyn FnMut(&str),
+    output: &mut dyn FnMut(&[u8]),
+    on_merge: &mut dyn FnMut(&MergeReport),
+) -> Result<QueueRun> {
+    if size == 0 {
+        return Err(Error::Usage(
+            "--batch needs a size of at least 1 (--batch 4)".to_owned(),
+        ));
+    }
+    if dry_run {
+        let mut run = queue_run(ws, true, progress, output, on_merge)?;
+        run.batch = Some(size);
+        return Ok(run);
+    }
+    let mut run = QueueRun {
+        merges: Vec::new(),
+        remaining: queue(ws)?,
+        stopped: None,
+        stopped_code: None,
+        dry_run,
+        batch: Some(size),
+        batches: Vec::new(),
+        notices: Vec::new(),
+    };
+    let mut tried: HashSet<String> = HashSet::new();
+    loop {
+        let current = queue(ws)?;
+        let ready: Vec<(String, String)> = current
+            .entries
+            .iter()
+            .filter(|e| e.criteria.ready && !tried.contains(&e.agent))
+            .map(|e| (e.agent.clone(), e.criteria.forge.clone()))
+            .collect();
+        run.remaining = current;
+        let Some((first, forge)) = ready.first() else {
+            return Ok(run);
+        };
+        if forge != "local" {
+            if run.notices.is_empty() {
+                progress(GITHUB_NOTICE);
+                run.notices.push(GITHUB_NOTICE.to_owned());
+            }
+            tried.insert(first.clone());
+            progress(&format!("merging {first}"));
+            match merge::merge(ws, first, false, progress, output) {
+                Ok(report) => {
+                    on_merge(&report);
+                    run.merges.push(report);
+                }
+                Err(err) => {
+                    run.stopped_code = Some(err.exit_code());
+                    run.stopped = Some(format!("{first}: {err}"));
+                    run.remaining = queue(ws)?;
+                    return Ok(run);
+                }
+            }
+            continue;
+        }
+        let group: Vec<String> = ready
+            .iter()
+            .filter(|(_, forge)| forge == "local")
+            .take(size)
+            .map(|(name, _)| name.clone())
+            .collect();
+        tried.extend(group.iter().cloned());
+        progress(&format!(
+            "merging a batch of {}: {}",
+            group.len(),
+            group.join(", ")
+        ));
+        match merge_one_batch(ws, &group, progress, output) {
+            Ok((report, merges)) => {
+                for merge in merges {
+                    on_merge(&merge);
+                    run.merges.push(merge);
+                }
+                run.batches.push(report);
+            }
+            Err(err) => {
+                run.stopped_code = Some(err.exit_code());
+                run.stopped = Some(format!("the batch {}: {err}", group.join(", ")));
+                run.remaining = queue(ws)?;
+                return Ok(run);
+            }
+        }
+    }
+}
+
+/// Merge `group` (local entries, in queue order) as one batch and record the outcome:
+/// the merged agents marked merged, the ones set aside given their reason as failure.
+fn merge_one_batch(
+    ws: &Workspace,
+    group: &[String],
+    progress: &mut dyn FnMut(&str),
+    output: &mut dyn FnMut(&[u8]),
+) -> Result<(BatchReport, Vec<MergeReport>)> {
+    let state = State::load(&ws.repo)?;
+    let mut judged: Vec<Judged> = Vec::new();
+    let mut requests = Vec::new();
+    for name in group {
+        let verdict = criteria::judge(ws, &state, name)?;
+        if !verdict.criteria.ready {
+            continue;
+        }
+        let spec = super::find_agent(&state, name)?;
+        requests.push(merge::merge_request(ws, &state, spec, &verdict)?);
+        judged.push(verdict);
+    }
+    let test = requests.iter().find_map(|r| r.test_command.clone());
+    let outcome = forge_batch::merge_batch(ws, &requests, test.as_ref(), progress, output)?;
+    let judged_for = |name: &str| {
+        judged
+            .iter()
+            .find(|j| j.criteria.agent == name)
+            .ok_or_else(|| Error::Refused(format!("{name} was merged without being judged")))
+    };
+    let mut landed: Vec<(&str, &Judged, MergeOutcome)> = Vec::new();
+    for (name, merged) in &outcome.landed {
+        landed.push((name.as_str(), judged_for(name)?, merged.clone()));
+    }
+    let mut reports = Vec::new();
+    if !landed.is_empty() {
+        let judged_landed: Vec<&Judged> = landed.iter().map(|(_, j, _)| *j).collect();
+        let merged = merge::record_merges(ws, landed)?;
+        for (verdict, merged) in judged_landed.into_iter().zip(merged) {
+            reports.push(MergeReport {
+                agent: verdict.criteria.agent.clone(),
+                base: state.base().to_owned(),
+                criteria: verdict.criteria.clone(),
+                already_merged: false,
+                dry_run: false,
+                merged: Some(merged),
+            });
+        }
+    }
+    let rejected: Vec<SetAside> = outcome
+        .rejected
+        .iter()
+        .map(|(agent, why)| SetAside {
+            agent: agent.clone(),
+            reason: why.to_string(),
+            why: why.clone(),
+        })
+        .collect();
+    if !rejected.is_empty() {
+        state::update(&ws.repo, |state| {
+            for set_aside in &rejected {
+                if let Some(doc) = state.agent_mut(&set_aside.agent) {
+                    doc.failure = Some(format!(
+                        "not merged by queue run --batch: {}",
+                        set_aside.reason
+                    ));
+                }
+            }
+            let names: Vec<&str> = rejected.iter().map(|r| r.agent.as_str()).collect();
+            Ok((format!("batch set aside {}", names.join(", ")), ()))
+        })?;
+    }
+    Ok((
+        BatchReport {
+            agents: group.to_vec(),
+            merged: outcome
+                .landed
+                .iter()
+                .map(|(name, _)| name.clone())
+                .collect(),
+            rejected,
+            test_runs: outcome.test_runs,
+        },
+        reports,
+    ))
+}
