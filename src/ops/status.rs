@@ -1,5 +1,7 @@
 //! `status`: the fleet at a glance, every derived fact computed from the state on read.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::error::Result;
@@ -95,7 +97,10 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
     if let Some(name) = only {
         super::find_agent(&state, name)?;
     }
-    let notes_tip = notes::tip(&ws.repo).map_err(crate::state::StateError::from)?;
+    let mut read_notes = Facts {
+        tip: notes::tip(&ws.repo).map_err(crate::state::StateError::from)?,
+        by_commit: HashMap::new(),
+    };
     let mut agents = Vec::new();
     for spec in state
         .plan
@@ -103,7 +108,7 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
         .iter()
         .filter(|a| only.is_none_or(|n| a.name == n))
     {
-        agents.push(view(ws, &state, spec, notes_tip.as_ref())?);
+        agents.push(view(ws, &state, spec, &mut read_notes)?);
     }
     let totals = totals(&agents);
     Ok(StatusReport {
@@ -113,11 +118,29 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
     })
 }
 
+/// The notes read so far, so that agents on the same commit read its note once.
+struct Facts {
+    tip: Option<crate::cas::Tip>,
+    by_commit: HashMap<gix::ObjectId, notes::Summary>,
+}
+
+impl Facts {
+    fn on(&mut self, repo: &gix::Repository, commit: gix::ObjectId) -> Result<notes::Summary> {
+        if let Some(summary) = self.by_commit.get(&commit) {
+            return Ok(summary.clone());
+        }
+        let summary = notes::summary_at(repo, self.tip.as_ref(), commit)
+            .map_err(crate::state::StateError::from)?;
+        self.by_commit.insert(commit, summary.clone());
+        Ok(summary)
+    }
+}
+
 fn view(
     ws: &Workspace,
     state: &State,
     spec: &crate::plan::AgentSpec,
-    notes_tip: Option<&crate::cas::Tip>,
+    read_notes: &mut Facts,
 ) -> Result<AgentView> {
     let name = spec.name.as_str();
     let doc = state
@@ -156,9 +179,7 @@ fn view(
         .as_deref()
         .and_then(|h| gix::ObjectId::from_hex(h.as_bytes()).ok())
     {
-        Some(id) if doc.status != Status::Planned => {
-            notes::summary_at(&ws.repo, notes_tip, id).map_err(crate::state::StateError::from)?
-        }
+        Some(id) if doc.status != Status::Planned => read_notes.on(&ws.repo, id)?,
         _ => notes::Summary::default(),
     };
     Ok(AgentView {
