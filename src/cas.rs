@@ -295,10 +295,29 @@ pub fn write_commit(
         .committer()
         .ok_or(CasError::NoIdentity)?
         .map_err(|e| git_err("reading the committer", e))?;
-    let commit = repo
-        .new_commit_as(committer, author, message, tree, parent)
+    let commit = retry_write(|| repo.new_commit_as(committer, author, message, tree, parent))
         .map_err(|e| git_err("writing a commit", e))?;
     Ok(commit.id)
+}
+
+/// How many times an object write is tried before its error is reported.
+const OBJECT_WRITE_TRIES: u32 = 4;
+
+/// Run `write`, which writes objects, again when it fails. `git gc` running at the same
+/// time (automatic maintenance started by another write, say) can remove an empty
+/// fan-out directory of the object store between its creation and the object's move into
+/// it; git retries such a write, and so do we.
+pub fn retry_write<T, E>(mut write: impl FnMut() -> Result<T, E>) -> Result<T, E> {
+    let mut tries = 1;
+    loop {
+        match write() {
+            Err(_) if tries < OBJECT_WRITE_TRIES => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            result => return result,
+        }
+    }
 }
 
 /// The user's name and email as `Name <email>`, for `updated_by` fields.

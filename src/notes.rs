@@ -183,8 +183,7 @@ pub fn append(repo: &gix::Repository, commit: ObjectId, record: &Record) -> Resu
         }
         text.extend_from_slice(line.as_bytes());
         text.push(b'\n');
-        let blob = repo
-            .write_blob(&text)
+        let blob = cas::retry_write(|| repo.write_blob(&text))
             .map_err(|e| git_err("writing a note", e))?;
         let mut editor = repo
             .edit_tree(base_tree)
@@ -192,8 +191,7 @@ pub fn append(repo: &gix::Repository, commit: ObjectId, record: &Record) -> Resu
         editor
             .upsert(path.as_str(), EntryKind::Blob, blob)
             .map_err(|e| git_err("editing the notes tree", e))?;
-        let tree = editor
-            .write()
+        let tree = cas::retry_write(|| editor.write())
             .map_err(|e| git_err("writing the notes tree", e))?
             .detach();
         Ok(Step::Commit {

@@ -277,8 +277,7 @@ impl State {
         for (path, bytes) in changes {
             match bytes {
                 Some(bytes) => {
-                    let id = repo
-                        .write_blob(&bytes)
+                    let id = cas::retry_write(|| repo.write_blob(&bytes))
                         .map_err(|e| git_err("writing a state document", e))?;
                     editor
                         .upsert(path.as_str(), EntryKind::Blob, id)
@@ -293,8 +292,7 @@ impl State {
                 }
             }
         }
-        let tree = editor
-            .write()
+        let tree = cas::retry_write(|| editor.write())
             .map_err(|e| git_err("writing the state tree", e))?;
         Ok(Some(tree.detach()))
     }
