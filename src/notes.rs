@@ -103,10 +103,12 @@ pub fn summary(repo: &gix::Repository, commit: ObjectId) -> Result<Summary, CasE
     Reader::open(repo)?.summary(commit)
 }
 
-/// Reads notes from one snapshot of the notes ref, for looking up many commits cheaply.
+/// Reads notes from one snapshot of the notes ref, for looking up many commits cheaply;
+/// each commit's note is read once however many agents share it.
 pub struct Reader<'r> {
     repo: &'r gix::Repository,
     tree: Option<ObjectId>,
+    seen: std::cell::RefCell<std::collections::HashMap<ObjectId, Summary>>,
 }
 
 impl<'r> Reader<'r> {
@@ -115,6 +117,7 @@ impl<'r> Reader<'r> {
         Ok(Reader {
             repo,
             tree: cas::read_tip(repo, NOTES_REF)?.map(|t| t.tree),
+            seen: Default::default(),
         })
     }
 
@@ -137,7 +140,12 @@ impl<'r> Reader<'r> {
 
     /// The latest facts on `commit`.
     pub fn summary(&self, commit: ObjectId) -> Result<Summary, CasError> {
-        Ok(summarize(&self.read(commit)?))
+        if let Some(summary) = self.seen.borrow().get(&commit) {
+            return Ok(summary.clone());
+        }
+        let summary = summarize(&self.read(commit)?);
+        self.seen.borrow_mut().insert(commit, summary.clone());
+        Ok(summary)
     }
 }
 

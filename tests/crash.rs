@@ -280,6 +280,24 @@ fn a_fresh_orphaned_lock_is_waited_out_then_removed() {
 }
 
 #[test]
+fn a_branch_lock_left_by_a_killed_worktree_add_is_waited_out() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.git(&["config", "agents.staleLockSeconds", "1"]);
+    repo.git(&["branch", "feature/devops-infrastructure"]);
+    std::fs::File::create(
+        repo.root
+            .join(".git/refs/heads/feature/devops-infrastructure.lock"),
+    )
+    .unwrap();
+    repo.agents(&["spawn", "devops-agent"])
+        .ok()
+        .says("warning: removed");
+    assert_spawned(&repo, "devops-agent", "feature/devops-infrastructure");
+    assert!(lock_files(&repo).is_empty(), "{:?}", lock_files(&repo));
+}
+
+#[test]
 fn a_half_made_worktree_is_replaced_by_the_next_spawn() {
     let repo = Repo::new();
     repo.init_example();

@@ -94,9 +94,11 @@ pub fn spawn(
         let branch_tip = worktree::branch_tip(&ws.repo, &spec.branch)?;
         let created_branch = branch_tip.is_none();
         let starts_at_base = branch_tip.is_none_or(|tip| tip == base_tip);
+        if created_branch || !existing_worktree {
+            crate::cas::wait_for_lock(&ws.repo, &format!("refs/heads/{}", spec.branch))?;
+        }
         if created_branch {
             progress(&format!("creating branch {} from {base}", spec.branch));
-            crate::cas::wait_for_lock(&ws.repo, &format!("refs/heads/{}", spec.branch))?;
             worktree::create_branch(&git, &spec.branch, &base_tip.to_string())?;
             crate::fault::point(crate::fault::AFTER_BRANCH);
         }
