@@ -1,7 +1,5 @@
 //! `git agents queue`: the merge order with each entry's criteria, and `queue run`.
 
-use std::io::Write;
-
 use git_agents::Error;
 use git_agents::ops::{self, QueueReport};
 
@@ -110,22 +108,19 @@ fn queue_text(report: &QueueReport, verbose: bool) -> String {
 
 fn run_queue(args: &RunArgs, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let out = ctx.out;
+    let spinner = ctx.out.spinner("judging the merge queue");
     let run = ops::queue_run(
         &ws,
         args.dry_run,
-        &mut |line| out.progress(line),
-        &mut |chunk| {
-            if !out.quiet {
-                let _ = std::io::stderr().write_all(chunk);
-            }
-        },
+        &mut |line| spinner.step(line),
+        &mut |chunk| spinner.output(chunk),
         &mut |report| {
-            if !out.json {
-                render_outcome(report, ctx);
+            if !ctx.out.json {
+                spinner.suspend(|| render_outcome(report, ctx));
             }
         },
     )?;
+    spinner.finish();
     let waiting = run.proposed_waiting().len();
     let code = match run.stopped_code {
         Some(code) => code as i32,

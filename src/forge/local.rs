@@ -122,7 +122,8 @@ impl Local {
         let tested_with = match &request.test_command {
             Some(command) => {
                 progress(&format!(
-                    "testing the merged result with `{}`",
+                    "testing the merged result of {} with `{}`",
+                    request.agent,
                     command.display()
                 ));
                 let finished = test_in_scratch_worktree(ws, &new, command, request, output)?;

@@ -49,6 +49,8 @@ pub enum RunEvent {
     },
     /// A delivery step (test, review, pr, merge) says something.
     Step { agent: String, message: String },
+    /// Long work began (a checkout, a test run, a merge); it lasts until the next event.
+    Working { message: String },
     /// Delivery of an agent's work stopped short of merging.
     Held { agent: String, reason: String },
     /// An agent merged; `unblocked` are the agents it was the last dependency of.
@@ -206,7 +208,11 @@ pub fn run(
                 .map(|a| a.status)
                 .unwrap_or(Status::Planned);
             if status == Status::Planned {
-                super::spawn(ws, std::slice::from_ref(name), false, false, &mut |_| {})?;
+                super::spawn(ws, std::slice::from_ref(name), false, false, &mut |line| {
+                    events(RunEvent::Working {
+                        message: line.to_owned(),
+                    })
+                })?;
                 events(RunEvent::Spawned {
                     agent: name.clone(),
                 });
