@@ -25,7 +25,7 @@ pub struct Args {
     /// Run at most N agents' commands at once
     #[arg(short = 'j', long, value_name = "N", default_value_t = 8)]
     pub parallel: usize,
-    /// The shell command line for every agent, with {agent}, {branch} and {worktree} placeholders
+    /// The shell command line for every agent, with {agent}, {branch}, {worktree}, {base} and {port} placeholders (each one shell word)
     #[arg(long, value_name = "CMD")]
     pub exec: Option<String>,
     /// Leave finished work in review instead of testing, reviewing, opening PRs and merging
