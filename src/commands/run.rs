@@ -299,8 +299,9 @@ impl Dashboard {
             .map(|a| measure_text_width(&a.name))
             .max()
             .unwrap_or(5);
-        let template =
-            |took: &str| format!("{{prefix}} {{bar:20.green/dim}} {{percent:>3}}% {took}{{msg}}");
+        let template = |took: &str| {
+            format!("{{prefix}} {{bar:20.green/dim}} {{percent:>3}}% {took}{{wide_msg}}")
+        };
         let style_of = |template: String| {
             ProgressStyle::with_template(&template)
                 .map_err(|e| Error::External(e.to_string()))
