@@ -278,6 +278,21 @@ pub mod style {
     }
 }
 
+/// `text` made safe to show inside one line of a dashboard: line breaks and tabs become
+/// spaces, and other control characters (a terminal escape, a carriage return that would
+/// overwrite the line) become U+FFFD.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{FFFD}',
+            c => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
 /// A bar of `width` cells filled to `fraction`.
 pub fn bar(fraction: f64, width: usize) -> String {
     let fraction = if fraction.is_finite() {

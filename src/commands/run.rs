@@ -14,7 +14,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, P
 use console::{Alignment, measure_text_width, pad_str};
 
 use super::Context;
-use crate::output::{clock, style};
+use crate::output::{clock, one_line, style};
 
 /// Spawn ready agents, run each one's command in its worktree, and bring finished work home.
 #[derive(Debug, clap::Args)]
@@ -426,7 +426,7 @@ impl Dashboard {
             let detail = if !agent.blocked_by.is_empty() {
                 format!("waits for {}", agent.blocked_by.join(", "))
             } else {
-                agent.current_task.clone().unwrap_or_default()
+                one_line(agent.current_task.as_deref().unwrap_or_default())
             };
             let took = if row.running {
                 String::new()
