@@ -108,6 +108,7 @@ impl Output {
             lines: self.verbose && !self.quiet && !self.json,
             pass_output: !self.quiet,
             pending: RefCell::new(Vec::new()),
+            current: RefCell::new(String::new()),
         };
         spinner.step(message);
         spinner
@@ -152,21 +153,16 @@ pub struct Spinner {
     lines: bool,
     pass_output: bool,
     pending: RefCell<Vec<u8>>,
+    current: RefCell<String>,
 }
 
 impl Spinner {
-    /// Say that the work has moved on to `message`; its clock starts again.
+    /// Say that the work has moved on to `message`; its clock starts again. With
+    /// --verbose on a terminal, the step it replaces stays on screen with its time.
     pub fn step(&self, message: &str) {
         if let Some(bar) = &self.bar {
-            if self.lines {
-                bar.println(
-                    Style::new()
-                        .dim()
-                        .for_stderr()
-                        .apply_to(message)
-                        .to_string(),
-                );
-            }
+            self.keep_current_step(bar);
+            *self.current.borrow_mut() = message.to_owned();
             bar.set_message(format!("{message}…"));
             bar.reset_elapsed();
         } else if self.lines {
@@ -174,6 +170,23 @@ impl Spinner {
                 std::io::stderr(),
                 "{}",
                 Style::new().dim().for_stderr().apply_to(message)
+            );
+        }
+    }
+
+    /// With --verbose, print the step under way with the time it took, above the spinner.
+    fn keep_current_step(&self, bar: &ProgressBar) {
+        let current = self.current.borrow();
+        if self.lines && !current.is_empty() {
+            bar.println(
+                Style::new()
+                    .dim()
+                    .for_stderr()
+                    .apply_to(format!(
+                        "{current} ({})",
+                        git_agents::time::format_duration(bar.elapsed())
+                    ))
+                    .to_string(),
             );
         }
     }
@@ -207,12 +220,15 @@ impl Spinner {
     }
 
     /// Clear the spinner and print any unfinished line of output.
-    pub fn finish(self) {}
+    pub fn finish(self) {
+        drop(self);
+    }
 }
 
 impl Drop for Spinner {
     fn drop(&mut self) {
         if let Some(bar) = &self.bar {
+            self.keep_current_step(bar);
             bar.finish_and_clear();
         }
         let pending = std::mem::take(self.pending.get_mut());
