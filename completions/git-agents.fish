@@ -239,7 +239,7 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s v -l verbo
 complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s j -l parallel -d 'Run at most N agents\' commands at once' -r
-complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l exec -d 'The shell command line for every agent, with {agent}, {branch} and {worktree} placeholders' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l exec -d 'The shell command line for every agent, with {agent}, {branch}, {worktree}, {base} and {port} placeholders (each one shell word)' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'

@@ -219,8 +219,8 @@ impl Repair {
         }
     }
 
-    /// Carry the repair out.
-    pub fn apply(&self, ws: &Workspace) -> Result<()> {
+    /// Carry the repair out; `progress` hears about the long parts (a checkout, provisioning).
+    pub fn apply(&self, ws: &Workspace, progress: &mut dyn FnMut(&str)) -> Result<()> {
         let git = ws.git();
         match self {
             Repair::Unlock { path } => {
@@ -240,8 +240,10 @@ impl Repair {
                 path,
                 branch,
             } => {
+                let shown = path.strip_prefix(&ws.main_root).unwrap_or(path);
+                progress(&format!("checking out {branch} into {}", shown.display()));
                 worktree::add(&git, path, branch)?;
-                crate::provision::provision(ws, agent, true, &mut |_| {}).map_err(|err| {
+                crate::provision::provision(ws, agent, true, progress).map_err(|err| {
                     Error::External(format!(
                         "the worktree is back, but provisioning it failed: {err}"
                     ))
@@ -414,7 +416,7 @@ pub fn repair(ws: &Workspace, progress: &mut dyn FnMut(&str)) -> Result<RepairRe
                 continue;
             }
             acted = true;
-            let error = repair.apply(ws).err().map(|e| e.to_string());
+            let error = repair.apply(ws, progress).err().map(|e| e.to_string());
             let action = match error {
                 None => repair.done(),
                 Some(_) => repair.describe(),

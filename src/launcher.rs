@@ -123,13 +123,34 @@ impl Running {
     }
 }
 
-/// Replace `{agent}`, `{branch}`, `{worktree}` and `{port}` in `template` with the values,
-/// each quoted for the shell so that any name stays one word.
+/// Replace each `{key}` of `values` in `template` with its value, quoted for the shell so
+/// that any name stays one word. One pass: a value is never expanded again, and braces
+/// around anything else are left as they are.
 pub fn expand(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (key, value) in values {
-        out = out.replace(&format!("{{{key}}}"), &shell_quote(value));
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let found = after.find('}').and_then(|close| {
+            let key = &after[..close];
+            values
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, value)| (close, *value))
+        });
+        match found {
+            Some((close, value)) => {
+                out.push_str(&shell_quote(value));
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -173,6 +194,10 @@ mod tests {
             &[("agent", "a"), ("worktree", "/tmp/my dir/it's")],
         );
         assert_eq!(cmd, "run a in '/tmp/my dir/it'\\''s'");
+        assert_eq!(
+            expand("{a}{b} {{a}} {c} {a", &[("a", "{b}"), ("b", "x y")]),
+            "'{b}''x y' {'{b}'} {c} {a"
+        );
         assert_eq!(shell_quote("$(rm -rf /)"), "'$(rm -rf /)'");
         assert_eq!(shell_quote(""), "''");
     }

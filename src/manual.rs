@@ -250,6 +250,9 @@ const JSON_OUTPUT: &[Block] = &[
         "{\"error\", \"exit_code\"}, on standard output, while the message also goes to standard error.",
     ),
     Para(
+        "Standard output carries only results. Progress on long work (a checkout, a test of a merged result, a push) goes to standard error: a spinner saying what is being done and for how long on a terminal, one plain line per step with --verbose elsewhere, and nothing with --json or --quiet. run shows a live dashboard there on a terminal.",
+    ),
+    Para(
         "Commands that change the state print what they did: init {\"agents\", \"tasks\", \"hours\", \"base\", \"worktrees_dir\", \"replaced\", \"state_commit\"}, spawn {\"spawned\": [...]}, task and update {\"agent\", \"changed\", ...}, add the new agent, remove {\"removed\", \"agents\"}, install-man {\"dir\", \"pages\", \"on_manpath\"}.",
     ),
 ];
@@ -315,7 +318,7 @@ const ENVIRONMENT: &[Block] = &[
     ),
     Item(
         "TERM",
-        "When dumb, output is not coloured unless --color=always is given.",
+        "When dumb, output is not coloured unless --color=always is given, and long work shows no spinner or live dashboard.",
     ),
     Item(
         "GIT_DIR, GIT_WORK_TREE",

@@ -1,9 +1,12 @@
 //! Printing for people and for scripts: colour only where it helps, JSON on request,
 //! one-line errors.
 
+use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
+use std::time::Duration;
 
 use console::Style;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde::Serialize;
 
 /// When to colour output.
@@ -82,6 +85,35 @@ impl Output {
         }
     }
 
+    /// Whether stderr gets a live, redrawn display: a terminal, and neither --json nor --quiet.
+    pub fn live(&self) -> bool {
+        !self.quiet
+            && !self.json
+            && std::io::stderr().is_terminal()
+            && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(true)
+    }
+
+    /// A spinner on stderr saying what long work is under way and for how long: redrawn in
+    /// place on a terminal, a plain line per step with --verbose elsewhere, and nothing
+    /// with --json or --quiet.
+    pub fn spinner(&self, message: &str) -> Spinner {
+        let bar = self.live().then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
+            bar.set_style(spinner_style());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        let spinner = Spinner {
+            bar,
+            lines: self.verbose && !self.quiet && !self.json,
+            pass_output: !self.quiet,
+            pending: RefCell::new(Vec::new()),
+            current: RefCell::new(String::new()),
+        };
+        spinner.step(message);
+        spinner
+    }
+
     /// Print `value` as JSON when --json was given; returns whether it printed.
     pub fn json<T: Serialize>(&self, value: &T) -> bool {
         if self.json {
@@ -90,6 +122,121 @@ impl Output {
             let _ = writeln!(std::io::stdout(), "{text}");
         }
         self.json
+    }
+}
+
+/// The look of a spinner: what is being done, then how long it has taken.
+pub fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner:.cyan} {wide_msg} {took:.dim}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+        .with_key(
+            "took",
+            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&clock(state.elapsed()));
+            },
+        )
+}
+
+/// A duration as a short clock for live displays: `42s`, `3m 05s`, `1h 02m`.
+pub fn clock(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m {:02}s", secs / 60, secs % 60),
+        _ => format!("{}h {:02}m", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+/// Long work under way, shown on stderr (see [`Output::spinner`]); cleared when dropped.
+pub struct Spinner {
+    bar: Option<ProgressBar>,
+    lines: bool,
+    pass_output: bool,
+    pending: RefCell<Vec<u8>>,
+    current: RefCell<String>,
+}
+
+impl Spinner {
+    /// Say that the work has moved on to `message`; its clock starts again. With
+    /// --verbose on a terminal, the step it replaces stays on screen with its time.
+    pub fn step(&self, message: &str) {
+        if let Some(bar) = &self.bar {
+            self.keep_current_step(bar);
+            *self.current.borrow_mut() = message.to_owned();
+            bar.set_message(format!("{message}…"));
+            bar.reset_elapsed();
+        } else if self.lines {
+            let _ = writeln!(
+                std::io::stderr(),
+                "{}",
+                Style::new().dim().for_stderr().apply_to(message)
+            );
+        }
+    }
+
+    /// With --verbose, print the step under way with the time it took, above the spinner.
+    fn keep_current_step(&self, bar: &ProgressBar) {
+        let current = self.current.borrow();
+        if self.lines && !current.is_empty() {
+            bar.println(
+                Style::new()
+                    .dim()
+                    .for_stderr()
+                    .apply_to(format!(
+                        "{current} ({})",
+                        git_agents::time::format_duration(bar.elapsed())
+                    ))
+                    .to_string(),
+            );
+        }
+    }
+
+    /// Pass a command's output through to stderr (not with --quiet), whole lines at a
+    /// time so the spinner is never drawn into the middle of one.
+    pub fn output(&self, chunk: &[u8]) {
+        if !self.pass_output {
+            return;
+        }
+        let Some(bar) = &self.bar else {
+            let _ = std::io::stderr().write_all(chunk);
+            return;
+        };
+        let mut pending = self.pending.borrow_mut();
+        pending.extend_from_slice(chunk);
+        if let Some(end) = pending.iter().rposition(|&b| b == b'\n') {
+            let lines: Vec<u8> = pending.drain(..=end).collect();
+            bar.suspend(|| {
+                let _ = std::io::stderr().write_all(&lines);
+            });
+        }
+    }
+
+    /// Run `print` with the spinner out of the way, for printing results while it shows.
+    pub fn suspend<R>(&self, print: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        }
+    }
+
+    /// Clear the spinner and print any unfinished line of output.
+    pub fn finish(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            self.keep_current_step(bar);
+            bar.finish_and_clear();
+        }
+        let pending = std::mem::take(self.pending.get_mut());
+        if !pending.is_empty() {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(&pending);
+            let _ = err.write_all(b"\n");
+        }
     }
 }
 
@@ -145,6 +292,21 @@ pub mod style {
     pub fn dim() -> Style {
         Style::new().dim()
     }
+}
+
+/// `text` made safe to show inside one line of a dashboard: line breaks and tabs become
+/// spaces, and other control characters (a terminal escape, a carriage return that would
+/// overwrite the line) become U+FFFD.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{FFFD}',
+            c => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 /// A bar of `width` cells filled to `fraction`.

@@ -145,17 +145,21 @@ impl AgentVars {
         })
     }
 
-    /// `template` with the placeholders filled in (`{port}` stays as it is without a port).
+    /// The shell command line `template` with the placeholders filled in, each value one
+    /// shell word (`{port}` stays as it is without a port).
     pub fn expand(&self, template: &str) -> String {
-        let mut text = template
-            .replace("{agent}", &self.agent)
-            .replace("{branch}", &self.branch)
-            .replace("{worktree}", &self.worktree.display().to_string())
-            .replace("{base}", &self.base);
-        if let Some(port) = self.port {
-            text = text.replace("{port}", &port.to_string());
+        let worktree = self.worktree.display().to_string();
+        let port = self.port.map(|p| p.to_string());
+        let mut values = vec![
+            ("agent", self.agent.as_str()),
+            ("branch", self.branch.as_str()),
+            ("worktree", worktree.as_str()),
+            ("base", self.base.as_str()),
+        ];
+        if let Some(port) = &port {
+            values.push(("port", port.as_str()));
         }
-        text
+        crate::launcher::expand(template, &values)
     }
 
     /// The environment an agent's commands run with: `GIT_AGENTS_AGENT`, `_BRANCH`,
@@ -175,6 +179,23 @@ impl AgentVars {
         }
         env
     }
+}
+
+/// The port agent `name` holds, handing it one first when ports are handed out and it has
+/// none (an agent spawned before ports were configured); `None` when ports are not handed out.
+pub fn ensure_port(ws: &Workspace, name: &str) -> Result<Option<u16>> {
+    let state = State::load(&ws.repo)?;
+    let Some(base) = settings(ws, &state)?.port_base else {
+        return Ok(None);
+    };
+    if let Some(port) = state.agent(name).and_then(|d| d.port) {
+        return Ok(Some(port));
+    }
+    let updated = state::update(&ws.repo, |state| {
+        let port = assign_port(state, name, base);
+        Ok((format!("port {name}"), port))
+    })?;
+    Ok(updated.value)
 }
 
 /// What copying into a worktree did.
@@ -487,6 +508,11 @@ mod tests {
             vars.env()
                 .contains(&("GIT_AGENTS_PORT".to_owned(), "4100".to_owned()))
         );
+        let spaced = AgentVars {
+            worktree: PathBuf::from("/tmp/my work"),
+            ..vars.clone()
+        };
+        assert_eq!(spaced.expand("cd {worktree}"), "cd '/tmp/my work'");
         let no_port = AgentVars { port: None, ..vars };
         assert_eq!(no_port.expand("{port}"), "{port}");
         assert!(no_port.env().iter().all(|(k, _)| k != "GIT_AGENTS_PORT"));

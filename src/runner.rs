@@ -44,7 +44,7 @@ impl CommandLine {
             CommandLine::Shell(text) => text.clone(),
             CommandLine::Argv(words) => words
                 .iter()
-                .map(|w| quote_word(w))
+                .map(|w| crate::launcher::shell_quote(w))
                 .collect::<Vec<_>>()
                 .join(" "),
         }
@@ -63,19 +63,6 @@ impl CommandLine {
             CommandLine::Shell(text) => duct::cmd("sh", ["-c", text.as_str()]),
             CommandLine::Argv(words) => duct::cmd(&words[0], &words[1..]),
         }
-    }
-}
-
-/// Quote `word` for display so that a shell would read it back as one word.
-pub fn quote_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
-    if plain {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 

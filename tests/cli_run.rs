@@ -357,3 +357,89 @@ fn run_takes_the_whole_example_plan_to_merged_in_dependency_order() {
     let notes = repo.git(&["notes", "--ref", "agents", "list"]);
     assert!(notes.lines().count() >= 8, "{notes}");
 }
+
+const TWO_AGENTS: &str = r#"# Two services
+
+## Agent 1: Web
+**Branch:** `agents/web`
+**Worktree:** `worktrees/web`
+**Tasks:**
+- [ ] Build the page (2h)
+
+## Agent 2: Api
+**Branch:** `agents/api`
+**Worktree:** `worktrees/api`
+**Tasks:**
+- [ ] Build the endpoint (3h)
+"#;
+
+/// Writes what the command was given into `launched.txt` in the agent's worktree.
+const REPORT_LAUNCH: &str = "printf 'port=%s env=%s agent=%s base=%s worktree=%s\\n' \
+    {port} \"$GIT_AGENTS_PORT\" {agent} {base} {worktree} > launched.txt";
+
+fn two_agents() -> Repo {
+    let repo = Repo::new();
+    repo.write("plan.md", TWO_AGENTS);
+    repo.agents(&["init", "--plan", "plan.md"]).ok();
+    repo
+}
+
+fn launched(repo: &Repo, agent: &str) -> String {
+    std::fs::read_to_string(repo.root.join("worktrees").join(agent).join("launched.txt")).unwrap()
+}
+
+#[test]
+fn commands_get_the_agents_port_as_placeholder_and_environment() {
+    let repo = two_agents();
+    repo.git(&["config", "agents.portBase", "4300"]);
+    repo.agents(&["run", "--no-deliver", "--exec", REPORT_LAUNCH])
+        .ok();
+    for (agent, port) in [("web", 4300), ("api", 4301)] {
+        let worktree = repo.root.join("worktrees").join(agent);
+        assert_eq!(
+            launched(&repo, agent),
+            format!(
+                "port={port} env={port} agent={agent} base=main worktree={}\n",
+                worktree.display()
+            )
+        );
+    }
+    let status = repo.status_json();
+    assert_eq!(status["agents"][0]["port"], 4300);
+    assert_eq!(status["agents"][1]["port"], 4301);
+}
+
+#[test]
+fn an_agent_spawned_before_ports_were_configured_gets_one_when_launched() {
+    let repo = two_agents();
+    repo.agents(&["spawn", "web"]).ok();
+    assert!(repo.status_json()["agents"][0]["port"].is_null());
+    repo.git(&["config", "agents.portBase", "5100"]);
+    repo.agents(&["run", "--no-deliver", "web", "--exec", REPORT_LAUNCH])
+        .ok();
+    assert!(
+        launched(&repo, "web").starts_with("port=5100 env=5100 agent=web"),
+        "{}",
+        launched(&repo, "web")
+    );
+    assert_eq!(repo.status_json()["agents"][0]["port"], 5100);
+}
+
+#[test]
+fn a_port_placeholder_without_ports_is_refused_before_anything_starts() {
+    let repo = two_agents();
+    let before = repo.refs();
+    repo.agents(&["run", "--exec", REPORT_LAUNCH])
+        .fails(2)
+        .says("no ports are handed out")
+        .says("agents.portBase");
+    assert_eq!(repo.refs(), before, "nothing was spawned");
+    let plain = repo
+        .agents(&["run", "--no-deliver", "--exec", "env > launched.txt"])
+        .ok();
+    assert!(plain.stdout.contains("launched web"), "{}", plain.stdout);
+    assert!(
+        !launched(&repo, "web").contains("GIT_AGENTS_PORT="),
+        "no port, no GIT_AGENTS_PORT"
+    );
+}

@@ -452,7 +452,7 @@ fn bursts_of_writes_get_packed_by_automatic_maintenance() {
     repo.git(&["config", "user.email", "test@example.com"]);
     repo.git(&["config", "gc.auto", "40"]);
     let git = open(&repo);
-    for i in 0..400 {
+    let write = |i: usize| {
         git_agents::state::update(&git, |state| {
             let doc = state.agent_mut("docs-agent").unwrap();
             doc.notes.push(git_agents::state::Note {
@@ -462,9 +462,32 @@ fn bursts_of_writes_get_packed_by_automatic_maintenance() {
             });
             Ok((format!("update docs-agent: note {i}"), ()))
         })
-        .unwrap();
+        .unwrap()
+        .commit
+        .unwrap()
+    };
+    for i in 0..400 {
+        write(i);
     }
-    let (loose, packed) = settled_count(&repo);
+    // About one write in EVERY starts maintenance, chosen by the commit id; keep writing
+    // until a chosen one lands after the burst, so the test does not depend on chance.
+    let mut i = 400;
+    while !git_agents::maintenance::is_chosen(write(i)) {
+        i += 1;
+        assert!(
+            i < 400 + 64 * 20,
+            "no write was chosen to start maintenance"
+        );
+    }
+    // Maintenance runs detached: wait until it has packed, or give up after a minute.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let (loose, packed) = loop {
+        let (loose, packed) = settled_count(&repo);
+        if (packed > 0 && loose < 1600) || std::time::Instant::now() > deadline {
+            break (loose, packed);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
     assert!(
         packed > 0 && loose < 1600,
         "400 writes make 1,600 loose objects; maintenance should have packed them: {loose} loose, {packed} packed"
@@ -472,7 +495,7 @@ fn bursts_of_writes_get_packed_by_automatic_maintenance() {
     assert_eq!(
         repo.git(&["rev-list", "--count", "refs/agents/state"])
             .trim(),
-        "401"
+        (i + 2).to_string()
     );
 
     repo.git(&["config", "maintenance.auto", "false"]);

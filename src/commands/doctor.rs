@@ -44,8 +44,9 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         ctx.out.print(text);
         return Ok(code);
     }
-    let out = ctx.out;
-    let report = doctor::repair(&ws, &mut |line| out.progress(line))?;
+    let spinner = ctx.out.spinner("looking for drift");
+    let report = doctor::repair(&ws, &mut |line| spinner.step(line))?;
+    spinner.finish();
     let code = i32::from(!report.remaining.is_empty());
     if ctx.out.json(&report) {
         return Ok(code);

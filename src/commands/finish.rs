@@ -33,7 +33,9 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
     let out = ctx.out;
     if args.merged {
-        let results = ops::finish_merged(&ws, args.force, &mut |line| out.progress(line))?;
+        let spinner = out.spinner("finishing merged agents");
+        let results = ops::finish_merged(&ws, args.force, &mut |line| spinner.step(line))?;
+        spinner.finish();
         let mut code = 0;
         let mut json = Vec::new();
         for (name, result) in &results {
@@ -58,9 +60,11 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         return Ok(code);
     }
     let name = args.agent.as_deref().unwrap_or_default();
+    let spinner = out.spinner(&format!("finishing {name}"));
     let report = ops::finish(&ws, name, args.abandon, args.force, &mut |line| {
-        out.progress(line)
+        spinner.step(line)
     })?;
+    spinner.finish();
     if ctx.out.json(&report) {
         return Ok(0);
     }

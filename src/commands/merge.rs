@@ -1,7 +1,5 @@
 //! `git agents merge`: check an agent's merge criteria and merge when they all hold.
 
-use std::io::Write;
-
 use git_agents::Error;
 use git_agents::ops::{self, Criteria, MergeReport};
 
@@ -23,18 +21,17 @@ pub struct Args {
 /// Run `merge`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let out = ctx.out;
+    let spinner = ctx
+        .out
+        .spinner(&format!("checking {}'s merge criteria", args.agent));
     let report = ops::merge(
         &ws,
         &args.agent,
         args.dry_run,
-        &mut |line| out.progress(line),
-        &mut |chunk| {
-            if !out.quiet {
-                let _ = std::io::stderr().write_all(chunk);
-            }
-        },
+        &mut |line| spinner.step(line),
+        &mut |chunk| spinner.output(chunk),
     )?;
+    spinner.finish();
     let code = if report.is_merged() || (report.dry_run && report.criteria.ready) {
         0
     } else {

@@ -21,8 +21,11 @@ pub struct Args {
 /// Run `pr`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let out = ctx.out;
-    let report = ops::open_pr(&ws, &args.agent, args.draft, &mut |line| out.progress(line))?;
+    let spinner = ctx
+        .out
+        .spinner(&format!("opening a pull request for {}", args.agent));
+    let report = ops::open_pr(&ws, &args.agent, args.draft, &mut |line| spinner.step(line))?;
+    spinner.finish();
     if ctx.out.json(&report) {
         return Ok(0);
     }

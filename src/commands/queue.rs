@@ -1,7 +1,5 @@
 //! `git agents queue`: the merge order with each entry's criteria, and `queue run`.
 
-use std::io::Write;
-
 use git_agents::Error;
 use git_agents::ops::{self, QueueReport};
 
@@ -115,16 +113,12 @@ fn queue_text(report: &QueueReport, verbose: bool) -> String {
 
 fn run_queue(args: &RunArgs, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let out = ctx.out;
-    let mut progress = |line: &str| out.progress(line);
-    let mut output = |chunk: &[u8]| {
-        if !out.quiet {
-            let _ = std::io::stderr().write_all(chunk);
-        }
-    };
+    let spinner = ctx.out.spinner("judging the merge queue");
+    let mut progress = |line: &str| spinner.step(line);
+    let mut output = |chunk: &[u8]| spinner.output(chunk);
     let mut on_merge = |report: &ops::MergeReport| {
-        if !out.json {
-            render_outcome(report, ctx);
+        if !ctx.out.json {
+            spinner.suspend(|| render_outcome(report, ctx));
         }
     };
     let run = match args.batch {
@@ -138,6 +132,7 @@ fn run_queue(args: &RunArgs, ctx: &Context) -> Result<i32, Error> {
         )?,
         None => ops::queue_run(&ws, args.dry_run, &mut progress, &mut output, &mut on_merge)?,
     };
+    spinner.finish();
     let waiting = run.proposed_waiting().len();
     let code = match run.stopped_code {
         Some(code) => code as i32,

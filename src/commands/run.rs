@@ -1,18 +1,20 @@
 //! `git agents run`: drive the plan with a live dashboard on a terminal and one plain
 //! line per event elsewhere.
 
-use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use git_agents::Error;
 use git_agents::ops::{self, Deliver, RunEvent, RunOptions};
+use git_agents::state::Status;
 use git_agents::workspace::Workspace;
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+
+use console::{Alignment, measure_text_width, pad_str};
 
 use super::Context;
-use crate::output::style;
+use crate::output::{clock, one_line, style};
 
 /// Spawn ready agents, run each one's command in its worktree, and bring finished work home.
 #[derive(Debug, clap::Args)]
@@ -23,7 +25,7 @@ pub struct Args {
     /// Run at most N agents' commands at once
     #[arg(short = 'j', long, value_name = "N", default_value_t = 8)]
     pub parallel: usize,
-    /// The shell command line for every agent, with {agent}, {branch} and {worktree} placeholders
+    /// The shell command line for every agent, with {agent}, {branch}, {worktree}, {base} and {port} placeholders (each one shell word)
     #[arg(long, value_name = "CMD")]
     pub exec: Option<String>,
     /// Leave finished work in review instead of testing, reviewing, opening PRs and merging
@@ -117,31 +119,28 @@ pub(crate) fn drive(
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
         .map_err(|e| Error::External(format!("cannot catch Ctrl-C: {e}")))?;
-    let live = !ctx.out.json && !ctx.out.quiet && std::io::stderr().is_terminal();
-    let mut view = if live {
-        View::Live(Dashboard::new(ws)?)
+    let mut dashboard = if ctx.out.live() {
+        Some(Dashboard::new(ws)?)
     } else {
-        View::Lines
+        None
     };
     let mut log: Vec<serde_json::Value> = Vec::new();
     let report = ops::run(ws, options, &stop, deliver, &mut |event| {
-        if matches!(event, RunEvent::Tick) {
-            if let View::Live(dashboard) = &mut view {
-                dashboard.event(ws, &event);
-            }
-            return;
-        }
-        if ctx.out.json {
+        let progress_only = matches!(event, RunEvent::Tick | RunEvent::Working { .. });
+        if ctx.out.json && !progress_only {
             log.push(event_json(&event));
         }
-        match &mut view {
-            View::Live(dashboard) => dashboard.event(ws, &event),
-            View::Lines => ctx.out.say(event_line(&event)),
+        match (&mut dashboard, &event) {
+            (Some(dashboard), _) => dashboard.event(ws, &event),
+            (None, RunEvent::Working { message }) => ctx.out.progress(message),
+            (None, _) if progress_only => {}
+            (None, _) => ctx.out.say(event_line(&event)),
         }
-    })?;
-    if let View::Live(dashboard) = &view {
+    });
+    if let Some(dashboard) = &mut dashboard {
         dashboard.finish(ws);
     }
+    let report = report?;
     Ok((report, log))
 }
 
@@ -168,11 +167,6 @@ pub(crate) fn exit_code(report: &ops::RunReport) -> i32 {
     } else {
         1
     }
-}
-
-enum View {
-    Live(Dashboard),
-    Lines,
 }
 
 fn event_line(event: &RunEvent) -> String {
@@ -202,6 +196,7 @@ fn event_line(event: &RunEvent) -> String {
             format!("merged {agent}; unblocked {}", unblocked.join(", "))
         }
         RunEvent::Interrupted { stopped } => format!("interrupted; stopped {}", stopped.join(", ")),
+        RunEvent::Working { message } => message.clone(),
         RunEvent::Tick => String::new(),
     };
     format!("{} {text}", style::dim().apply_to(clock))
@@ -234,90 +229,242 @@ fn event_json(event: &RunEvent) -> serde_json::Value {
         RunEvent::Interrupted { stopped } => {
             serde_json::json!({ "event": "interrupted", "stopped": stopped, "at": at })
         }
+        RunEvent::Working { message } => {
+            serde_json::json!({ "event": "working", "message": message, "at": at })
+        }
         RunEvent::Tick => serde_json::json!({ "event": "tick", "at": at }),
     }
 }
 
-/// The live view: one bar per agent, redrawn from the state as events arrive.
+/// The live view: a header with the run's elapsed time, one row per agent (phase, progress,
+/// how long its command has run, status, current task) and a line for the long step under
+/// way, redrawn from the state as events arrive.
 struct Dashboard {
     multi: MultiProgress,
-    bars: Vec<(String, ProgressBar)>,
-    started: Instant,
+    header: ProgressBar,
+    rows: Vec<Row>,
+    activity: ProgressBar,
+    activity_text: String,
+    running_style: ProgressStyle,
+    still_style: ProgressStyle,
     last_refresh: Instant,
 }
+
+/// One agent's row.
+struct Row {
+    name: String,
+    bar: ProgressBar,
+    /// How long its command ran, once it has finished.
+    took: Option<Duration>,
+    running: bool,
+}
+
+impl Row {
+    /// Its command started: its clock starts and ticks.
+    fn launched(&mut self, running_style: &ProgressStyle) {
+        self.running = true;
+        self.took = None;
+        self.bar.reset_elapsed();
+        self.bar.set_style(running_style.clone());
+        self.bar.enable_steady_tick(TICK);
+    }
+
+    /// Its command ended (or was left running): its clock stops where it is.
+    fn ended(&mut self, still_style: &ProgressStyle) {
+        self.running = false;
+        self.took = Some(self.bar.elapsed());
+        self.bar.disable_steady_tick();
+        self.bar.set_style(still_style.clone());
+    }
+}
+
+/// How often rows whose command is running redraw their clock.
+const TICK: Duration = Duration::from_millis(250);
 
 impl Dashboard {
     fn new(ws: &Workspace) -> Result<Dashboard, Error> {
         let report = ops::status(ws, None)?;
+        let state = git_agents::state::State::load(&ws.repo)?;
+        let phases = git_agents::graph::Graph::new(&state.plan).phases();
+        let phase_of = |name: &str| {
+            phases
+                .iter()
+                .position(|phase| phase.contains(&name))
+                .map_or(0, |index| index + 1)
+        };
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8));
         let width = report
             .agents
             .iter()
-            .map(|a| a.name.len())
+            .map(|a| measure_text_width(&a.name))
             .max()
             .unwrap_or(5);
-        let template =
-            format!("{{prefix:<{width}.bold}} {{bar:20.green/dim}} {{percent:>3}}% {{msg}}");
-        let bar_style = ProgressStyle::with_template(&template)
-            .map_err(|e| Error::External(e.to_string()))?
-            .progress_chars("█▉▊▋▌▍▎▏░");
-        let bars = report
+        let template = |took: &str| {
+            format!("{{prefix}} {{bar:20.green/dim}} {{percent:>3}}% {took}{{wide_msg}}")
+        };
+        let style_of = |template: String| {
+            ProgressStyle::with_template(&template)
+                .map_err(|e| Error::External(e.to_string()))
+                .map(|style| style.progress_chars("█▉▊▋▌▍▎▏░").with_key("took", took_key))
+        };
+        let running_style = style_of(template("{took:>7.cyan} "))?;
+        let still_style = style_of(template(""))?;
+        let header = multi.add(ProgressBar::new_spinner());
+        header.set_style(
+            ProgressStyle::with_template("{msg} · {took:.dim} elapsed")
+                .map_err(|e| Error::External(e.to_string()))?
+                .with_key("took", took_key),
+        );
+        header.enable_steady_tick(Duration::from_secs(1));
+        let rows = report
             .agents
             .iter()
             .map(|agent| {
                 let bar = multi.add(ProgressBar::new(1000));
-                bar.set_style(bar_style.clone());
-                bar.set_prefix(agent.name.clone());
-                (agent.name.clone(), bar)
+                bar.set_style(still_style.clone());
+                bar.set_prefix(format!(
+                    "{} {}",
+                    style::name().apply_to(pad_str(&agent.name, width, Alignment::Left, None)),
+                    style::dim().apply_to(format!("phase {}", phase_of(&agent.name)))
+                ));
+                Row {
+                    name: agent.name.clone(),
+                    bar,
+                    took: None,
+                    running: false,
+                }
             })
             .collect();
-        let dashboard = Dashboard {
+        let activity = multi.add(ProgressBar::new_spinner());
+        activity.set_style(crate::output::spinner_style());
+        activity.enable_steady_tick(Duration::from_millis(100));
+        let mut dashboard = Dashboard {
             multi,
-            bars,
-            started: Instant::now(),
+            header,
+            rows,
+            activity,
+            activity_text: String::new(),
+            running_style,
+            still_style,
             last_refresh: Instant::now(),
         };
+        dashboard.show_activity("starting");
         dashboard.refresh(ws);
         Ok(dashboard)
     }
 
     fn event(&mut self, ws: &Workspace, event: &RunEvent) {
-        if let RunEvent::Failed { .. } | RunEvent::Held { .. } | RunEvent::Merged { .. } = event {
-            let _ = self.multi.println(event_line(event));
+        match event {
+            RunEvent::Failed { .. } | RunEvent::Held { .. } | RunEvent::Merged { .. } => {
+                let _ = self.multi.println(event_line(event));
+            }
+            RunEvent::Working { message } => self.show_activity(message),
+            RunEvent::Tick => {
+                let running: Vec<&str> = self
+                    .rows
+                    .iter()
+                    .filter(|r| r.running)
+                    .map(|r| r.name.as_str())
+                    .collect();
+                let text = if running.is_empty() {
+                    "waiting".to_owned()
+                } else {
+                    format!("waiting for {}", running.join(", "))
+                };
+                self.show_activity(&text);
+            }
+            _ => {}
         }
-        if self.last_refresh.elapsed() > Duration::from_millis(150) {
-            self.refresh(ws);
-            self.last_refresh = Instant::now();
+        match event {
+            RunEvent::Launched { agent, .. } => {
+                if let Some(row) = self.rows.iter_mut().find(|row| row.name == *agent) {
+                    row.launched(&self.running_style);
+                }
+                self.refresh(ws);
+            }
+            RunEvent::Finished { agent, .. } | RunEvent::Failed { agent, .. } => {
+                if let Some(row) = self.rows.iter_mut().find(|row| row.name == *agent) {
+                    row.ended(&self.still_style);
+                }
+                self.refresh(ws);
+            }
+            _ if self.last_refresh.elapsed() > Duration::from_millis(150) => self.refresh(ws),
+            _ => {}
         }
     }
 
-    fn refresh(&self, ws: &Workspace) {
+    /// Show `text` as the step under way; its clock starts again when the step changes.
+    fn show_activity(&mut self, text: &str) {
+        if self.activity_text != text {
+            self.activity.set_message(format!("{text}…"));
+            self.activity.reset_elapsed();
+            self.activity_text = text.to_owned();
+        }
+    }
+
+    fn refresh(&mut self, ws: &Workspace) {
+        self.last_refresh = Instant::now();
         let Ok(report) = ops::status(ws, None) else {
             return;
         };
-        let elapsed = git_agents::time::format_duration(self.started.elapsed());
+        let count =
+            |wanted: fn(Status) -> bool| report.agents.iter().filter(|a| wanted(a.status)).count();
+        let running = self.rows.iter().filter(|r| r.running).count();
+        self.header.set_message(format!(
+            "{} {running} running, {} merged, {} failed of {}",
+            style::name().apply_to("git agents run:"),
+            count(Status::is_merged),
+            count(|s| s == Status::Failed),
+            report.agents.len()
+        ));
         for agent in &report.agents {
-            let Some((_, bar)) = self.bars.iter().find(|(name, _)| *name == agent.name) else {
+            let Some(row) = self.rows.iter().find(|row| row.name == agent.name) else {
                 continue;
             };
-            bar.set_position((agent.progress * 1000.0).round() as u64);
+            row.bar
+                .set_position((agent.progress * 1000.0).round() as u64);
             let detail = if !agent.blocked_by.is_empty() {
                 format!("waits for {}", agent.blocked_by.join(", "))
             } else {
-                agent.current_task.clone().unwrap_or_default()
+                one_line(agent.current_task.as_deref().unwrap_or_default())
             };
-            bar.set_message(format!(
-                "{:<11} {detail} {}",
-                agent.status.as_str(),
-                style::dim().apply_to(&elapsed)
+            let took = if row.running {
+                String::new()
+            } else {
+                let text = row.took.map(clock).unwrap_or_default();
+                format!("{} ", style::dim().apply_to(format!("{text:>7}")))
+            };
+            row.bar.set_message(format!(
+                "{took}{} {detail}",
+                status_style(agent.status).apply_to(format!("{:<11}", agent.status.as_str()))
             ));
         }
     }
 
-    fn finish(&self, ws: &Workspace) {
-        self.refresh(ws);
-        for (_, bar) in &self.bars {
-            bar.abandon();
+    fn finish(&mut self, ws: &Workspace) {
+        for row in self.rows.iter_mut().filter(|row| row.running) {
+            row.ended(&self.still_style);
         }
+        self.refresh(ws);
+        self.activity.finish_and_clear();
+        self.header.abandon();
+        for row in &self.rows {
+            row.bar.abandon();
+        }
+    }
+}
+
+/// The `{took}` template key: how long the bar has run, as a short clock.
+fn took_key(state: &ProgressState, w: &mut dyn std::fmt::Write) {
+    let _ = w.write_str(&clock(state.elapsed()));
+}
+
+/// The colour of a status on the dashboard.
+fn status_style(status: Status) -> console::Style {
+    match status {
+        Status::Merged | Status::Completed => style::good(),
+        Status::Failed => style::bad(),
+        Status::Review | Status::PrOpen => style::warn(),
+        _ => console::Style::new(),
     }
 }

@@ -27,10 +27,15 @@ pub struct Args {
 /// Run `spawn`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let out = ctx.out;
+    let spinner = ctx.out.spinner(&if args.ready {
+        "looking for agents whose dependencies are merged".to_owned()
+    } else {
+        format!("spawning {}", args.agents.join(", "))
+    });
     let outcomes = ops::spawn(&ws, &args.agents, args.ready, args.force, &mut |line| {
-        out.progress(line)
+        spinner.step(line)
     })?;
+    spinner.finish();
     if ctx.out.json(&serde_json::json!({
         "spawned": outcomes.iter().map(|o| serde_json::json!({
             "name": o.name,

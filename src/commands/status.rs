@@ -7,7 +7,7 @@ use git_agents::plan::format_hours;
 use git_agents::state::Status;
 
 use super::Context;
-use crate::output::{bar, style};
+use crate::output::{bar, one_line, style};
 
 /// Show every agent's progress, current task, tests, review score, PR and blockers.
 #[derive(Debug, clap::Args)]
@@ -159,7 +159,7 @@ fn line(agent: &AgentView, name_width: usize) -> String {
                 .to_string(),
         );
     } else if let Some(task) = &agent.current_task {
-        facts.push(task.clone());
+        facts.push(one_line(task));
     }
     match agent.tests_passing {
         Some(true) => facts.push(style::good().apply_to("tests ✓").to_string()),
@@ -202,7 +202,7 @@ fn line(agent: &AgentView, name_width: usize) -> String {
     if let Some(failure) = &agent.failure {
         facts.push(
             style::bad()
-                .apply_to(failure.lines().next().unwrap_or(""))
+                .apply_to(one_line(failure.lines().next().unwrap_or("")))
                 .to_string(),
         );
     }
@@ -221,7 +221,7 @@ fn line(agent: &AgentView, name_width: usize) -> String {
 fn details(agent: &AgentView) -> String {
     let mut text = String::new();
     if !agent.title.is_empty() {
-        text.push_str(&format!("  title     {}\n", agent.title));
+        text.push_str(&format!("  title     {}\n", one_line(&agent.title)));
     }
     text.push_str(&format!("  branch    {}\n", agent.branch));
     text.push_str(&format!(

@@ -18,8 +18,9 @@ pub struct Args {
 /// Run `sync`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let out = ctx.out;
-    let report = sync::sync(&ws, args.remote.as_deref(), &mut |line| out.progress(line))?;
+    let spinner = ctx.out.spinner("syncing the agents' state");
+    let report = sync::sync(&ws, args.remote.as_deref(), &mut |line| spinner.step(line))?;
+    spinner.finish();
     if ctx.out.json(&report) {
         return Ok(0);
     }

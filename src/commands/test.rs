@@ -1,7 +1,5 @@
 //! `git agents test`: run the tests in an agent's worktree and record the result.
 
-use std::io::Write;
-
 use git_agents::Error;
 use git_agents::ops;
 
@@ -23,12 +21,14 @@ pub struct Args {
 /// Run `test`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let echo = !ctx.out.quiet;
+    let spinner = ctx.out.spinner(&match &args.agent {
+        Some(agent) => format!("testing {agent}'s work"),
+        None => "running the tests".to_owned(),
+    });
     let report = ops::run_tests(&ws, args.agent.as_deref(), &args.command, &mut |chunk| {
-        if echo {
-            let _ = std::io::stderr().write_all(chunk);
-        }
+        spinner.output(chunk)
     })?;
+    spinner.finish();
     let code = if report.passing { 0 } else { 1 };
     if ctx.out.json(&report) {
         return Ok(code);

@@ -105,7 +105,8 @@ impl Local {
         let tested_with = match &request.test_command {
             Some(command) => {
                 progress(&format!(
-                    "testing the merged result with `{}`",
+                    "testing the merged result of {} with `{}`",
+                    request.agent,
                     command.display()
                 ));
                 let env = scratch_env(request, &new);

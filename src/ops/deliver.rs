@@ -29,7 +29,9 @@ impl Deliver for Pipeline {
             agent: agent.to_owned(),
             message,
         };
+        let working = |message: String| RunEvent::Working { message };
         if config::command(&ws.repo, &state.plan, CommandKind::Test, &[]).is_some() {
+            events(working(format!("testing {agent}'s work")));
             let report = run_tests(ws, Some(agent), &[], &mut |_| {})?;
             let commit = &report.commit[..report.commit.len().min(12)];
             if !report.passing {
@@ -41,6 +43,7 @@ impl Deliver for Pipeline {
             events(step(format!("tests pass on {commit}")));
         }
         if config::command(&ws.repo, &state.plan, CommandKind::Review, &[]).is_some() {
+            events(working(format!("reviewing {agent}'s work")));
             let options = ReviewOptions {
                 agent: Some(agent.to_owned()),
                 ..ReviewOptions::default()
@@ -63,7 +66,10 @@ impl Deliver for Pipeline {
             approve(ws, agent, Some(by))?;
             events(step(format!("approved by {by}")));
         }
-        let pr = open_pr(ws, agent, false, &mut |_| {})?;
+        events(working(format!("opening a pull request for {agent}")));
+        let pr = open_pr(ws, agent, false, &mut |line| {
+            events(working(format!("{agent}: {line}")))
+        })?;
         events(step(format!("PR #{} opened ({})", pr.number, pr.url)));
         Ok(Vec::new())
     }
@@ -74,11 +80,21 @@ impl Deliver for Pipeline {
         events: &mut dyn FnMut(RunEvent),
     ) -> Result<Vec<String>> {
         let mut merged = Vec::new();
-        let run = queue_run(ws, false, &mut |_| {}, &mut |_| {}, &mut |report| {
-            if report.merged.is_some() {
-                merged.push(report.agent.clone());
-            }
-        })?;
+        let run = queue_run(
+            ws,
+            false,
+            &mut |line| {
+                events(RunEvent::Working {
+                    message: line.to_owned(),
+                })
+            },
+            &mut |_| {},
+            &mut |report| {
+                if report.merged.is_some() {
+                    merged.push(report.agent.clone());
+                }
+            },
+        )?;
         if let Some(reason) = run.stopped {
             events(RunEvent::Held {
                 agent: "merge queue".to_owned(),

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::launcher::{self, Launch, Running};
+use crate::provision::AgentVars;
 use crate::state::{self, State, Status};
 use crate::workspace::Workspace;
 
@@ -20,8 +21,8 @@ pub struct RunOptions {
     pub agents: Vec<String>,
     /// At most this many commands at once.
     pub parallel: usize,
-    /// The command for every agent, with `{agent}`, `{branch}`, `{worktree}`, `{port}`
-    /// placeholders; otherwise each agent's `command` from the plan.
+    /// The command for every agent, with `{agent}`, `{branch}`, `{worktree}`, `{base}` and
+    /// `{port}` placeholders; otherwise each agent's `command` from the plan.
     pub exec: Option<String>,
     /// How often to look at the children and the state.
     pub poll: Duration,
@@ -49,6 +50,8 @@ pub enum RunEvent {
     },
     /// A delivery step (test, review, pr, merge) says something.
     Step { agent: String, message: String },
+    /// Long work began (a checkout, a test run, a merge); it lasts until the next event.
+    Working { message: String },
     /// Delivery of an agent's work stopped short of merging.
     Held { agent: String, reason: String },
     /// An agent merged; `unblocked` are the agents it was the last dependency of.
@@ -118,8 +121,14 @@ pub fn run(
             .map(|n| super::find_agent(&initial, n).map(|a| a.name.clone()))
             .collect::<Result<_>>()?
     };
+    let port_base = crate::provision::settings(ws, &initial)?.port_base;
     for name in &chosen {
-        command_for(&initial, options, name)?;
+        let command = command_for(&initial, options, name)?;
+        if port_base.is_none() && command.contains("{port}") {
+            return Err(Error::Usage(format!(
+                "{name}'s command uses {{port}}, but no ports are handed out; set `Port base` in the plan or `git config agents.portBase 4100`"
+            )));
+        }
     }
     let parallel = options.parallel.max(1);
     let mut running: BTreeMap<String, Running> = BTreeMap::new();
@@ -206,13 +215,18 @@ pub fn run(
                 .map(|a| a.status)
                 .unwrap_or(Status::Planned);
             if status == Status::Planned {
-                super::spawn(ws, std::slice::from_ref(name), false, false, &mut |_| {})?;
+                super::spawn(ws, std::slice::from_ref(name), false, false, &mut |line| {
+                    events(RunEvent::Working {
+                        message: line.to_owned(),
+                    })
+                })?;
                 events(RunEvent::Spawned {
                     agent: name.clone(),
                 });
             } else if status != Status::InProgress {
                 continue;
             }
+            crate::provision::ensure_port(ws, name)?;
             let state = State::load(&ws.repo)?;
             let launch = launch_for(ws, &state, options, name)?;
             let child = launcher::start(&launch)
@@ -301,26 +315,17 @@ fn command_for(state: &State, options: &RunOptions, name: &str) -> Result<String
     })
 }
 
+/// What to launch for `name`: its command with the placeholders filled in, run in its
+/// worktree with the same environment provisioning gives its setup command, plus
+/// `GIT_AGENTS_REPO` and `GIT_AGENTS_LOG`.
 fn launch_for(ws: &Workspace, state: &State, options: &RunOptions, name: &str) -> Result<Launch> {
-    let spec = super::find_agent(state, name)?;
-    let worktree = ws.resolve(&spec.worktree);
-    let worktree_text = worktree.display().to_string();
-    let template = command_for(state, options, name)?;
-    let command = launcher::expand(
-        &template,
-        &[
-            ("agent", name),
-            ("branch", spec.branch.as_str()),
-            ("worktree", worktree_text.as_str()),
-        ],
-    );
+    let vars = AgentVars::of(ws, state, name)
+        .ok_or_else(|| Error::Usage(format!("{name} was removed from the plan")))?;
+    let command = vars.expand(&command_for(state, options, name)?);
     let log = launcher::log_path(&ws.common_dir, name);
     let mut env = options.env.clone();
+    env.extend(vars.env());
     env.extend([
-        ("GIT_AGENTS_AGENT".to_owned(), name.to_owned()),
-        ("GIT_AGENTS_BRANCH".to_owned(), spec.branch.clone()),
-        ("GIT_AGENTS_WORKTREE".to_owned(), worktree_text.clone()),
-        ("GIT_AGENTS_BASE".to_owned(), state.base().to_owned()),
         (
             "GIT_AGENTS_REPO".to_owned(),
             ws.main_root.display().to_string(),
@@ -328,9 +333,9 @@ fn launch_for(ws: &Workspace, state: &State, options: &RunOptions, name: &str) -
         ("GIT_AGENTS_LOG".to_owned(), log.display().to_string()),
     ]);
     Ok(Launch {
-        agent: name.to_owned(),
+        agent: vars.agent,
         command,
-        dir: worktree,
+        dir: vars.worktree,
         env,
         log,
     })

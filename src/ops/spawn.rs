@@ -78,7 +78,13 @@ pub fn spawn(
     let port_base = crate::provision::settings(ws, &state)?.port_base;
     let mut worktrees = worktree::list(&git)?;
     let mut outcomes = Vec::with_capacity(chosen.len());
-    for name in chosen {
+    let count = chosen.len();
+    for (index, name) in chosen.into_iter().enumerate() {
+        let place = if count > 1 {
+            format!(" ({} of {count})", index + 1)
+        } else {
+            String::new()
+        };
         let spec = super::find_agent(&state, &name)?.clone();
         let path = ws.resolve(&spec.worktree);
         if let Some(half_made) = worktree::find_at(&worktrees, &path).filter(|w| w.is_half_made()) {
@@ -104,9 +110,9 @@ pub fn spawn(
         }
         if !existing_worktree {
             progress(&format!(
-                "checking out {} into {}",
+                "checking out {} into {}{place}",
                 spec.branch,
-                path.display()
+                path.strip_prefix(&ws.main_root).unwrap_or(&path).display()
             ));
             if let Err(err) = worktree::add(&git, &path, &spec.branch) {
                 if created_branch {
