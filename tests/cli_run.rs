@@ -11,20 +11,6 @@ const WORK: &str = "echo \"working on $GIT_AGENTS_AGENT in $PWD\"; \
     echo done > \"$GIT_AGENTS_AGENT.txt\" && git add . && git commit -qm \"$GIT_AGENTS_AGENT work\" && \
     git agents task done 1";
 
-fn statuses(repo: &Repo) -> Vec<(String, String)> {
-    repo.status_json()["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["name"].as_str().unwrap().to_owned(),
-                a["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn run_launches_ready_agents_in_their_worktrees_and_holds_their_work_for_review() {
     let repo = Repo::new();
@@ -40,7 +26,7 @@ fn run_launches_ready_agents_in_their_worktrees_and_holds_their_work_for_review(
         "{}",
         run.stdout
     );
-    for (name, status) in statuses(&repo) {
+    for (name, status) in repo.statuses() {
         let expected = if ["testing-agent", "docs-agent", "github-agent"].contains(&name.as_str()) {
             "planned"
         } else {
@@ -123,7 +109,8 @@ fn a_failing_command_marks_the_agent_failed_with_the_logs_tail() {
         text.contains("command exited with status 3: index build failed: out of memory"),
         "{text}"
     );
-    let others: Vec<_> = statuses(&repo)
+    let others: Vec<_> = repo
+        .statuses()
         .into_iter()
         .filter(|(_, s)| s != "planned")
         .collect();

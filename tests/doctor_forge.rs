@@ -5,20 +5,14 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::Repo;
 use common::gh::{FakeGh, SLUG, github_repo, path_without_gh};
 use serde_json::json;
 
-fn worktree(repo: &Repo, name: &str) -> PathBuf {
-    repo.root.join("worktrees").join(name)
-}
-
 /// Spawn `name`, commit `file`, record passing tests, a full review and an approval.
 fn worked(repo: &Repo, name: &str, file: &str, text: &str) -> String {
     repo.agents(&["spawn", name]).ok();
-    let dir = worktree(repo, name);
+    let dir = repo.worktree(name);
     let head = repo.commit_in(&dir, file, text, &format!("{name}: add {file}"));
     repo.agents_in(&dir, &["test", "--", "true"]).ok();
     repo.agents_in(&dir, &["review", "--", "echo", "Score: 10/10"])

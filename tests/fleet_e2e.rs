@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::Repo;
 
 const PHASE_ONE: [&str; 5] = [
@@ -17,28 +15,10 @@ const PHASE_ONE: [&str; 5] = [
 ];
 const PHASE_TWO: [&str; 3] = ["testing-agent", "docs-agent", "github-agent"];
 
-fn worktree(repo: &Repo, name: &str) -> PathBuf {
-    repo.root.join("worktrees").join(name)
-}
-
-fn statuses(repo: &Repo) -> Vec<(String, String)> {
-    repo.status_json()["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["name"].as_str().unwrap().to_owned(),
-                a["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 /// Do an agent's work: commit a file of its own, tick its tasks off, and take it
 /// through test, review, approval and PR.
 fn work(repo: &Repo, name: &str) {
-    let dir = worktree(repo, name);
+    let dir = repo.worktree(name);
     repo.commit_in(
         &dir,
         &format!("work/{name}.txt"),
@@ -148,7 +128,7 @@ fn the_example_plan_goes_from_import_to_every_agent_merged_and_cleaned_up() {
     assert_eq!(names, PHASE_TWO);
     // Dependents start from a base that holds their dependencies' work.
     assert!(
-        worktree(&repo, "testing-agent")
+        repo.worktree("testing-agent")
             .join("work/backend-agent.txt")
             .exists()
     );
@@ -161,7 +141,7 @@ fn the_example_plan_goes_from_import_to_every_agent_merged_and_cleaned_up() {
         .says("The merge queue into main is empty (8 merged)");
 
     repo.agents(&["finish", "--merged"]).ok();
-    for (name, status) in statuses(&repo) {
+    for (name, status) in repo.statuses() {
         assert_eq!(status, "completed", "{name}");
     }
 

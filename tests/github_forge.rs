@@ -10,17 +10,13 @@ use serde_json::json;
 
 const BRANCH: &str = "feature/backend-architecture";
 
-fn worktree(repo: &Repo, name: &str) -> std::path::PathBuf {
-    repo.root.join("worktrees").join(name)
-}
-
 /// A GitHub repository with the example plan, backend-agent's work committed, tested and
 /// reviewed, and a fake gh with no PRs yet.
 fn backend_ready() -> (Repo, FakeGh, String) {
     let (repo, _bare) = github_repo();
     repo.init_example();
     repo.agents(&["spawn", "backend-agent"]).ok();
-    let dir = worktree(&repo, "backend-agent");
+    let dir = repo.worktree("backend-agent");
     let head = repo.commit_in(
         &dir,
         "service.py",
@@ -162,7 +158,7 @@ fn names_with_quotes_and_newlines_reach_gh_unchanged() {
     repo.agents(&["init", "--plan", plan.to_str().unwrap()])
         .ok();
     repo.agents(&["spawn", "quote-agent"]).ok();
-    repo.commit_in(&worktree(&repo, "quote-agent"), "q.txt", "q\n", "Quote");
+    repo.commit_in(&repo.worktree("quote-agent"), "q.txt", "q\n", "Quote");
     let fake = FakeGh::install(&repo, json!({ "repo": SLUG, "prs": [] }));
     fake.run(&repo, &["pr", "quote-agent"]).ok();
     let create = &fake.calls_to(&["pr", "create"])[0];
@@ -251,7 +247,7 @@ fn every_criterion_fails_alone_and_merge_pins_the_head_commit() {
     );
 
     // review: a lower score recorded on the same commit.
-    let dir = worktree(&repo, "backend-agent");
+    let dir = repo.worktree("backend-agent");
     repo.agents_in(&dir, &["review", "--", "echo", "Score: 8/10"])
         .fails(1);
     let run = fake
@@ -289,7 +285,7 @@ fn every_criterion_fails_alone_and_merge_pins_the_head_commit() {
 
     // dependencies: github-agent waits for backend-agent.
     repo.agents(&["spawn", "--force", "github-agent"]).ok();
-    let gdir = worktree(&repo, "github-agent");
+    let gdir = repo.worktree("github-agent");
     repo.commit_in(&gdir, "hooks.py", "h\n", "Webhooks");
     repo.agents_in(&gdir, &["test", "--", "true"]).ok();
     repo.agents_in(&gdir, &["review", "--", "echo", "10/10"])

@@ -3,33 +3,7 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::Repo;
-
-fn worktree(repo: &Repo, name: &str) -> PathBuf {
-    repo.root.join("worktrees").join(name)
-}
-
-/// Spawn `name`, commit `file` in its worktree, and take it through test, review,
-/// approval and PR so that every merge criterion holds.
-fn ready(repo: &Repo, name: &str, file: &str, text: &str) -> String {
-    repo.agents(&["spawn", name]).ok();
-    let dir = worktree(repo, name);
-    let head = repo.commit_in(&dir, file, text, &format!("{name}: add {file}"));
-    propose(repo, name);
-    head
-}
-
-fn propose(repo: &Repo, name: &str) {
-    let dir = worktree(repo, name);
-    repo.agents_in(&dir, &["test", "--", "sh", "-c", "exit 0"])
-        .ok();
-    repo.agents_in(&dir, &["review", "--", "echo", "Score: 10/10"])
-        .ok();
-    repo.agents(&["approve", name]).ok();
-    repo.agents(&["pr", name]).ok();
-}
 
 fn agent(repo: &Repo, name: &str) -> serde_json::Value {
     repo.status_json()["agents"]
@@ -57,8 +31,8 @@ fn pr_records_a_local_pull_request() {
     repo.agents(&["pr", "backend-agent"])
         .fails(1)
         .says("no commits that main lacks");
-    repo.commit_in(&worktree(&repo, "backend-agent"), "api.py", "x\n", "API");
-    repo.commit_in(&worktree(&repo, "frontend-agent"), "ui.js", "y\n", "UI");
+    repo.commit_in(&repo.worktree("backend-agent"), "api.py", "x\n", "API");
+    repo.commit_in(&repo.worktree("frontend-agent"), "ui.js", "y\n", "UI");
     let first = repo.agents(&["pr", "backend-agent", "--json"]).ok().json();
     assert_eq!(first["number"], 1);
     assert_eq!(first["forge"], "local");
@@ -92,7 +66,7 @@ fn merge_checks_every_criterion_then_squashes_into_base() {
     let repo = Repo::new();
     repo.init_example();
     repo.agents(&["spawn", "backend-agent"]).ok();
-    let dir = worktree(&repo, "backend-agent");
+    let dir = repo.worktree("backend-agent");
     repo.commit_in(&dir, "api.py", "def api(): pass\n", "Add the API");
     repo.agents(&["pr", "backend-agent"]).ok();
     let before = repo.refs();
@@ -115,7 +89,7 @@ fn merge_checks_every_criterion_then_squashes_into_base() {
     );
     assert_eq!(repo.refs(), before, "a refused merge changes nothing");
 
-    propose(&repo, "backend-agent");
+    repo.propose("backend-agent");
     let dry = repo.agents(&["merge", "backend-agent", "--dry-run"]).ok();
     assert!(dry.stdout.contains("would merge"), "{}", dry.stdout);
     assert_eq!(tip(&repo, "main"), tip(&repo, "HEAD~0"));
@@ -182,8 +156,8 @@ fn tests_failing_on_the_merged_result_leave_base_untouched() {
         "agents.testCommand",
         "! { test -f a.txt && test -f b.txt; }",
     ]);
-    ready(&repo, "security-agent", "a.txt", "a\n");
-    ready(&repo, "rag-agent", "b.txt", "b\n");
+    repo.ready("security-agent", "a.txt", "a\n");
+    repo.ready("rag-agent", "b.txt", "b\n");
     repo.agents(&["merge", "security-agent"]).ok();
     let before = repo.refs();
     let worktrees = repo.worktrees();
@@ -204,13 +178,8 @@ fn tests_failing_on_the_merged_result_leave_base_untouched() {
 fn a_conflicting_pair_merges_the_first_and_names_the_files_for_the_second() {
     let repo = Repo::new();
     repo.init_example();
-    ready(
-        &repo,
-        "security-agent",
-        "config/settings.py",
-        "SECURE = True\n",
-    );
-    ready(&repo, "backend-agent", "config/settings.py", "POOL = 8\n");
+    repo.ready("security-agent", "config/settings.py", "SECURE = True\n");
+    repo.ready("backend-agent", "config/settings.py", "POOL = 8\n");
     let run = repo.agents(&["queue", "run"]).fails(1);
     assert!(
         run.stdout.contains("Merged security-agent into main"),
@@ -237,7 +206,7 @@ fn a_conflicting_pair_merges_the_first_and_names_the_files_for_the_second() {
     assert_eq!(repo.refs(), before);
 
     // Resolving on the branch, then judging the new head again, lets it through.
-    let dir = worktree(&repo, "backend-agent");
+    let dir = repo.worktree("backend-agent");
     let conflicted = repo
         .command("git", &dir)
         .args(["merge", "-q", "main"])
@@ -249,7 +218,7 @@ fn a_conflicting_pair_merges_the_first_and_names_the_files_for_the_second() {
     repo.agents(&["merge", "backend-agent"])
         .fails(1)
         .says("no test run recorded");
-    propose(&repo, "backend-agent");
+    repo.propose("backend-agent");
     repo.agents(&["queue", "run"]).ok();
     assert_eq!(
         repo.git(&["show", "main:config/settings.py"]),
@@ -261,7 +230,7 @@ fn a_conflicting_pair_merges_the_first_and_names_the_files_for_the_second() {
 fn a_dirty_base_worktree_refuses_and_a_clean_one_is_brought_along() {
     let repo = Repo::new();
     repo.init_example();
-    ready(&repo, "devops-agent", "ci.yml", "on: push\n");
+    repo.ready("devops-agent", "ci.yml", "on: push\n");
     repo.write("README.md", "local edit\n");
     let before = repo.refs();
     repo.agents(&["merge", "devops-agent"])
@@ -286,17 +255,17 @@ fn merge_and_rebase_methods_keep_the_branch_history() {
     let repo = Repo::new();
     repo.init_example();
     repo.git(&["config", "agents.mergeMethod", "merge"]);
-    let head = ready(&repo, "frontend-agent", "ui.js", "ui\n");
+    let head = repo.ready("frontend-agent", "ui.js", "ui\n");
     repo.agents(&["merge", "frontend-agent"]).ok();
     let parents = repo.git(&["log", "-1", "--format=%P", "main"]);
     assert_eq!(parents.split_whitespace().nth(1), Some(head.as_str()));
 
     repo.git(&["config", "agents.mergeMethod", "rebase"]);
     repo.agents(&["spawn", "rag-agent"]).ok();
-    let dir = worktree(&repo, "rag-agent");
+    let dir = repo.worktree("rag-agent");
     repo.commit_in(&dir, "rag/one.py", "1\n", "First step");
     repo.commit_in(&dir, "rag/two.py", "2\n", "Second step");
-    propose(&repo, "rag-agent");
+    repo.propose("rag-agent");
     let before = tip(&repo, "main");
     repo.agents(&["merge", "rag-agent"]).ok();
     let subjects = repo.git(&["log", "--format=%s|%an", &format!("{before}..main")]);
@@ -308,13 +277,13 @@ fn merge_and_rebase_methods_keep_the_branch_history() {
 fn finish_cleans_up_squash_merged_work_and_abandons_on_request() {
     let repo = Repo::new();
     repo.init_example();
-    ready(&repo, "security-agent", "sec.py", "s\n");
+    repo.ready("security-agent", "sec.py", "s\n");
     repo.agents(&["finish", "security-agent"])
         .fails(1)
         .says("is not merged");
     repo.agents(&["merge", "security-agent"]).ok();
     // git itself does not see a squash-merged branch as merged.
-    let dir = worktree(&repo, "security-agent");
+    let dir = repo.worktree("security-agent");
     std::fs::write(dir.join("scratch.txt"), "notes\n").unwrap();
     let before = repo.refs();
     repo.agents(&["finish", "security-agent"])
@@ -342,7 +311,7 @@ fn finish_cleans_up_squash_merged_work_and_abandons_on_request() {
 
     // Work already on base by hand counts as merged.
     repo.agents(&["spawn", "devops-agent"]).ok();
-    let devops = worktree(&repo, "devops-agent");
+    let devops = repo.worktree("devops-agent");
     repo.commit_in(&devops, "ops.sh", "echo ops\n", "Ops");
     repo.git(&["merge", "-q", "--squash", "feature/devops-infrastructure"]);
     repo.git(&["commit", "-q", "-m", "Squash ops by hand"]);
@@ -351,7 +320,7 @@ fn finish_cleans_up_squash_merged_work_and_abandons_on_request() {
         .says("main already has every change");
 
     repo.agents(&["spawn", "backend-agent"]).ok();
-    repo.commit_in(&worktree(&repo, "backend-agent"), "b.py", "b\n", "B");
+    repo.commit_in(&repo.worktree("backend-agent"), "b.py", "b\n", "B");
     let run = repo.agents(&["finish", "backend-agent", "--abandon"]).ok();
     assert!(
         run.stdout.contains("Abandoned backend-agent"),
@@ -369,8 +338,8 @@ fn finish_cleans_up_squash_merged_work_and_abandons_on_request() {
 fn finish_merged_cleans_every_merged_agent() {
     let repo = Repo::new();
     repo.init_example();
-    ready(&repo, "security-agent", "a.py", "a\n");
-    ready(&repo, "frontend-agent", "b.js", "b\n");
+    repo.ready("security-agent", "a.py", "a\n");
+    repo.ready("frontend-agent", "b.js", "b\n");
     let before = repo.refs();
     let dry = repo
         .agents(&["queue", "run", "--dry-run", "--json"])
@@ -388,8 +357,8 @@ fn finish_merged_cleans_every_merged_agent() {
     repo.agents(&["finish", "--merged"]).ok();
     assert_eq!(agent(&repo, "security-agent")["status"], "completed");
     assert_eq!(agent(&repo, "frontend-agent")["status"], "completed");
-    assert!(!worktree(&repo, "security-agent").exists());
-    assert!(!worktree(&repo, "frontend-agent").exists());
+    assert!(!repo.worktree("security-agent").exists());
+    assert!(!repo.worktree("frontend-agent").exists());
     assert_eq!(repo.worktrees().matches("worktree ").count(), 1);
     repo.agents(&["finish", "--merged"])
         .ok()

@@ -6,15 +6,11 @@ mod common;
 
 use common::Repo;
 
-fn worktree(repo: &Repo, name: &str) -> std::path::PathBuf {
-    repo.root.join("worktrees").join(name)
-}
-
 /// Take `name` through work, a passing test, review, approval and PR, with a test
 /// command that says something, so that it is ready to merge.
 fn ready(repo: &Repo, name: &str) {
     repo.agents(&["spawn", name]).ok();
-    let dir = worktree(repo, name);
+    let dir = repo.worktree(name);
     repo.commit_in(&dir, &format!("{name}.txt"), "work\n", "work");
     repo.agents_in(
         &dir,
@@ -125,7 +121,7 @@ fn doctor_fix_says_it_checks_a_deleted_worktree_out_again() {
     let repo = Repo::new();
     repo.init_example();
     repo.agents(&["spawn", "backend-agent"]).ok();
-    std::fs::remove_dir_all(worktree(&repo, "backend-agent")).unwrap();
+    std::fs::remove_dir_all(repo.worktree("backend-agent")).unwrap();
     let fixed = repo.agents(&["doctor", "--fix", "-v"]).ok();
     assert!(
         fixed
@@ -141,7 +137,7 @@ fn doctor_fix_says_it_checks_a_deleted_worktree_out_again() {
         "{}",
         fixed.stdout
     );
-    assert!(worktree(&repo, "backend-agent").join(".git").exists());
+    assert!(repo.worktree("backend-agent").join(".git").exists());
 }
 
 #[test]

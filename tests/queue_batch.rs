@@ -20,31 +20,6 @@ const QUEUE: [&str; 5] = [
     "devops-agent",
 ];
 
-fn worktree(repo: &Repo, name: &str) -> PathBuf {
-    repo.root.join("worktrees").join(name)
-}
-
-/// Spawn `name`, commit `file` in its worktree, and take it through test, review,
-/// approval and PR so that every merge criterion holds.
-fn ready(repo: &Repo, name: &str, file: &str, text: &str) -> String {
-    repo.agents(&["spawn", name]).ok();
-    let dir = worktree(repo, name);
-    let head = repo.commit_in(&dir, file, text, &format!("{name}: add {file}"));
-    propose(repo, name);
-    head
-}
-
-/// Record passing tests, a full review score and an approval on `name`'s head, and open its PR.
-fn propose(repo: &Repo, name: &str) {
-    let dir = worktree(repo, name);
-    repo.agents_in(&dir, &["test", "--", "sh", "-c", "exit 0"])
-        .ok();
-    repo.agents_in(&dir, &["review", "--", "echo", "Score: 10/10"])
-        .ok();
-    repo.agents(&["approve", name]).ok();
-    repo.agents(&["pr", name]).ok();
-}
-
 /// A repository with the example plan whose test command counts its runs in a file
 /// outside the repository and fails when any file named in `breaks` exists, or when
 /// every file in `together` exists.
@@ -96,7 +71,7 @@ fn subjects_since(repo: &Repo, old: &str) -> Vec<String> {
 fn a_passing_batch_merges_every_entry_with_one_test_run() {
     let (repo, count) = counted(&["bad.txt"], &[]);
     for name in QUEUE.iter().take(4) {
-        ready(&repo, name, &format!("{name}.txt"), "work\n");
+        repo.ready(name, &format!("{name}.txt"), "work\n");
     }
     let old = tip(&repo, "main");
     let run = repo
@@ -148,10 +123,10 @@ fn a_passing_batch_merges_every_entry_with_one_test_run() {
 #[test]
 fn bisection_names_the_culprit_and_merges_the_others() {
     let (repo, count) = counted(&["bad.txt"], &[]);
-    ready(&repo, "security-agent", "a.txt", "a\n");
-    ready(&repo, "backend-agent", "b.txt", "b\n");
-    ready(&repo, "frontend-agent", "bad.txt", "oops\n");
-    ready(&repo, "rag-agent", "d.txt", "d\n");
+    repo.ready("security-agent", "a.txt", "a\n");
+    repo.ready("backend-agent", "b.txt", "b\n");
+    repo.ready("frontend-agent", "bad.txt", "oops\n");
+    repo.ready("rag-agent", "d.txt", "d\n");
     let old = tip(&repo, "main");
     let run = repo.agents(&["queue", "run", "--batch", "4"]).fails(1);
     assert!(
@@ -209,10 +184,10 @@ fn bisection_names_the_culprit_and_merges_the_others() {
 fn entries_that_fail_only_together_set_aside_the_later_one() {
     // backend and rag each pass alone; together they fail.
     let (repo, count) = counted(&[], &["x.txt", "y.txt"]);
-    ready(&repo, "security-agent", "s.txt", "s\n");
-    ready(&repo, "backend-agent", "x.txt", "x\n");
-    ready(&repo, "frontend-agent", "f.txt", "f\n");
-    ready(&repo, "rag-agent", "y.txt", "y\n");
+    repo.ready("security-agent", "s.txt", "s\n");
+    repo.ready("backend-agent", "x.txt", "x\n");
+    repo.ready("frontend-agent", "f.txt", "f\n");
+    repo.ready("rag-agent", "y.txt", "y\n");
     let run = repo
         .agents(&["queue", "run", "--batch", "4", "--json"])
         .fails(1)
@@ -244,9 +219,9 @@ fn entries_that_fail_only_together_set_aside_the_later_one() {
 #[test]
 fn conflicts_inside_a_batch_set_aside_only_the_conflicting_entry() {
     let (repo, _count) = counted(&["bad.txt"], &[]);
-    ready(&repo, "security-agent", "config.py", "SECURE = True\n");
-    ready(&repo, "backend-agent", "b.txt", "b\n");
-    ready(&repo, "frontend-agent", "config.py", "THEME = 'dark'\n");
+    repo.ready("security-agent", "config.py", "SECURE = True\n");
+    repo.ready("backend-agent", "b.txt", "b\n");
+    repo.ready("frontend-agent", "config.py", "THEME = 'dark'\n");
     let run = repo
         .agents(&["queue", "run", "--batch", "3", "--json"])
         .fails(1)
@@ -269,13 +244,13 @@ fn conflicts_inside_a_batch_set_aside_only_the_conflicting_entry() {
 fn an_entry_conflicting_only_with_the_culprit_still_merges() {
     let (repo, count) = counted(&["bad.txt"], &[]);
     // backend breaks the tests; frontend conflicts with backend only.
-    ready(&repo, "security-agent", "s.txt", "s\n");
+    repo.ready("security-agent", "s.txt", "s\n");
     repo.agents(&["spawn", "backend-agent"]).ok();
-    let dir = worktree(&repo, "backend-agent");
+    let dir = repo.worktree("backend-agent");
     repo.commit_in(&dir, "bad.txt", "oops\n", "Break the build");
     repo.commit_in(&dir, "shared.txt", "backend\n", "Share");
-    propose(&repo, "backend-agent");
-    ready(&repo, "frontend-agent", "shared.txt", "frontend\n");
+    repo.propose("backend-agent");
+    repo.ready("frontend-agent", "shared.txt", "frontend\n");
     let run = repo
         .agents(&["queue", "run", "--batch", "3", "--json"])
         .fails(1)
@@ -291,8 +266,8 @@ fn an_entry_conflicting_only_with_the_culprit_still_merges() {
 #[test]
 fn a_base_that_fails_its_own_tests_merges_nothing() {
     let (repo, count) = counted(&["README.md"], &[]);
-    ready(&repo, "security-agent", "s.txt", "s\n");
-    ready(&repo, "backend-agent", "b.txt", "b\n");
+    repo.ready("security-agent", "s.txt", "s\n");
+    repo.ready("backend-agent", "b.txt", "b\n");
     let before = repo.refs();
     let worktrees = repo.worktrees();
     let run = repo.agents(&["queue", "run", "--batch", "2"]).fails(1);
@@ -312,7 +287,7 @@ fn batch_is_refused_at_zero_and_a_dry_run_changes_nothing() {
     let repo = Repo::new();
     repo.init_example();
     repo.agents(&["queue", "run", "--batch", "0"]).fails(2);
-    ready(&repo, "security-agent", "s.txt", "s\n");
+    repo.ready("security-agent", "s.txt", "s\n");
     let before = repo.refs();
     let dry = repo
         .agents(&["queue", "run", "--batch", "2", "--dry-run", "--json"])
@@ -330,7 +305,7 @@ fn github_entries_fall_back_to_one_at_a_time_with_a_notice() {
     let fake = FakeGh::install(&repo, json!({ "repo": SLUG, "next_number": 5, "prs": [] }));
     for (name, file) in [("security-agent", "s.txt"), ("backend-agent", "b.txt")] {
         repo.agents(&["spawn", name]).ok();
-        let dir = worktree(&repo, name);
+        let dir = repo.worktree(name);
         repo.commit_in(&dir, file, "work\n", "Work");
         repo.agents_in(&dir, &["test", "--", "true"]).ok();
         repo.agents_in(&dir, &["review", "--", "echo", "Score: 10/10"])

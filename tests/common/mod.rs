@@ -159,6 +159,51 @@ impl Repo {
         self.agents(&["status", "--json"]).ok().json()
     }
 
+    /// The worktree directory of agent `name` (under the default worktrees dir).
+    pub fn worktree(&self, name: &str) -> PathBuf {
+        self.root.join("worktrees").join(name)
+    }
+
+    /// Every agent's name and status, in plan order.
+    pub fn statuses(&self) -> Vec<(String, String)> {
+        self.status_json()["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["name"].as_str().unwrap().to_owned(),
+                    a["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// Spawn `name`, commit `file` in its worktree, and take it through test, review,
+    /// approval and PR so that every merge criterion holds; returns the head commit.
+    pub fn ready(&self, name: &str, file: &str, text: &str) -> String {
+        self.agents(&["spawn", name]).ok();
+        let head = self.commit_in(
+            &self.worktree(name),
+            file,
+            text,
+            &format!("{name}: add {file}"),
+        );
+        self.propose(name);
+        head
+    }
+
+    /// Record passing tests, a full review score and an approval on `name`'s head, and open its PR.
+    pub fn propose(&self, name: &str) {
+        let dir = self.worktree(name);
+        self.agents_in(&dir, &["test", "--", "sh", "-c", "exit 0"])
+            .ok();
+        self.agents_in(&dir, &["review", "--", "echo", "Score: 10/10"])
+            .ok();
+        self.agents(&["approve", name]).ok();
+        self.agents(&["pr", name]).ok();
+    }
+
     /// Commit a file in `dir` (an agent's worktree).
     pub fn commit_in(&self, dir: &Path, file: &str, text: &str, message: &str) -> String {
         let path = dir.join(file);
