@@ -376,6 +376,10 @@ const EXIT_STATUS: &[Block] = &[
         "The state kept changing under the command after every retry; run it again.",
     ),
     Item("4", "git or gh failed."),
+    Item(
+        "130",
+        "run or demo was interrupted (Ctrl-C); the agents' commands were stopped and the state left consistent, so running it again resumes.",
+    ),
 ];
 
 const SEE_ALSO: &[Block] = &[Para(
