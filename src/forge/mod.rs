@@ -11,6 +11,7 @@ mod local;
 
 pub use github::GitHub;
 pub use local::Local;
+pub use local::{StaleScratch, remove_scratch, scratch_dir, stale_scratch};
 
 use std::path::PathBuf;
 

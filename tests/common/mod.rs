@@ -246,3 +246,4 @@ impl Repo {
         Run::from(command.output().expect("git agents runs"), args)
     }
 }
+pub mod crash;
