@@ -105,7 +105,7 @@ fn merge_killed_at_each_fault_point_completes_when_run_again() {
             "{point}: {:?}",
             lock_files(&repo)
         );
-        let moved = point == fault::AFTER_BASE_MOVED;
+        let moved = [fault::BEFORE_CHECKOUT_UPDATE, fault::AFTER_BASE_MOVED].contains(&point);
         assert_eq!(tip(&repo, "main") != before, moved, "{point}");
         assert_eq!(agent_doc(&repo, "security-agent")["status"], "pr_open");
 
@@ -253,8 +253,10 @@ fn assert_run_completes(repo: &Repo, exec: &str, count: usize) {
     assert!(
         run.stdout
             .contains(&format!("{count} merged, 0 failed, 0 waiting")),
-        "{}",
-        run.stdout
+        "{}{}\nlock files: {:?}",
+        run.stdout,
+        run.stderr,
+        lock_files(repo)
     );
     let log = repo.git(&["log", "--format=%s", "main"]);
     for i in 0..count {

@@ -415,6 +415,7 @@ pub(crate) fn advance_base(
         });
     }
     if let Some(path) = checked_out {
+        crate::fault::point(crate::fault::BEFORE_CHECKOUT_UPDATE);
         let updated = crate::git::Git::new(&path).output(["read-tree", "-m", "-u", old, new])?;
         if !updated.success() {
             let _ = git.output(["update-ref", "-m", "undo", full.as_str(), old, new]);
@@ -427,6 +428,39 @@ pub(crate) fn advance_base(
     Ok(())
 }
 
+/// When `base`'s checkout in `checkout` was left behind by a process killed between
+/// moving base and updating the checkout: base's last move was made by git-agents, and
+/// the checkout's index and files are exactly base's previous commit. Returns that
+/// commit and base's tip, the two ends the checkout must be moved between.
+fn left_behind(checkout: &crate::git::Git, base: &str) -> Option<(String, String)> {
+    let full = format!("refs/heads/{base}");
+    let last_move = checkout
+        .run(["reflog", "show", "-n1", "--format=%gs", full.as_str()])
+        .ok()?;
+    if !last_move.trim().starts_with("git agents") {
+        return None;
+    }
+    let old = checkout
+        .run([
+            "rev-parse",
+            "--verify",
+            "-q",
+            &format!("{full}@{{1}}^{{tree}}"),
+        ])
+        .ok()?;
+    let index = checkout.run(["write-tree"]).ok()?;
+    if index.trim() != old.trim() || !checkout.output(["diff-files", "--quiet"]).ok()?.success() {
+        return None;
+    }
+    let old = checkout
+        .run(["rev-parse", "--verify", "-q", &format!("{full}@{{1}}")])
+        .ok()?;
+    let new = checkout
+        .run(["rev-parse", "--verify", "-q", full.as_str()])
+        .ok()?;
+    Some((old.trim().to_owned(), new.trim().to_owned()))
+}
+
 /// The worktree that has `base` checked out, after checking it has no uncommitted
 /// changes to tracked files.
 pub(crate) fn checked_out_clean(ws: &Workspace, base: &str) -> Result<Option<PathBuf>, ForgeError> {
@@ -435,12 +469,24 @@ pub(crate) fn checked_out_clean(ws: &Workspace, base: &str) -> Result<Option<Pat
         return Ok(None);
     };
     let path = found.path.clone();
-    let status = crate::git::Git::new(&path).run([
-        "status",
-        "--porcelain",
-        "--untracked-files=no",
-        "--ignore-submodules=none",
-    ])?;
+    let checkout = crate::git::Git::new(&path);
+    let status_of = |checkout: &crate::git::Git| {
+        checkout.run([
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--ignore-submodules=none",
+        ])
+    };
+    let mut status = status_of(&checkout)?;
+    if !status.trim().is_empty()
+        && let Some((old, new)) = left_behind(&checkout, base)
+        && checkout
+            .output(["read-tree", "-m", "-u", old.as_str(), new.as_str()])?
+            .success()
+    {
+        status = status_of(&checkout)?;
+    }
     if status.trim().is_empty() {
         Ok(Some(path))
     } else {
