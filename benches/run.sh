@@ -15,6 +15,7 @@ STATUS_RUNS=${STATUS_RUNS:-200} # status and rev-parse runs, interleaved
 HISTORY=${HISTORY:-10000}      # state commits behind the status benchmark
 CAS_UPDATES=${CAS_UPDATES:-320} # updates per process writer-count row
 STRESS_OPS=${STRESS_OPS:-200}  # operations per writer in the 16-writer stress run
+CONFLICT_RUNS=${CONFLICT_RUNS:-20} # conflicts runs and merge-tree loops, interleaved
 
 cd "$ROOT"
 cargo build --release --quiet
@@ -192,6 +193,43 @@ for mode in off on; do
         GROWTH_ROWS+=("| off, then \`git gc --auto\` | 3000 | $lc | $lk KiB | $pc | $pk KiB | $(du -sk "$G/.git" | cut -f1) KiB |")
     fi
 done
+
+# --- conflicts over 8 branches against the bare git merge-tree calls it makes (same pairs)
+say "conflicts: 8 branches, every pair and each against main"
+C="$WORK/conflicts"
+new_repo "$C"
+for ((d = 0; d < 20; d++)); do
+    mkdir -p "$C/src/d$d"
+    for ((f = 0; f < 100; f++)); do printf 'line %d\n' $(seq 1 20) > "$C/src/d$d/f$f.txt"; done
+done
+git -C "$C" add . && git -C "$C" commit -qm "2,000 files"
+agents_plan 8 1 0 > "$WORK/conflicts.toml"
+(cd "$C" && git agents init --quiet --plan "$WORK/conflicts.toml" && git agents spawn --quiet --force $(seq -f 'a%g' 0 7))
+for ((i = 0; i < 8; i++)); do
+    W="$C/worktrees/a$i"
+    [ -d "$W" ] || W=$(git -C "$C" worktree list --porcelain | awk -v b="refs/heads/agents/a$i" '/^worktree / { p = substr($0, 10) } $0 == "branch " b { print p }')
+    for ((f = 0; f < 10; f++)); do echo "a$i" >> "$W/src/d$i/f$f.txt"; done
+    echo "a$i" >> "$W/src/d$(((i + 1) % 8))/f0.txt"
+    git -C "$W" commit -qam "a$i: work"
+done
+TIPS=(main $(for ((i = 0; i < 8; i++)); do git -C "$C" rev-parse "agents/a$i"; done))
+merge_tree_loop() {
+    local i j
+    for ((i = 1; i <= 8; i++)); do
+        for ((j = i + 1; j <= 8; j++)); do
+            git -C "$C" merge-tree --write-tree --name-only --no-messages -z "${TIPS[i]}" "${TIPS[j]}" > /dev/null || true
+        done
+        git -C "$C" merge-tree --write-tree --name-only --no-messages -z "${TIPS[i]}" "${TIPS[0]}" > /dev/null || true
+    done
+}
+: > "$WORK/t-conflicts"; : > "$WORK/t-merge-tree"
+for ((i = 0; i < 3; i++)); do (cd "$C" && git agents conflicts > /dev/null || true); merge_tree_loop; done
+for ((i = 0; i < CONFLICT_RUNS; i++)); do
+    t=$EPOCHREALTIME; (cd "$C" && git agents conflicts > /dev/null || true); since "$t" >> "$WORK/t-conflicts"; echo >> "$WORK/t-conflicts"
+    t=$EPOCHREALTIME; merge_tree_loop; since "$t" >> "$WORK/t-merge-tree"; echo >> "$WORK/t-merge-tree"
+done
+CF=$(median < "$WORK/t-conflicts"); MT=$(median < "$WORK/t-merge-tree")
+row "| \`git agents conflicts\` (8 branches, 36 pairs) vs the 36 bare \`git merge-tree --write-tree\` calls | $CF ms | $MT ms | $(ratio "$CF" "$MT") | ≤ 1.2× |"
 
 # --- the 16-writer stress test at full length
 say "stress: 16 writers × $STRESS_OPS operations"

@@ -72,6 +72,7 @@ pub const CHECKS: &[Check] = &[
     forge_merged,
     missing_worktrees,
     wrong_branches,
+    scratch_worktrees,
 ];
 
 /// The kinds of drift.
@@ -96,6 +97,8 @@ pub enum ProblemKind {
     ForgeClosed,
     /// The forge could not be asked about an agent's pull request.
     ForgeUnreachable,
+    /// A temporary worktree for testing a merged result, left by a merge that was killed.
+    ScratchWorktree,
 }
 
 /// One step that repairs a problem.
@@ -151,6 +154,13 @@ pub enum Repair {
         /// The branch's last commit, when known.
         head: Option<String>,
     },
+    /// Remove a temporary merge worktree's directory and git's record of it.
+    RemoveScratch {
+        /// The worktree.
+        path: PathBuf,
+        /// Git's record of it.
+        record: PathBuf,
+    },
     /// Put the agent back to planned, so `spawn` starts it afresh.
     ResetToPlanned {
         /// The agent.
@@ -184,6 +194,9 @@ impl Repair {
             Repair::MarkMerged { agent, commit, .. } => {
                 format!("mark {agent} merged (its work is in {})", short(commit))
             }
+            Repair::RemoveScratch { path, .. } => {
+                format!("remove temporary merge worktree {}", path.display())
+            }
             Repair::ResetToPlanned { agent, .. } => {
                 format!("reset {agent} to planned, so spawn starts it afresh")
             }
@@ -212,6 +225,9 @@ impl Repair {
             }
             Repair::MarkMerged { agent, commit, .. } => {
                 format!("marked {agent} merged (its work is in {})", short(commit))
+            }
+            Repair::RemoveScratch { path, .. } => {
+                format!("removed temporary merge worktree {}", path.display())
             }
             Repair::ResetToPlanned { agent, .. } => {
                 format!("reset {agent} to planned; spawn it again to start over")
@@ -283,6 +299,16 @@ impl Repair {
                     }
                     doc.failure = None;
                     Some(note.clone())
+                })?;
+            }
+            Repair::RemoveScratch { path, record } => {
+                let stale = crate::forge::StaleScratch {
+                    label: String::new(),
+                    path: path.clone(),
+                    admin: record.clone(),
+                };
+                crate::forge::remove_scratch(&stale).map_err(|e| {
+                    Error::External(format!("cannot remove {}: {e}", path.display()))
                 })?;
             }
             Repair::ResetToPlanned { agent, reason } => {
@@ -924,6 +950,28 @@ pub fn wrong_branches(survey: &Survey) -> Result<Vec<Problem>> {
         }
     }
     Ok(problems)
+}
+
+/// Temporary worktrees under the git directory where a merged result was tested, left
+/// behind because the merge that made them was killed: their maker is no longer running.
+pub fn scratch_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
+    Ok(crate::forge::stale_scratch(survey.ws)
+        .into_iter()
+        .map(|stale| {
+            Problem::fixable(
+                ProblemKind::ScratchWorktree,
+                &stale.label,
+                format!(
+                    "temporary merge worktree {} was left by a merge that did not finish",
+                    stale.path.display()
+                ),
+                Repair::RemoveScratch {
+                    path: stale.path,
+                    record: stale.admin,
+                },
+            )
+        })
+        .collect())
 }
 
 fn active_agents(state: &State) -> impl Iterator<Item = (&crate::plan::AgentSpec, &AgentState)> {

@@ -17,6 +17,11 @@
 //! | `after-worktree` | `spawn`: branch and worktree exist, the state does not say so yet |
 //! | `before-ref-update` | any state or notes write: the new commit is written, the ref not moved |
 //! | `after-ref-update` | any state or notes write: the ref moved, the command has not reported |
+//! | `after-merge-built` | local `merge`: the merged commit exists, nothing else has happened |
+//! | `after-merge-tested` | local `merge`: the tests passed on the merged result in a temporary worktree, which is still there |
+//! | `before-checkout-update` | local `merge`: base holds the merged commit, the worktree that has base checked out does not |
+//! | `after-base-moved` | local `merge`: base holds the merged commit, the state still says the PR is open |
+//! | `after-agent-exited` | `run`: an agent's command finished, its status is not recorded |
 
 use std::sync::Mutex;
 
@@ -32,12 +37,31 @@ pub const BEFORE_REF_UPDATE: &str = "before-ref-update";
 /// A compare-and-swap moved the ref and has not returned.
 pub const AFTER_REF_UPDATE: &str = "after-ref-update";
 
-/// Every fault point, for documentation and for tests that try them all.
+/// The local forge built the merged commit and has not tested it or moved base.
+pub const AFTER_MERGE_BUILT: &str = "after-merge-built";
+/// The local forge's tests passed on the merged result; the temporary worktree is still there.
+pub const AFTER_MERGE_TESTED: &str = "after-merge-tested";
+/// Base moved to the merged commit; the worktree that has it checked out is not updated.
+pub const BEFORE_CHECKOUT_UPDATE: &str = "before-checkout-update";
+/// The local forge moved base to the merged commit; the state does not record the merge.
+pub const AFTER_BASE_MOVED: &str = "after-base-moved";
+/// `run` saw an agent's command finish and has not recorded its status.
+pub const AFTER_AGENT_EXITED: &str = "after-agent-exited";
+
+/// The fault points `spawn` and every state write reach, for tests that try them all.
 pub const ALL: [&str; 4] = [
     AFTER_BRANCH,
     AFTER_WORKTREE,
     BEFORE_REF_UPDATE,
     AFTER_REF_UPDATE,
+];
+
+/// The fault points of `merge` on the local forge, in the order a merge reaches them.
+pub const MERGE: [&str; 4] = [
+    AFTER_MERGE_BUILT,
+    AFTER_MERGE_TESTED,
+    BEFORE_CHECKOUT_UPDATE,
+    AFTER_BASE_MOVED,
 ];
 
 static HITS: Mutex<Vec<(String, u32)>> = Mutex::new(Vec::new());

@@ -76,6 +76,9 @@ impl Local {
         progress: &mut dyn FnMut(&str),
         output: &mut dyn FnMut(&[u8]),
     ) -> Result<MergeOutcome, ForgeError> {
+        for stale in stale_scratch(ws) {
+            let _ = remove_scratch(&stale);
+        }
         let git = ws.git();
         let base = &request.base;
         let old = worktree::branch_tip(&ws.repo, base)?
@@ -102,6 +105,7 @@ impl Local {
                 warnings: Vec::new(),
             });
         };
+        crate::fault::point(crate::fault::AFTER_MERGE_BUILT);
         let tested_with = match &request.test_command {
             Some(command) => {
                 progress(&format!(
@@ -133,6 +137,7 @@ impl Local {
             &new,
             &format!("git agents merge {}", request.agent),
         )?;
+        crate::fault::point(crate::fault::AFTER_BASE_MOVED);
         Ok(MergeOutcome {
             merged_commit: Some(new),
             already_in_base: false,
@@ -286,6 +291,76 @@ fn replay(git: &Git, onto: &str, head: &str) -> Result<String, Replay> {
     Ok(current)
 }
 
+/// The directory under the git directory that holds temporary merge worktrees, each
+/// named `LABEL-PID` after what it tests and the process that made it.
+pub fn scratch_dir(ws: &Workspace) -> PathBuf {
+    ws.common_dir.join("agents").join("merge")
+}
+
+/// A temporary merge worktree left by a process that is no longer running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleScratch {
+    /// What it was testing: an agent's name, or `batch`.
+    pub label: String,
+    /// The worktree's directory (it may be gone).
+    pub path: PathBuf,
+    /// Git's record of it under `worktrees/` in the git directory.
+    pub admin: PathBuf,
+}
+
+/// Every temporary merge worktree git has a record of whose maker is no longer running,
+/// found from git's records directly so that a half-written one (which makes
+/// `git worktree list` fail) is found too.
+pub fn stale_scratch(ws: &Workspace) -> Vec<StaleScratch> {
+    let dir = scratch_dir(ws);
+    let dir = dir.canonicalize().unwrap_or(dir);
+    let mut found = Vec::new();
+    let records = std::fs::read_dir(ws.common_dir.join("worktrees"));
+    for admin in records.into_iter().flatten().flatten().map(|e| e.path()) {
+        let Ok(gitdir) = std::fs::read_to_string(admin.join("gitdir")) else {
+            continue;
+        };
+        let Some(path) = std::path::Path::new(gitdir.trim()).parent() else {
+            continue;
+        };
+        let parent = path
+            .parent()
+            .map(|p| p.canonicalize().unwrap_or(p.to_path_buf()));
+        if parent.as_deref() != Some(dir.as_path()) {
+            continue;
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (label, pid) = match name.rsplit_once('-') {
+            Some((label, pid)) => (label.to_owned(), pid.parse::<u32>().ok()),
+            None => (name.clone(), None),
+        };
+        if pid.is_some_and(crate::doctor::process_alive) {
+            continue;
+        }
+        found.push(StaleScratch {
+            label,
+            path: path.to_path_buf(),
+            admin,
+        });
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found
+}
+
+/// Remove a stale temporary merge worktree: its directory and git's record of it.
+pub fn remove_scratch(scratch: &StaleScratch) -> std::io::Result<()> {
+    for dir in [&scratch.path, &scratch.admin] {
+        match std::fs::remove_dir_all(dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Check `commit` out into a temporary worktree under the git directory, run the test
 /// command there, and remove the worktree again whatever happened.
 pub(crate) fn test_in_scratch_worktree(
@@ -297,7 +372,10 @@ pub(crate) fn test_in_scratch_worktree(
     output: &mut dyn FnMut(&[u8]),
 ) -> Result<runner::Finished, ForgeError> {
     let git = ws.git();
-    let dir = ws.common_dir.join("agents").join("merge");
+    for stale in stale_scratch(ws) {
+        let _ = remove_scratch(&stale);
+    }
+    let dir = scratch_dir(ws);
     fs_err::create_dir_all(&dir).map_err(|e| {
         ForgeError::Git(crate::git::GitError::Library(format!(
             "cannot create {}: {e}",
@@ -318,6 +396,9 @@ pub(crate) fn test_in_scratch_worktree(
         commit.as_ref(),
     ])?;
     let result = runner::run(command, &path, env, None, output);
+    if result.as_ref().is_ok_and(|finished| finished.success()) {
+        crate::fault::point(crate::fault::AFTER_MERGE_TESTED);
+    }
     if worktree::remove(&git, &path, true).is_err() {
         let _ = fs_err::remove_dir_all(&path);
         let _ = git.output(["worktree", "prune"]);

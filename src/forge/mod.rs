@@ -11,6 +11,7 @@ mod local;
 
 pub use github::GitHub;
 pub use local::Local;
+pub use local::{StaleScratch, remove_scratch, scratch_dir, stale_scratch};
 
 use std::path::PathBuf;
 
@@ -414,6 +415,7 @@ pub(crate) fn advance_base(
         });
     }
     if let Some(path) = checked_out {
+        crate::fault::point(crate::fault::BEFORE_CHECKOUT_UPDATE);
         let updated = crate::git::Git::new(&path).output(["read-tree", "-m", "-u", old, new])?;
         if !updated.success() {
             let _ = git.output(["update-ref", "-m", "undo", full.as_str(), old, new]);
@@ -426,6 +428,75 @@ pub(crate) fn advance_base(
     Ok(())
 }
 
+/// When `base`'s checkout in `checkout` was left behind by a process killed between
+/// moving base and updating the checkout: base's last move was made by git-agents, the
+/// checkout's index is base's previous commit, and every file that differs from the
+/// index already has its content in base's tip (an update cut off half-way). Returns
+/// that previous commit and base's tip.
+fn left_behind(checkout: &crate::git::Git, base: &str) -> Option<(String, String)> {
+    let full = format!("refs/heads/{base}");
+    let last_move = checkout
+        .run(["reflog", "show", "-n1", "--format=%gs", full.as_str()])
+        .ok()?;
+    if !last_move.trim().starts_with("git agents") {
+        return None;
+    }
+    let old_tree = checkout
+        .run([
+            "rev-parse",
+            "--verify",
+            "-q",
+            &format!("{full}@{{1}}^{{tree}}"),
+        ])
+        .ok()?;
+    let index = checkout.run(["write-tree"]).ok()?;
+    if index.trim() != old_tree.trim() {
+        return None;
+    }
+    let old = checkout
+        .run(["rev-parse", "--verify", "-q", &format!("{full}@{{1}}")])
+        .ok()?;
+    let new = checkout
+        .run(["rev-parse", "--verify", "-q", full.as_str()])
+        .ok()?;
+    let (old, new) = (old.trim().to_owned(), new.trim().to_owned());
+    let changed = checkout.run(["diff-files", "--name-only", "-z"]).ok()?;
+    for file in changed.split('\0').filter(|f| !f.is_empty()) {
+        let present = checkout.dir().join(file).exists();
+        let now = if present {
+            Some(checkout.run(["hash-object", "--", file]).ok()?)
+        } else {
+            None
+        };
+        let wanted = checkout
+            .run(["rev-parse", "--verify", "-q", &format!("{new}:{file}")])
+            .ok();
+        if now.as_deref().map(str::trim) != wanted.as_deref().map(str::trim) {
+            return None;
+        }
+    }
+    Some((old, new))
+}
+
+/// Remove the index lock of the worktree `checkout` once it is stale, as a process killed
+/// while updating that worktree leaves it.
+fn clear_index_lock(ws: &Workspace, checkout: &crate::git::Git) {
+    let Ok(git_dir) = checkout.run(["rev-parse", "--absolute-git-dir"]) else {
+        return;
+    };
+    let git_dir = PathBuf::from(git_dir.trim());
+    let common = ws
+        .common_dir
+        .canonicalize()
+        .unwrap_or(ws.common_dir.clone());
+    let git_dir = git_dir.canonicalize().unwrap_or(git_dir);
+    let Ok(relative) = git_dir.strip_prefix(&common) else {
+        return;
+    };
+    let name = relative.join("index");
+    let _ = crate::cas::wait_for_lock(&ws.repo, &name.to_string_lossy());
+}
+
 /// The worktree that has `base` checked out, after checking it has no uncommitted
 /// changes to tracked files.
 pub(crate) fn checked_out_clean(ws: &Workspace, base: &str) -> Result<Option<PathBuf>, ForgeError> {
@@ -434,12 +505,25 @@ pub(crate) fn checked_out_clean(ws: &Workspace, base: &str) -> Result<Option<Pat
         return Ok(None);
     };
     let path = found.path.clone();
-    let status = crate::git::Git::new(&path).run([
-        "status",
-        "--porcelain",
-        "--untracked-files=no",
-        "--ignore-submodules=none",
-    ])?;
+    let checkout = crate::git::Git::new(&path);
+    let status_of = |checkout: &crate::git::Git| {
+        checkout.run([
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--ignore-submodules=none",
+        ])
+    };
+    clear_index_lock(ws, &checkout);
+    let mut status = status_of(&checkout)?;
+    if !status.trim().is_empty()
+        && let Some((_, new)) = left_behind(&checkout, base)
+        && checkout
+            .output(["read-tree", "--reset", "-u", new.as_str()])?
+            .success()
+    {
+        status = status_of(&checkout)?;
+    }
     if status.trim().is_empty() {
         Ok(Some(path))
     } else {

@@ -150,6 +150,7 @@ pub fn run(
         for (name, exit) in finished(&running)? {
             let child = running.remove(&name).expect("a finished child was running");
             progressed = true;
+            crate::fault::point(crate::fault::AFTER_AGENT_EXITED);
             if exit.success() {
                 events(RunEvent::Finished {
                     agent: name.clone(),

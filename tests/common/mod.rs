@@ -291,3 +291,4 @@ impl Repo {
         Run::from(command.output().expect("git agents runs"), args)
     }
 }
+pub mod crash;
