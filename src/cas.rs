@@ -422,21 +422,25 @@ pub fn wait_for_lock(repo: &gix::Repository, name: &str) -> Result<(), CasError>
     Ok(())
 }
 
-/// Remove `name`'s lock file if it is stale; whether one was removed.
+/// Remove the lock files that moving `name` needs — `<name>.lock`, and `packed-refs.lock`
+/// when the ref is packed — if they are stale; whether one was removed.
 fn break_stale_lock(repo: &gix::Repository, name: &str) -> Result<bool, CasError> {
-    let lock = lock_path(repo, name);
-    let Some(age) = remove_if_stale(&lock, stale_lock_age(repo))? else {
-        return Ok(false);
-    };
-    NOTICES
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(format!(
+    let mut removed = false;
+    for lock in [
+        lock_path(repo, name),
+        repo.common_dir().join("packed-refs.lock"),
+    ] {
+        let Some(age) = remove_if_stale(&lock, stale_lock_age(repo))? else {
+            continue;
+        };
+        NOTICES.lock().unwrap_or_else(|p| p.into_inner()).push(format!(
             "removed {}, a lock left {} s ago by a process that was killed while writing {name}",
             lock.display(),
             age.as_secs()
         ));
-    Ok(true)
+        removed = true;
+    }
+    Ok(removed)
 }
 
 /// Remove the lock file at `lock` if it was last written at least `stale_after` ago, and

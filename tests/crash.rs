@@ -461,3 +461,44 @@ fn fault_points_fire_only_when_named() {
     );
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn a_stale_packed_refs_lock_does_not_stall_writes_to_a_packed_state_ref() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.git(&["pack-refs", "--all"]);
+    assert!(
+        !repo.root.join(".git/refs/agents/state").exists(),
+        "the state ref is packed"
+    );
+    let lock = repo.root.join(".git/packed-refs.lock");
+    let old = std::fs::File::create(&lock).unwrap();
+    old.set_modified(std::time::SystemTime::now() - Duration::from_secs(120))
+        .unwrap();
+    drop(old);
+    let begun = std::time::Instant::now();
+    let run = repo
+        .agents(&[
+            "update",
+            "--agent",
+            "rag-agent",
+            "--note",
+            "after gc was killed",
+        ])
+        .ok();
+    assert!(
+        begun.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        begun.elapsed()
+    );
+    assert!(
+        run.stderr.contains("warning: removed") && run.stderr.contains("packed-refs.lock"),
+        "{}",
+        run.stderr
+    );
+    assert!(!lock.exists());
+    assert_eq!(
+        agent_doc(&repo, "rag-agent")["notes"][0]["text"],
+        "after gc was killed"
+    );
+}
