@@ -4,58 +4,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::Repo;
-
-/// The built binary, run directly so that its process id is the one killed.
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_git-agents"))
-}
-
-/// `git-agents ARGS` in `dir`, in its own process group, with extra environment.
-fn start(repo: &Repo, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
-    use std::os::unix::process::CommandExt;
-    let mut cmd = repo.command(binary().to_str().unwrap(), dir);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    for (key, value) in env {
-        cmd.env(key, value);
-    }
-    cmd.spawn().expect("git-agents starts")
-}
-
-/// Kill the whole process group of `child` (it and the git processes it started) with SIGKILL.
-fn kill_group(child: &mut std::process::Child) {
-    let group = format!("-{}", child.id());
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &group])
-        .stderr(Stdio::null())
-        .status();
-    let _ = child.wait();
-}
-
-/// Every lock file under the git directory.
-fn lock_files(repo: &Repo) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut dirs = vec![repo.root.join(".git")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "lock") {
-                found.push(path);
-            }
-        }
-    }
-    found
-}
+use common::crash::{Random, fsck_clean, kill_group, lock_files, start};
 
 fn state_messages(repo: &Repo) -> Vec<String> {
     repo.git(&["log", "--format=%s", "refs/agents/state"])
@@ -67,20 +19,6 @@ fn state_messages(repo: &Repo) -> Vec<String> {
 fn agent_doc(repo: &Repo, name: &str) -> serde_json::Value {
     serde_json::from_str(&repo.git(&["show", &format!("refs/agents/state:agents/{name}.json")]))
         .unwrap()
-}
-
-fn fsck_clean(repo: &Repo) {
-    let out = repo
-        .command("git", &repo.root)
-        .args(["fsck", "--no-progress", "--no-dangling"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success() && out.stderr.is_empty(),
-        "git fsck: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A spawned agent is whole: its worktree is on its branch with a complete checkout and
@@ -315,32 +253,6 @@ fn a_half_made_worktree_is_replaced_by_the_next_spawn() {
     std::fs::remove_file(repo.root.join("worktrees/rag-agent/README.md")).unwrap();
     repo.agents(&["spawn", "rag-agent"]).ok();
     assert_spawned(&repo, "rag-agent", "feature/rag-completion");
-}
-
-/// A small xorshift generator, seeded from the clock and printed so a failure can be replayed.
-struct Random(u64);
-
-impl Random {
-    fn new() -> Random {
-        let seed = std::env::var("CRASH_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64
-            });
-        eprintln!("CRASH_SEED={seed}");
-        Random(seed | 1)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
 }
 
 #[test]

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use common::Repo;
+use common::crash::Random;
 
 const HUB: &str = "hub";
 const TASKS: usize = 6;
@@ -78,19 +79,9 @@ impl Model {
     }
 }
 
-struct Random(u64);
-
-impl Random {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 fn script(writer: usize, ops: usize, seed: u64) -> Vec<Op> {
-    let mut random = Random((seed ^ (writer as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1);
+    let mut random =
+        Random::from_seed(seed ^ (writer as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     (0..ops)
         .map(|i| {
             let task = random.below(TASKS as u64) as usize + 1;
@@ -170,16 +161,7 @@ fn texts(doc: &serde_json::Value) -> Vec<String> {
 fn many_writers_in_many_worktrees_lose_nothing() {
     let writers = setting("STRESS_WRITERS", 16);
     let ops = setting("STRESS_OPS", 50);
-    let seed = std::env::var("STRESS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    eprintln!("STRESS_SEED={seed}");
+    let seed = common::crash::seed("STRESS_SEED");
     let repo = Repo::new();
     let plan_file = repo.tmp.path().join("plan.toml");
     std::fs::write(&plan_file, plan(writers)).unwrap();

@@ -68,23 +68,33 @@ pub fn fsck_clean(repo: &Repo) {
     );
 }
 
-/// A small xorshift generator, seeded from `CRASH_SEED` or the clock and printed so a
-/// failure can be replayed.
+/// A seed from the environment variable `var`, or else from the clock; printed so that a
+/// failure can be replayed with `var=SEED`.
+pub fn seed(var: &str) -> u64 {
+    let seed = std::env::var(var)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    eprintln!("{var}={seed}");
+    seed
+}
+
+/// A small xorshift generator.
 pub struct Random(u64);
 
 impl Random {
-    /// A generator seeded as described on the type.
+    /// A generator seeded from `CRASH_SEED` or the clock (see [`seed`]).
     pub fn new() -> Random {
-        let seed = std::env::var("CRASH_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64
-            });
-        eprintln!("CRASH_SEED={seed}");
+        Random::from_seed(seed("CRASH_SEED"))
+    }
+
+    /// A generator for `seed`.
+    pub fn from_seed(seed: u64) -> Random {
         Random(seed | 1)
     }
 
