@@ -287,18 +287,7 @@ pub fn write_commit(
     tree: ObjectId,
     parent: Option<ObjectId>,
 ) -> Result<ObjectId, CasError> {
-    let author = repo
-        .author()
-        .ok_or(CasError::NoIdentity)?
-        .map_err(|e| git_err("reading the author", e))?;
-    let committer = repo
-        .committer()
-        .ok_or(CasError::NoIdentity)?
-        .map_err(|e| git_err("reading the committer", e))?;
-    let commit =
-        retry_object_write(|| repo.new_commit_as(committer, author, message, tree, parent))
-            .map_err(|e| git_err("writing a commit", e))?;
-    Ok(commit.id)
+    write_merge_commit(repo, message, tree, parent.as_slice())
 }
 
 /// Run an object write again when it lost a race with a concurrent `git gc`: gix creates
