@@ -115,10 +115,31 @@ pub fn read_tip(repo: &gix::Repository, name: &str) -> Result<Option<Tip>, CasEr
     tip_of(repo, name, id).map(Some)
 }
 
+/// Look object `id` up, looking again a few times when it is missing at first: a
+/// concurrent `git gc` may move it from a loose file into a new pack between the
+/// store's look at its packs and its look at loose objects. git re-reads its packs and
+/// looks again in the same case.
+pub fn find_object(repo: &gix::Repository, id: ObjectId) -> gix::Result<Option<gix::Object<'_>>> {
+    for wait_ms in [1, 2, 4, 8, 16] {
+        if let Some(object) = repo.try_find_object(id)? {
+            return Ok(Some(object));
+        }
+        std::thread::sleep(Duration::from_millis(wait_ms));
+    }
+    repo.try_find_object(id)
+}
+
+/// The tree `id`, looked up as [`find_object`] does; a missing tree is an error.
+pub fn find_tree(repo: &gix::Repository, id: ObjectId) -> gix::Result<gix::Tree<'_>> {
+    match find_object(repo, id)? {
+        Some(object) => object.try_into_tree(),
+        None => repo.find_tree(id),
+    }
+}
+
 /// The tip for commit `id` read from ref `name`.
 pub fn tip_of(repo: &gix::Repository, name: &str, id: ObjectId) -> Result<Tip, CasError> {
-    let object = repo
-        .try_find_object(id)
+    let object = find_object(repo, id)
         .map_err(|e| git_err(&format!("reading {name}"), e))?
         .ok_or_else(|| CasError::Missing {
             name: name.to_owned(),

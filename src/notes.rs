@@ -129,10 +129,9 @@ impl<'r> Reader<'r> {
         let Some((_, blob)) = find_note(self.repo, tree, commit)? else {
             return Ok(Vec::new());
         };
-        let data = self
-            .repo
-            .find_object(blob)
+        let data = cas::find_object(self.repo, blob)
             .map_err(|e| git_err("reading a note", e))?
+            .ok_or_else(|| git_err("reading a note", format!("object {blob} is missing")))?
             .detach()
             .data;
         Ok(parse_records(&data))
@@ -186,8 +185,9 @@ pub fn append(repo: &gix::Repository, commit: ObjectId, record: &Record) -> Resu
         let (path, mut text) = match existing {
             Some((path, blob)) => (
                 path,
-                repo.find_object(blob)
+                cas::find_object(repo, blob)
                     .map_err(|e| git_err("reading a note", e))?
+                    .ok_or_else(|| git_err("reading a note", format!("object {blob} is missing")))?
                     .detach()
                     .data,
             ),
@@ -239,9 +239,7 @@ fn find_note(
         format!("{}/{}", &hex[..2], &hex[2..]),
         format!("{}/{}/{}", &hex[..2], &hex[2..4], &hex[4..]),
     ];
-    let tree = repo
-        .find_tree(tree)
-        .map_err(|e| git_err("reading the notes tree", e))?;
+    let tree = cas::find_tree(repo, tree).map_err(|e| git_err("reading the notes tree", e))?;
     for path in candidates {
         if let Some(entry) = tree
             .lookup_entry_by_path(path.as_str())

@@ -190,9 +190,8 @@ impl State {
 
     /// Read the state held by the commit `tip`.
     pub fn read_at(repo: &gix::Repository, tip: Tip) -> Result<State, StateError> {
-        let tree = repo
-            .find_tree(tip.tree)
-            .map_err(|e| git_err("reading the state tree", e))?;
+        let tree =
+            cas::find_tree(repo, tip.tree).map_err(|e| git_err("reading the state tree", e))?;
         let mut loaded = HashMap::new();
         let mut plan = None;
         let mut agents = BTreeMap::new();
@@ -204,8 +203,7 @@ impl State {
                 plan = Some(decode_plan(&data)?);
                 loaded.insert(PLAN_PATH.to_owned(), entry.oid().to_owned());
             } else if name == AGENTS_DIR && entry.mode().is_tree() {
-                let agents_tree = repo
-                    .find_tree(entry.oid().to_owned())
+                let agents_tree = cas::find_tree(repo, entry.oid().to_owned())
                     .map_err(|e| git_err("reading the agents tree", e))?;
                 for agent_entry in agents_tree.iter() {
                     let agent_entry =
@@ -446,8 +444,7 @@ fn git_err(doing: &str, err: impl std::fmt::Display) -> StateError {
 }
 
 fn read_blob(repo: &gix::Repository, id: ObjectId, path: &str) -> Result<Vec<u8>, StateError> {
-    let object = repo
-        .try_find_object(id)
+    let object = cas::find_object(repo, id)
         .map_err(|e| git_err(&format!("reading {path}"), e))?
         .ok_or_else(|| StateError::BadDocument {
             path: path.to_owned(),
