@@ -4,6 +4,7 @@
 //! Every change is one commit made with compare-and-swap (see [`crate::cas`]), so the
 //! ref's history is the audit log and concurrent writers never lose an update.
 
+mod cache;
 mod log;
 mod model;
 
@@ -179,7 +180,7 @@ impl State {
     pub fn read(repo: &gix::Repository) -> Result<Option<State>, StateError> {
         match cas::read_tip(repo, STATE_REF)? {
             None => Ok(None),
-            Some(tip) => State::read_at(repo, tip).map(Some),
+            Some(tip) => State::read_documents(repo, tip, true).map(Some),
         }
     }
 
@@ -190,8 +191,20 @@ impl State {
 
     /// Read the state held by the commit `tip`.
     pub fn read_at(repo: &gix::Repository, tip: Tip) -> Result<State, StateError> {
+        State::read_documents(repo, tip, false)
+    }
+
+    /// Read the state held by `tip`, taking documents already decoded from the cache;
+    /// `remember` writes the cache again when a document had to be decoded.
+    fn read_documents(
+        repo: &gix::Repository,
+        tip: Tip,
+        remember: bool,
+    ) -> Result<State, StateError> {
         let tree =
             cas::find_tree(repo, tip.tree).map_err(|e| git_err("reading the state tree", e))?;
+        let mut cached = cache::Decoded::load(repo.common_dir());
+        let mut decoded_any = false;
         let mut loaded = HashMap::new();
         let mut plan = None;
         let mut agents = BTreeMap::new();
@@ -199,9 +212,15 @@ impl State {
             let entry = entry.map_err(|e| git_err("reading the state tree", e))?;
             let name = entry.filename().to_string();
             if name == PLAN_PATH && entry.mode().is_blob() {
-                let data = read_blob(repo, entry.oid().to_owned(), PLAN_PATH)?;
-                plan = Some(decode_plan(&data)?);
-                loaded.insert(PLAN_PATH.to_owned(), entry.oid().to_owned());
+                let id = entry.oid().to_owned();
+                plan = Some(match cached.plan(&id) {
+                    Some(plan) => plan,
+                    None => {
+                        decoded_any = true;
+                        decode_plan(&read_blob(repo, id, PLAN_PATH)?)?
+                    }
+                });
+                loaded.insert(PLAN_PATH.to_owned(), id);
             } else if name == AGENTS_DIR && entry.mode().is_tree() {
                 let agents_tree = cas::find_tree(repo, entry.oid().to_owned())
                     .map_err(|e| git_err("reading the agents tree", e))?;
@@ -213,9 +232,15 @@ impl State {
                         continue;
                     };
                     let path = format!("{AGENTS_DIR}/{file}");
-                    let data = read_blob(repo, agent_entry.oid().to_owned(), &path)?;
-                    let doc = decode_agent(&path, &data)?;
-                    loaded.insert(path, agent_entry.oid().to_owned());
+                    let id = agent_entry.oid().to_owned();
+                    let doc = match cached.agent(&id) {
+                        Some(doc) => doc,
+                        None => {
+                            decoded_any = true;
+                            decode_agent(&path, &read_blob(repo, id, &path)?)?
+                        }
+                    };
+                    loaded.insert(path, id);
                     agents.insert(agent.to_owned(), doc);
                 }
             }
@@ -229,6 +254,9 @@ impl State {
             agents,
             loaded,
         };
+        if remember && decoded_any {
+            state.remember(repo);
+        }
         for spec in &state.plan.agents {
             state
                 .agents
@@ -237,6 +265,19 @@ impl State {
         }
         state.apply_done_marks();
         Ok(state)
+    }
+
+    /// Write the documents as read to the cache, for the next reading.
+    fn remember(&self, repo: &gix::Repository) {
+        let Some(plan_id) = self.loaded.get(PLAN_PATH) else {
+            return;
+        };
+        let agents = self.agents.iter().filter_map(|(name, doc)| {
+            self.loaded
+                .get(&format!("{AGENTS_DIR}/{name}.json"))
+                .map(|id| (id, doc))
+        });
+        cache::Decoded::store(repo.common_dir(), (plan_id, &self.plan), agents);
     }
 
     /// Write the documents that differ from what was read and return the new root tree,

@@ -1,0 +1,106 @@
+//! Decoded state documents remembered under the git dir, by the id of the blob each was
+//! decoded from, so a reading of the state decodes only the documents that changed since
+//! the last one.
+//!
+//! Like git's commit-graph this is derived data: an entry is keyed by its blob id, so it
+//! can never disagree with the state ref, and a missing, unreadable or foreign file is
+//! ignored (and rewritten by the next reading that misses).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use serde::{Deserialize, Serialize};
+
+use super::{AgentState, SCHEMA_VERSION};
+use crate::plan::Plan;
+
+/// Which build wrote a cache; a cache from any other build is ignored, because its
+/// documents were decoded by other code.
+fn build() -> String {
+    format!("{} schema {SCHEMA_VERSION}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The documents of one state tree, decoded, by blob id.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct Decoded {
+    #[serde(default)]
+    build: String,
+    /// `plan.json` documents (validated, done marks not applied).
+    #[serde(default)]
+    plans: HashMap<String, Plan>,
+    /// `agents/<name>.json` documents.
+    #[serde(default)]
+    agents: HashMap<String, AgentState>,
+}
+
+impl Decoded {
+    /// The cache of the repository whose common dir is `common_dir`, or an empty one.
+    pub(super) fn load(common_dir: &Path) -> Decoded {
+        let Ok(bytes) = std::fs::read(path(common_dir)) else {
+            return Decoded::default();
+        };
+        match serde_json::from_slice::<Decoded>(&bytes) {
+            Ok(decoded) if decoded.build == build() => decoded,
+            _ => Decoded::default(),
+        }
+    }
+
+    /// The plan decoded from blob `id`, if remembered.
+    pub(super) fn plan(&mut self, id: &ObjectId) -> Option<Plan> {
+        self.plans.remove(&id.to_string())
+    }
+
+    /// The agent document decoded from blob `id`, if remembered.
+    pub(super) fn agent(&self, id: &ObjectId) -> Option<AgentState> {
+        self.agents.get(&id.to_string()).cloned()
+    }
+
+    /// Remember exactly these documents, replacing the file atomically; failures are
+    /// ignored, since the cache only saves work.
+    pub(super) fn store<'a>(
+        common_dir: &Path,
+        plan: (&ObjectId, &Plan),
+        agents: impl Iterator<Item = (&'a ObjectId, &'a AgentState)>,
+    ) {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            build: String,
+            plans: HashMap<String, &'a Plan>,
+            agents: HashMap<String, &'a AgentState>,
+        }
+        let out = Out {
+            build: build(),
+            plans: HashMap::from([(plan.0.to_string(), plan.1)]),
+            agents: agents.map(|(id, doc)| (id.to_string(), doc)).collect(),
+        };
+        let Ok(bytes) = serde_json::to_vec(&out) else {
+            return;
+        };
+        let target = path(common_dir);
+        let Some(dir) = target.parent() else {
+            return;
+        };
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        let temporary = dir.join(format!(
+            ".state.json.{}.{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or_default()
+        ));
+        if std::fs::write(&temporary, bytes).is_err()
+            || std::fs::rename(&temporary, &target).is_err()
+        {
+            let _ = std::fs::remove_file(&temporary);
+        }
+    }
+}
+
+/// Where the cache lives: beside the logs, under the shared git dir.
+fn path(common_dir: &Path) -> PathBuf {
+    common_dir.join("agents").join("cache").join("state.json")
+}
