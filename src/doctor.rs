@@ -258,7 +258,7 @@ impl Repair {
             } => {
                 let shown = path.strip_prefix(&ws.main_root).unwrap_or(path);
                 progress(&format!("checking out {branch} into {}", shown.display()));
-                worktree::add(&git, path, branch)?;
+                worktree::add(&git, &ws.repo, path, branch)?;
                 crate::provision::provision(ws, agent, true, progress).map_err(|err| {
                     Error::External(format!(
                         "the worktree is back, but provisioning it failed: {err}"

@@ -98,10 +98,7 @@ impl Git {
             Ok(out.stdout)
         } else {
             Err(GitError::Failed {
-                command: args
-                    .first()
-                    .map(|a| a.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
+                command: subcommand(&args),
                 message: first_meaningful_line(&out.stderr)
                     .or_else(|| first_meaningful_line(&out.stdout))
                     .unwrap_or_else(|| format!("exit status {}", out.code.unwrap_or(-1))),
@@ -109,6 +106,19 @@ impl Git {
             })
         }
     }
+}
+
+/// The git subcommand in `args`, past any `-c NAME=VALUE` options before it.
+fn subcommand(args: &[OsString]) -> String {
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if arg == "-c" {
+            args.next();
+        } else if !arg.to_string_lossy().starts_with('-') {
+            return arg.to_string_lossy().into_owned();
+        }
+    }
+    String::new()
 }
 
 /// The first line of git's message that says something (skipping hints).

@@ -86,16 +86,20 @@ pub fn find_with_branch<'a>(
         .find(|w| w.branch.as_deref() == Some(branch))
 }
 
-/// Check out `branch` into a new linked worktree at `path`.
-pub fn add(git: &Git, path: &Path, branch: &str) -> Result<(), GitError> {
-    git.run([
-        "worktree".as_ref(),
-        "add".as_ref(),
-        "--quiet".as_ref(),
-        path.as_os_str(),
-        branch.as_ref(),
-    ])
-    .map(drop)
+/// Check out `branch` into a new linked worktree at `path`, writing files on every core
+/// (git's parallel checkout) unless `checkout.workers` is configured.
+pub fn add(git: &Git, repo: &gix::Repository, path: &Path, branch: &str) -> Result<(), GitError> {
+    let mut args: Vec<&std::ffi::OsStr> = Vec::new();
+    if repo.config_snapshot().string("checkout.workers").is_none() {
+        args.push("-c".as_ref());
+        args.push("checkout.workers=0".as_ref());
+    }
+    args.push("worktree".as_ref());
+    args.push("add".as_ref());
+    args.push("--quiet".as_ref());
+    args.push(path.as_os_str());
+    args.push(branch.as_ref());
+    git.run(args).map(drop)
 }
 
 /// Remove the linked worktree at `path`; `force` discards uncommitted changes.

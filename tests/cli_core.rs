@@ -297,6 +297,40 @@ fn spawn_twice_changes_nothing_the_second_time() {
 }
 
 #[test]
+fn spawn_checks_out_on_every_core_unless_checkout_workers_is_configured() {
+    let repo = Repo::new();
+    repo.init_example();
+    let trace = repo.root.join("trace.json");
+    let env = [("GIT_TRACE2_EVENT".to_owned(), trace.display().to_string())];
+    let worktree_adds = || -> Vec<String> {
+        let text = std::fs::read_to_string(&trace).unwrap_or_default();
+        let adds = text
+            .lines()
+            .filter(|l| l.contains("\"event\":\"start\"") && l.contains("\"worktree\",\"add\""))
+            .map(str::to_owned)
+            .collect();
+        let _ = std::fs::remove_file(&trace);
+        adds
+    };
+    repo.agents_with(&repo.root, &["spawn", "security-agent"], &env)
+        .ok();
+    let adds = worktree_adds();
+    assert_eq!(adds.len(), 1, "{adds:?}");
+    assert!(
+        adds[0].contains("\"-c\",\"checkout.workers=0\""),
+        "{}",
+        adds[0]
+    );
+
+    repo.git(&["config", "checkout.workers", "1"]);
+    repo.agents_with(&repo.root, &["spawn", "backend-agent"], &env)
+        .ok();
+    let adds = worktree_adds();
+    assert_eq!(adds.len(), 1, "{adds:?}");
+    assert!(!adds[0].contains("checkout.workers"), "{}", adds[0]);
+}
+
+#[test]
 fn spawn_reuses_an_existing_branch() {
     let repo = Repo::new();
     repo.init_example();

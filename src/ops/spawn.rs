@@ -114,7 +114,7 @@ pub fn spawn(
                 spec.branch,
                 path.strip_prefix(&ws.main_root).unwrap_or(&path).display()
             ));
-            if let Err(err) = worktree::add(&git, &path, &spec.branch) {
+            if let Err(err) = worktree::add(&git, &ws.repo, &path, &spec.branch) {
                 if created_branch {
                     let _ = worktree::delete_branch(&git, &spec.branch, true);
                 }
