@@ -130,7 +130,14 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
 
 fn view(ws: &Workspace, state: &State, notes: &notes::Reader<'_>, name: &str) -> Result<AgentView> {
     let spec = super::find_agent(state, name)?;
-    let doc = state.document(name);
+    let planned;
+    let doc = match state.agent(name) {
+        Some(doc) => doc,
+        None => {
+            planned = crate::state::AgentState::planned();
+            &planned
+        }
+    };
     let hours_total: f64 = spec.total_hours();
     let hours_done: f64 = spec
         .tasks
