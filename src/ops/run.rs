@@ -3,12 +3,18 @@
 //! (test, review, pull request, merge queue), and spawn dependents as their
 //! dependencies merge. Everything it knows comes from the state ref, so a run that was
 //! interrupted resumes where the state says.
+//!
+//! A run that was killed outright leaves its agents' commands running; each has a
+//! [`record`](crate::launcher::record). The next run takes them over instead of starting
+//! a second copy: it watches a command that still runs, takes the exit status of one that
+//! finished while no run was watching, and launches again only a command that was killed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::launcher::record::{self, Condition, Record};
 use crate::launcher::{self, Launch, Running};
 use crate::provision::AgentVars;
 use crate::state::{self, State, Status};
@@ -61,6 +67,22 @@ pub enum RunEvent {
     },
     /// The run was interrupted; these commands were stopped.
     Interrupted { stopped: Vec<String> },
+    /// An agent's command, started by a run that is gone, is still running; this run
+    /// watches it instead of launching another.
+    Adopted {
+        agent: String,
+        pid: u32,
+        log: std::path::PathBuf,
+    },
+    /// An agent's command, started by a run that is gone, finished while no run was
+    /// watching; its exit is handled now.
+    EndedUnwatched { agent: String, code: i32 },
+    /// An agent's command, started by a run that is gone, was killed before it finished;
+    /// it is launched again.
+    Relaunching { agent: String, pid: u32 },
+    /// An agent's command is watched by another run that is still going; this run leaves
+    /// the agent to it.
+    WatchedElsewhere { agent: String, run_pid: u32 },
     /// Nothing happened this round; a chance to redraw.
     Tick,
 }
@@ -131,14 +153,31 @@ pub fn run(
         }
     }
     let parallel = options.parallel.max(1);
+    let records = record::dir(&ws.common_dir);
     let mut running: BTreeMap<String, Running> = BTreeMap::new();
+    let mut elsewhere: BTreeSet<String> = BTreeSet::new();
     let mut attempted: BTreeSet<String> = BTreeSet::new();
     let mut delivered_once = false;
+    for name in &chosen {
+        let active = initial
+            .agent(name)
+            .is_some_and(|a| a.status == Status::InProgress);
+        let mut earlier = Earlier {
+            ws,
+            records: &records,
+            running: &mut running,
+            elsewhere: &mut elsewhere,
+        };
+        earlier.take_over(name, active, events)?;
+    }
     loop {
         if stop.load(Ordering::SeqCst) {
             let stopped: Vec<String> = running.keys().cloned().collect();
             for child in running.values() {
                 child.stop(Duration::from_secs(3));
+                if matches!(child.poll(), Ok(Some(_))) {
+                    child.forget();
+                }
             }
             events(RunEvent::Interrupted { stopped });
             let mut report = report(&State::load(&ws.repo)?, &chosen);
@@ -172,6 +211,7 @@ pub fn run(
                     tail,
                 });
             }
+            child.forget();
         }
 
         let state = State::load(&ws.repo)?;
@@ -179,7 +219,10 @@ pub fn run(
             .iter()
             .filter(|n| state.agent(n).is_some_and(|a| a.status == Status::Review))
         {
-            if running.contains_key(name) || !attempted.insert(name.clone()) {
+            if running.contains_key(name)
+                || elsewhere.contains(name)
+                || !attempted.insert(name.clone())
+            {
                 continue;
             }
             progressed = true;
@@ -208,7 +251,10 @@ pub fn run(
             if running.len() >= parallel || stop.load(Ordering::SeqCst) {
                 break;
             }
-            if running.contains_key(name) || !state.unmerged_dependencies(name).is_empty() {
+            if running.contains_key(name)
+                || elsewhere.contains(name)
+                || !state.unmerged_dependencies(name).is_empty()
+            {
                 continue;
             }
             let status = state
@@ -225,6 +271,17 @@ pub fn run(
                     agent: name.clone(),
                 });
             } else if status != Status::InProgress {
+                continue;
+            }
+            let mut earlier = Earlier {
+                ws,
+                records: &records,
+                running: &mut running,
+                elsewhere: &mut elsewhere,
+            };
+            earlier.take_over(name, true, events)?;
+            if running.contains_key(name) || elsewhere.contains(name) {
+                progressed = true;
                 continue;
             }
             crate::provision::ensure_port(ws, name)?;
@@ -247,6 +304,81 @@ pub fn run(
             events(RunEvent::Tick);
             std::thread::sleep(options.poll);
         }
+    }
+}
+
+/// What earlier runs left behind, and where this run keeps what it takes over.
+struct Earlier<'a> {
+    ws: &'a Workspace,
+    records: &'a std::path::Path,
+    running: &'a mut BTreeMap<String, Running>,
+    elsewhere: &'a mut BTreeSet<String>,
+}
+
+impl Earlier<'_> {
+    /// Take over what an earlier run left of `name`'s command: watch it if it still runs
+    /// or finished while no run was watching, leave the agent to the run that started it
+    /// if that one still goes, and forget it if it was killed, so that it is launched
+    /// again. `active` says whether the agent's command should be running at all; when
+    /// it should not, a leftover that has ended is dropped and one still running is left
+    /// alone for `doctor` to report.
+    fn take_over(
+        &mut self,
+        name: &str,
+        active: bool,
+        events: &mut dyn FnMut(RunEvent),
+    ) -> Result<()> {
+        let found = Record::read(self.records, name).map_err(|err| {
+            Error::Refused(format!(
+                "cannot read {} ({err}); if no command of {name} is running, delete that file and run again",
+                record::record_path(self.records, name).display()
+            ))
+        })?;
+        let Some(found) = found else {
+            return Ok(());
+        };
+        let log = launcher::log_path(&self.ws.common_dir, name);
+        match found.condition(self.records) {
+            Condition::Running { run_alive: true } => {
+                if self.elsewhere.insert(name.to_owned()) {
+                    events(RunEvent::WatchedElsewhere {
+                        agent: name.to_owned(),
+                        run_pid: found.run_pid,
+                    });
+                }
+            }
+            Condition::Running { run_alive: false } if active => {
+                events(RunEvent::Adopted {
+                    agent: name.to_owned(),
+                    pid: found.pid,
+                    log: log.clone(),
+                });
+                self.running
+                    .insert(name.to_owned(), launcher::adopt(found, self.records, &log));
+            }
+            Condition::Running { run_alive: false } => {}
+            Condition::Exited(code) if active => {
+                events(RunEvent::EndedUnwatched {
+                    agent: name.to_owned(),
+                    code,
+                });
+                self.running
+                    .insert(name.to_owned(), launcher::adopt(found, self.records, &log));
+            }
+            Condition::Killed if active => {
+                self.forget(name)?;
+                events(RunEvent::Relaunching {
+                    agent: name.to_owned(),
+                    pid: found.pid,
+                });
+            }
+            Condition::Exited(_) | Condition::Killed => self.forget(name)?,
+        }
+        Ok(())
+    }
+
+    fn forget(&self, name: &str) -> Result<()> {
+        record::remove(self.records, name).map_err(|err| Error::External(err.to_string()))
     }
 }
 
@@ -339,6 +471,7 @@ fn launch_for(ws: &Workspace, state: &State, options: &RunOptions, name: &str) -
         dir: vars.worktree,
         env,
         log,
+        records: record::dir(&ws.common_dir),
     })
 }
 
