@@ -10,6 +10,7 @@
 //! finished while no run was watching, and launches again only a command that was killed.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -152,42 +153,56 @@ pub fn run(
             )));
         }
     }
+    let mut watch = Watch {
+        records: record::dir(&ws.common_dir),
+        running: BTreeMap::new(),
+        elsewhere: BTreeSet::new(),
+    };
+    match drive(ws, options, stop, &chosen, &mut watch, deliver, events) {
+        Ok(Some(report)) => return Ok(report),
+        Ok(None) => {}
+        Err(_) if interrupted(stop) => {}
+        Err(err) => return Err(err),
+    }
+    let stopped = watch.stop_all();
+    events(RunEvent::Interrupted { stopped });
+    let mut report = report(&State::load(&ws.repo)?, &chosen);
+    report.interrupted = true;
+    Ok(report)
+}
+
+/// The run's loop: take over what earlier runs left, then launch, watch and deliver until
+/// nothing more can happen (the report) or `stop` is set (`None`).
+fn drive(
+    ws: &Workspace,
+    options: &RunOptions,
+    stop: &AtomicBool,
+    chosen: &[String],
+    watch: &mut Watch,
+    deliver: &mut dyn Deliver,
+    events: &mut dyn FnMut(RunEvent),
+) -> Result<Option<RunReport>> {
     let parallel = options.parallel.max(1);
-    let records = record::dir(&ws.common_dir);
-    let mut running: BTreeMap<String, Running> = BTreeMap::new();
-    let mut elsewhere: BTreeSet<String> = BTreeSet::new();
     let mut attempted: BTreeSet<String> = BTreeSet::new();
     let mut delivered_once = false;
-    for name in &chosen {
+    let initial = State::load(&ws.repo)?;
+    for name in chosen {
         let active = initial
             .agent(name)
             .is_some_and(|a| a.status == Status::InProgress);
-        let mut earlier = Earlier {
-            ws,
-            records: &records,
-            running: &mut running,
-            elsewhere: &mut elsewhere,
-        };
-        earlier.take_over(name, active, events)?;
+        watch.take_over(ws, name, active, events)?;
     }
     loop {
         if stop.load(Ordering::SeqCst) {
-            let stopped: Vec<String> = running.keys().cloned().collect();
-            for child in running.values() {
-                child.stop(Duration::from_secs(3));
-                if matches!(child.poll(), Ok(Some(_))) {
-                    child.forget();
-                }
-            }
-            events(RunEvent::Interrupted { stopped });
-            let mut report = report(&State::load(&ws.repo)?, &chosen);
-            report.interrupted = true;
-            return Ok(report);
+            return Ok(None);
         }
         let mut progressed = false;
 
-        for (name, exit) in finished(&running)? {
-            let child = running.remove(&name).expect("a finished child was running");
+        for (name, exit) in finished(&watch.running)? {
+            let child = watch
+                .running
+                .remove(&name)
+                .expect("a finished child was running");
             progressed = true;
             crate::fault::point(crate::fault::AFTER_AGENT_EXITED);
             if exit.success() {
@@ -219,8 +234,8 @@ pub fn run(
             .iter()
             .filter(|n| state.agent(n).is_some_and(|a| a.status == Status::Review))
         {
-            if running.contains_key(name)
-                || elsewhere.contains(name)
+            if watch.running.contains_key(name)
+                || watch.elsewhere.contains(name)
                 || !attempted.insert(name.clone())
             {
                 continue;
@@ -229,6 +244,7 @@ pub fn run(
             let before = State::load(&ws.repo)?;
             match deliver.deliver(ws, name, events) {
                 Ok(merged) => announce_merges(&before, &merged, events),
+                Err(_) if interrupted(stop) => return Ok(None),
                 Err(err) => {
                     events(RunEvent::Held {
                         agent: name.clone(),
@@ -247,12 +263,12 @@ pub fn run(
         }
 
         let state = State::load(&ws.repo)?;
-        for name in &chosen {
-            if running.len() >= parallel || stop.load(Ordering::SeqCst) {
+        for name in chosen {
+            if watch.running.len() >= parallel || stop.load(Ordering::SeqCst) {
                 break;
             }
-            if running.contains_key(name)
-                || elsewhere.contains(name)
+            if watch.running.contains_key(name)
+                || watch.elsewhere.contains(name)
                 || !state.unmerged_dependencies(name).is_empty()
             {
                 continue;
@@ -273,14 +289,8 @@ pub fn run(
             } else if status != Status::InProgress {
                 continue;
             }
-            let mut earlier = Earlier {
-                ws,
-                records: &records,
-                running: &mut running,
-                elsewhere: &mut elsewhere,
-            };
-            earlier.take_over(name, true, events)?;
-            if running.contains_key(name) || elsewhere.contains(name) {
+            watch.take_over(ws, name, true, events)?;
+            if watch.running.contains_key(name) || watch.elsewhere.contains(name) {
                 progressed = true;
                 continue;
             }
@@ -293,12 +303,12 @@ pub fn run(
                 agent: name.clone(),
                 log: launch.log.clone(),
             });
-            running.insert(name.clone(), child);
+            watch.running.insert(name.clone(), child);
             progressed = true;
         }
 
-        if running.is_empty() && !progressed {
-            return Ok(report(&State::load(&ws.repo)?, &chosen));
+        if watch.running.is_empty() && !progressed {
+            return Ok(Some(report(&State::load(&ws.repo)?, chosen)));
         }
         if !progressed {
             events(RunEvent::Tick);
@@ -307,15 +317,30 @@ pub fn run(
     }
 }
 
-/// What earlier runs left behind, and where this run keeps what it takes over.
-struct Earlier<'a> {
-    ws: &'a Workspace,
-    records: &'a std::path::Path,
-    running: &'a mut BTreeMap<String, Running>,
-    elsewhere: &'a mut BTreeSet<String>,
+/// Whether the run is being stopped, asked after something failed. Ctrl-C reaches the
+/// processes the run started too, so one of them can fail before the handler, on a
+/// thread of its own, has set `stop`: give it a moment. What fails then is the
+/// interruption, not the work.
+fn interrupted(stop: &AtomicBool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_millis(500);
+    while !stop.load(Ordering::SeqCst) {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
 }
 
-impl Earlier<'_> {
+/// The commands a run watches (launched by it or taken over from an earlier run), and
+/// the agents it leaves to another run that is still going.
+struct Watch {
+    records: PathBuf,
+    running: BTreeMap<String, Running>,
+    elsewhere: BTreeSet<String>,
+}
+
+impl Watch {
     /// Take over what an earlier run left of `name`'s command: watch it if it still runs
     /// or finished while no run was watching, leave the agent to the run that started it
     /// if that one still goes, and forget it if it was killed, so that it is launched
@@ -324,21 +349,22 @@ impl Earlier<'_> {
     /// alone for `doctor` to report.
     fn take_over(
         &mut self,
+        ws: &Workspace,
         name: &str,
         active: bool,
         events: &mut dyn FnMut(RunEvent),
     ) -> Result<()> {
-        let found = Record::read(self.records, name).map_err(|err| {
+        let found = Record::read(&self.records, name).map_err(|err| {
             Error::Refused(format!(
                 "cannot read {} ({err}); if no command of {name} is running, delete that file and run again",
-                record::record_path(self.records, name).display()
+                record::record_path(&self.records, name).display()
             ))
         })?;
         let Some(found) = found else {
             return Ok(());
         };
-        let log = launcher::log_path(&self.ws.common_dir, name);
-        match found.condition(self.records) {
+        let log = launcher::log_path(&ws.common_dir, name);
+        match found.condition(&self.records) {
             Condition::Running { run_alive: true } => {
                 if self.elsewhere.insert(name.to_owned()) {
                     events(RunEvent::WatchedElsewhere {
@@ -353,8 +379,8 @@ impl Earlier<'_> {
                     pid: found.pid,
                     log: log.clone(),
                 });
-                self.running
-                    .insert(name.to_owned(), launcher::adopt(found, self.records, &log));
+                let adopted = launcher::adopt(found, &self.records, &log);
+                self.running.insert(name.to_owned(), adopted);
             }
             Condition::Running { run_alive: false } => {}
             Condition::Exited(code) if active => {
@@ -362,8 +388,8 @@ impl Earlier<'_> {
                     agent: name.to_owned(),
                     code,
                 });
-                self.running
-                    .insert(name.to_owned(), launcher::adopt(found, self.records, &log));
+                let adopted = launcher::adopt(found, &self.records, &log);
+                self.running.insert(name.to_owned(), adopted);
             }
             Condition::Killed if active => {
                 self.forget(name)?;
@@ -378,7 +404,20 @@ impl Earlier<'_> {
     }
 
     fn forget(&self, name: &str) -> Result<()> {
-        record::remove(self.records, name).map_err(|err| Error::External(err.to_string()))
+        record::remove(&self.records, name).map_err(|err| Error::External(err.to_string()))
+    }
+
+    /// Stop every watched command. One that was stopped is forgotten, so the next run
+    /// launches it afresh; one that had finished by itself keeps its record and exit
+    /// status for the next run to handle. Returns the agents whose commands were watched.
+    fn stop_all(&mut self) -> Vec<String> {
+        for child in self.running.values() {
+            child.stop(Duration::from_secs(3));
+            if matches!(child.poll(), Ok(Some(launcher::Exit { code: None }))) {
+                child.forget();
+            }
+        }
+        std::mem::take(&mut self.running).into_keys().collect()
     }
 }
 
