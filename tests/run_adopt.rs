@@ -1,7 +1,8 @@
 //! A `run` killed outright leaves its agents' commands running. The next `run` takes them
 //! over instead of starting a second copy: it watches a command that still runs, handles
 //! the exit of one that finished while no run was watching, and launches again only one
-//! that was killed; Ctrl-C stops what it adopted; `doctor` reports what is left over.
+//! that was killed; it leaves alone a command another live run watches; Ctrl-C stops
+//! what it adopted; `doctor` reports what is left over.
 
 mod common;
 
@@ -421,4 +422,41 @@ fn doctor_reports_commands_left_running_and_removes_stale_records() {
     );
     repo.agents(&["doctor", "--fix"]).ok();
     assert!(record::agents(&records(&repo)).is_empty());
+}
+
+#[test]
+fn a_second_run_leaves_a_command_another_live_run_watches_to_it() {
+    let repo = one_agent();
+    let script = Script::new(&repo);
+    let exec = script.command("exit 0");
+    let mut first = Background::start(&repo, &exec);
+    first.wait_for_line("launched web");
+    wait_until("web's command started and was recorded", || {
+        script.starts() == 1 && web_record(&repo).is_some()
+    });
+    let watched = web_record(&repo).unwrap();
+    assert!(watched.run_alive());
+
+    let second = repo.agents(&["run", "--exec", &exec]).ok();
+    assert!(
+        second.stdout.contains(&format!(
+            "web: its command is watched by another git agents run (pid {}); leaving it to that run",
+            watched.run_pid
+        )),
+        "{}",
+        second.stdout
+    );
+    assert!(!second.stdout.contains("launched web"), "{}", second.stdout);
+    assert!(
+        second.stdout.contains("0 merged, 0 failed, 1 waiting"),
+        "{}",
+        second.stdout
+    );
+    assert!(watched.alive(), "the other run's command was left alone");
+
+    script.release();
+    let (status, stdout) = first.finish();
+    assert!(status.success(), "{stdout}");
+    assert_eq!(script.starts(), 1);
+    assert_merged(&repo, &stdout);
 }
