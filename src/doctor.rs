@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::forge::{Forge, PrState};
 use crate::git::Git;
+use crate::launcher::record::{self, Condition};
 use crate::state::{self, AgentState, Note, State, Status};
 use crate::workspace::Workspace;
 use crate::worktree::{self, WorktreeInfo};
@@ -73,6 +74,7 @@ pub const CHECKS: &[Check] = &[
     missing_worktrees,
     wrong_branches,
     scratch_worktrees,
+    run_records,
 ];
 
 /// The kinds of drift.
@@ -99,6 +101,10 @@ pub enum ProblemKind {
     ForgeUnreachable,
     /// A temporary worktree for testing a merged result, left by a merge that was killed.
     ScratchWorktree,
+    /// An agent's command is still running, but the `run` that started it is gone.
+    OrphanCommand,
+    /// A record of an agent's command that has ended, which no `run` will handle.
+    StaleRunRecord,
 }
 
 /// One step that repairs a problem.
@@ -168,6 +174,13 @@ pub enum Repair {
         /// Why, kept as a note on the agent.
         reason: String,
     },
+    /// Remove the record (and exit status) of an agent's command that is no longer running.
+    RemoveRunRecord {
+        /// The agent.
+        agent: String,
+        /// The record.
+        path: PathBuf,
+    },
 }
 
 impl Repair {
@@ -200,6 +213,9 @@ impl Repair {
             Repair::ResetToPlanned { agent, .. } => {
                 format!("reset {agent} to planned, so spawn starts it afresh")
             }
+            Repair::RemoveRunRecord { path, .. } => {
+                format!("remove the stale record {}", path.display())
+            }
         }
     }
 
@@ -231,6 +247,9 @@ impl Repair {
             }
             Repair::ResetToPlanned { agent, .. } => {
                 format!("reset {agent} to planned; spawn it again to start over")
+            }
+            Repair::RemoveRunRecord { path, .. } => {
+                format!("removed the stale record {}", path.display())
             }
         }
     }
@@ -323,6 +342,18 @@ impl Repair {
                     doc.failure = None;
                     Some(format!("reset to planned: {reason}"))
                 })?;
+            }
+            Repair::RemoveRunRecord { agent, .. } => {
+                let dir = record::dir(&ws.common_dir);
+                if let Ok(Some(found)) = record::Record::read(&dir, agent)
+                    && found.alive()
+                {
+                    return Err(Error::Refused(format!(
+                        "{agent}'s command (pid {}) is running; not removing its record",
+                        found.pid
+                    )));
+                }
+                record::remove(&dir, agent).map_err(|e| Error::External(e.to_string()))?;
             }
         }
         Ok(())
@@ -972,6 +1003,106 @@ pub fn scratch_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
             )
         })
         .collect())
+}
+
+/// Records of agents' commands left by runs that are gone: a command still running that
+/// no run watches (reported, never stopped unasked), and records of commands that ended
+/// which no run will handle (removed). A command that finished while no run was watching
+/// is left for the next `run`, which handles its exit.
+pub fn run_records(survey: &Survey) -> Result<Vec<Problem>> {
+    let dir = record::dir(&survey.ws.common_dir);
+    let mut problems = Vec::new();
+    for agent in record::agents(&dir) {
+        let status = survey.state.agent(&agent).map(|doc| doc.status);
+        let active = status == Some(Status::InProgress);
+        let path = record::record_path(&dir, &agent);
+        let remove = Repair::RemoveRunRecord {
+            agent: agent.clone(),
+            path: path.clone(),
+        };
+        let found = match record::Record::read(&dir, &agent) {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                problems.push(Problem::fixable(
+                    ProblemKind::StaleRunRecord,
+                    &agent,
+                    format!(
+                        "{} holds the exit status of a command of {agent} that has no record",
+                        record::exit_path(&dir, &agent).display()
+                    ),
+                    remove,
+                ));
+                continue;
+            }
+            Err(err) => {
+                problems.push(Problem::manual(
+                    ProblemKind::StaleRunRecord,
+                    &agent,
+                    format!(
+                        "the record of {agent}'s command at {} cannot be read: {err}",
+                        path.display()
+                    ),
+                    format!(
+                        "if no command of {agent} is running, delete {}",
+                        path.display()
+                    ),
+                ));
+                continue;
+            }
+        };
+        if found.run_alive() {
+            continue;
+        }
+        let what = format!("{agent}'s command (pid {})", found.pid);
+        match found.condition(&dir) {
+            Condition::Running { .. } => {
+                let advice = if active {
+                    format!(
+                        "run git agents run to watch it and bring its work home, or stop it with `kill -TERM -- -{}`",
+                        found.pgid
+                    )
+                } else {
+                    format!(
+                        "{agent} is {} in the state; if the command should not run, stop it with `kill -TERM -- -{}`",
+                        status.map_or("not in the plan".to_owned(), |s| s.to_string()),
+                        found.pgid
+                    )
+                };
+                problems.push(Problem::manual(
+                    ProblemKind::OrphanCommand,
+                    &agent,
+                    format!(
+                        "{what}, started {}, is still running, but the git agents run that started it (pid {}) is gone",
+                        found.started_at, found.run_pid
+                    ),
+                    advice,
+                ));
+            }
+            Condition::Exited(_) if active => {}
+            Condition::Exited(code) => problems.push(Problem::fixable(
+                ProblemKind::StaleRunRecord,
+                &agent,
+                format!(
+                    "{what} ended with exit {code} after its run was gone, but {agent} is no longer in progress; the record is left over"
+                ),
+                remove,
+            )),
+            Condition::Killed => problems.push(Problem::fixable(
+                ProblemKind::StaleRunRecord,
+                &agent,
+                format!(
+                    "{what} was killed before it finished, and so was the run that started it{}",
+                    if active {
+                        "; the next git agents run launches it again"
+                    } else {
+                        ""
+                    }
+                ),
+                remove,
+            )),
+        }
+    }
+    Ok(problems)
 }
 
 fn active_agents(state: &State) -> impl Iterator<Item = (&crate::plan::AgentSpec, &AgentState)> {

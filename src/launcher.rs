@@ -1,11 +1,19 @@
 //! Launching agents' commands: one child process per agent, in its worktree, in a
 //! process group of its own, with its output appended to a log under the git dir
 //! (never the working tree).
+//!
+//! Each command runs under a small shell wrapper that writes its exit status beside a
+//! [`record`] of the process, so a later run can adopt a command whose run was killed
+//! and still learn how it ended.
+
+pub mod record;
 
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+use record::Record;
 
 /// Where agents' logs live, under the shared git dir.
 pub fn logs_dir(common_dir: &Path) -> PathBuf {
@@ -30,9 +38,11 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
     /// The log its output is appended to.
     pub log: PathBuf,
+    /// The directory its [`Record`] and exit status are kept in ([`record::dir`]).
+    pub records: PathBuf,
 }
 
-/// A launched agent command.
+/// A command being watched: launched by this process, or adopted from a run that is gone.
 pub struct Running {
     /// The agent.
     pub agent: String,
@@ -40,8 +50,9 @@ pub struct Running {
     pub started: Instant,
     /// Its log.
     pub log: PathBuf,
-    handle: duct::Handle,
-    pid: i32,
+    record: Record,
+    records: PathBuf,
+    handle: Option<duct::Handle>,
 }
 
 /// How a command ended.
@@ -58,10 +69,21 @@ impl Exit {
     }
 }
 
-/// Start `launch` through `sh -c` in a new process group; stdin is empty.
+/// The wrapper around an agent's command: runs it (`$1`) in a shell of its own, so that
+/// an `exit` in it ends only that shell, then writes its status to `$2` and exits with it.
+const WRAPPER: &str = r#"sh -c "$1"; s=$?; echo "$s" > "$2"; exit "$s""#;
+
+/// Start `launch` through `sh -c` in a new process group; stdin is empty. The process is
+/// recorded under `launch.records` before this returns.
 pub fn start(launch: &Launch) -> std::io::Result<Running> {
     if let Some(parent) = launch.log.parent() {
         fs_err::create_dir_all(parent)?;
+    }
+    fs_err::create_dir_all(&launch.records)?;
+    let exit_file = record::exit_path(&launch.records, &launch.agent);
+    match std::fs::remove_file(&exit_file) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+        _ => {}
     }
     let log = fs_err::OpenOptions::new()
         .create(true)
@@ -69,7 +91,14 @@ pub fn start(launch: &Launch) -> std::io::Result<Running> {
         .open(&launch.log)?
         .into_parts()
         .0;
-    let mut expression = duct::cmd("sh", ["-c", launch.command.as_str()])
+    let args = [
+        "-c".as_ref(),
+        WRAPPER.as_ref(),
+        "sh".as_ref(),
+        launch.command.as_ref(),
+        exit_file.as_os_str(),
+    ];
+    let mut expression = duct::cmd("sh", args)
         .dir(&launch.dir)
         .stdin_null()
         .stderr_to_stdout()
@@ -83,43 +112,121 @@ pub fn start(launch: &Launch) -> std::io::Result<Running> {
         expression = expression.env(key, value);
     }
     let handle = expression.start()?;
-    let pid = handle.pids().first().copied().unwrap_or(0) as i32;
-    Ok(Running {
+    let pid = handle.pids().first().copied().unwrap_or(0);
+    let run_pid = std::process::id();
+    let record = Record {
+        agent: launch.agent.clone(),
+        pid,
+        pgid: pid,
+        start_time: record::start_time(pid),
+        command: launch.command.clone(),
+        started_at: crate::time::now_rfc3339(),
+        run_pid,
+        run_start_time: record::start_time(run_pid),
+    };
+    let running = Running {
         agent: launch.agent.clone(),
         started: Instant::now(),
         log: launch.log.clone(),
-        handle,
-        pid,
-    })
+        record,
+        records: launch.records.clone(),
+        handle: Some(handle),
+    };
+    if let Err(err) = running.record.write(&launch.records) {
+        running.stop(Duration::from_secs(1));
+        return Err(err);
+    }
+    Ok(running)
+}
+
+/// Watch the command `record` names, started by an earlier run, as if this process had
+/// started it; its output keeps going to `log`.
+pub fn adopt(record: Record, records: &Path, log: &Path) -> Running {
+    let age = record
+        .started_unix()
+        .and_then(|started| u64::try_from(crate::time::now_unix() as i64 - started).ok())
+        .map(Duration::from_secs)
+        .unwrap_or_default();
+    let now = Instant::now();
+    Running {
+        agent: record.agent.clone(),
+        started: now.checked_sub(age).unwrap_or(now),
+        log: log.to_path_buf(),
+        record,
+        records: records.to_path_buf(),
+        handle: None,
+    }
 }
 
 impl Running {
+    /// The process id of the command's wrapper shell, which leads its process group.
+    pub fn pid(&self) -> u32 {
+        self.record.pid
+    }
+
+    /// Whether an earlier run started the command and this one adopted it.
+    pub fn adopted(&self) -> bool {
+        self.handle.is_none()
+    }
+
     /// The exit, if the command has finished.
     pub fn poll(&self) -> std::io::Result<Option<Exit>> {
-        Ok(self.handle.try_wait()?.map(|out| Exit {
-            code: out.status.code(),
+        let status = match &self.handle {
+            Some(handle) => match handle.try_wait()? {
+                Some(out) => out.status.code(),
+                None => return Ok(None),
+            },
+            None if self.record.alive() => return Ok(None),
+            None => None,
+        };
+        let written = record::exit_status(&self.records, &self.agent);
+        Ok(Some(Exit {
+            code: written.or(status),
         }))
     }
 
     /// Stop the command and everything it started: SIGTERM to its process group, then
     /// SIGKILL after `grace`.
     pub fn stop(&self, grace: Duration) {
-        if self.pid > 0 {
-            // SAFETY: kill(2) with a negative pid signals the process group we created.
-            unsafe { libc::kill(-self.pid, libc::SIGTERM) };
-        }
+        self.signal(libc::SIGTERM);
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
-            if matches!(self.handle.try_wait(), Ok(Some(_))) {
+            if matches!(self.poll(), Ok(Some(_))) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        if self.pid > 0 {
-            // SAFETY: as above.
-            unsafe { libc::kill(-self.pid, libc::SIGKILL) };
+        self.signal(libc::SIGKILL);
+        match &self.handle {
+            Some(handle) => {
+                let _ = handle.wait();
+            }
+            None => {
+                let deadline = Instant::now() + grace;
+                while self.record.alive() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
         }
-        let _ = self.handle.wait();
+    }
+
+    /// Remove the command's record and exit status, once its exit has been handled. A
+    /// leftover is harmless: the next run or `doctor --fix` drops it.
+    pub fn forget(&self) {
+        let _ = record::remove(&self.records, &self.agent);
+    }
+
+    /// Send `signal` to the command's process group. An adopted command's group is
+    /// signalled only while its leader is still the process that was recorded, so a
+    /// recycled process id is left alone.
+    fn signal(&self, signal: libc::c_int) {
+        let Ok(group) = libc::pid_t::try_from(self.record.pgid) else {
+            return;
+        };
+        if group > 0 && (self.handle.is_some() || self.record.alive()) {
+            // SAFETY: kill(2) with a negative pid signals the process group we created.
+            unsafe { libc::kill(-group, signal) };
+        }
     }
 }
 
@@ -212,6 +319,7 @@ mod tests {
             dir: dir.path().to_path_buf(),
             env: vec![("GREETING".into(), "two".into())],
             log: log.clone(),
+            records: dir.path().join("run"),
         };
         let running = start(&launch).unwrap();
         let exit = loop {
@@ -222,6 +330,74 @@ mod tests {
         };
         assert_eq!(exit, Exit { code: Some(3) });
         assert_eq!(tail(&log, 5), "one\ntwo");
+        let records = dir.path().join("run");
+        assert_eq!(record::exit_status(&records, "a"), Some(3));
+        let written = Record::read(&records, "a").unwrap().unwrap();
+        assert_eq!(written.pid, running.pid());
+        assert_eq!(written.run_pid, std::process::id());
+        assert_eq!(written.command, launch.command);
+        running.forget();
+        assert!(record::agents(&records).is_empty());
+    }
+
+    fn wait_for(running: &Running) -> Exit {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(exit) = running.poll().unwrap() {
+                return exit;
+            }
+            assert!(Instant::now() < deadline, "the command never ended");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn an_adopted_command_is_watched_until_it_ends_and_its_status_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let gate = dir.path().join("gate");
+        let launch = Launch {
+            agent: "a".into(),
+            command: format!(
+                "while [ ! -e {} ]; do sleep 0.05; done; exit 4",
+                gate.display()
+            ),
+            dir: dir.path().to_path_buf(),
+            env: Vec::new(),
+            log: dir.path().join("a.log"),
+            records: dir.path().join("run"),
+        };
+        let own = start(&launch).unwrap();
+        let record = Record::read(&launch.records, "a").unwrap().unwrap();
+        assert_eq!(
+            record.condition(&launch.records),
+            record::Condition::Running { run_alive: true }
+        );
+        let adopted = adopt(record, &launch.records, &launch.log);
+        assert!(adopted.adopted() && !own.adopted());
+        assert_eq!(adopted.poll().unwrap(), None);
+        std::fs::write(&gate, "").unwrap();
+        assert_eq!(wait_for(&own), Exit { code: Some(4) });
+        assert_eq!(wait_for(&adopted), Exit { code: Some(4) });
+    }
+
+    #[test]
+    fn an_adopted_command_killed_while_watched_has_no_exit_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let launch = Launch {
+            agent: "a".into(),
+            command: "sleep 30".into(),
+            dir: dir.path().to_path_buf(),
+            env: Vec::new(),
+            log: dir.path().join("a.log"),
+            records: dir.path().join("run"),
+        };
+        let own = start(&launch).unwrap();
+        let record = Record::read(&launch.records, "a").unwrap().unwrap();
+        let adopted = adopt(record, &launch.records, &launch.log);
+        let reaper = std::thread::spawn(move || wait_for(&own));
+        adopted.stop(Duration::from_secs(2));
+        assert_eq!(reaper.join().unwrap(), Exit { code: None });
+        assert_eq!(adopted.poll().unwrap(), Some(Exit { code: None }));
     }
 
     #[test]
@@ -233,6 +409,7 @@ mod tests {
             dir: dir.path().to_path_buf(),
             env: Vec::new(),
             log: dir.path().join("a.log"),
+            records: dir.path().join("run"),
         };
         let running = start(&launch).unwrap();
         let begun = Instant::now();

@@ -196,6 +196,21 @@ fn event_line(event: &RunEvent) -> String {
             format!("merged {agent}; unblocked {}", unblocked.join(", "))
         }
         RunEvent::Interrupted { stopped } => format!("interrupted; stopped {}", stopped.join(", ")),
+        RunEvent::Adopted { agent, pid, log } => format!(
+            "{agent}: still running from an earlier run (pid {pid}), watching it (log: {})",
+            log.display()
+        ),
+        RunEvent::EndedUnwatched { agent, code } => {
+            format!(
+                "{agent}: its command from an earlier run ended with exit {code} while no run was watching"
+            )
+        }
+        RunEvent::Relaunching { agent, pid } => format!(
+            "{agent}: its command from an earlier run (pid {pid}) was killed before it finished; launching it again"
+        ),
+        RunEvent::WatchedElsewhere { agent, run_pid } => format!(
+            "{agent}: its command is watched by another git agents run (pid {run_pid}); leaving it to that run"
+        ),
         RunEvent::Working { message } => message.clone(),
         RunEvent::Tick => String::new(),
     };
@@ -228,6 +243,18 @@ fn event_json(event: &RunEvent) -> serde_json::Value {
         }
         RunEvent::Interrupted { stopped } => {
             serde_json::json!({ "event": "interrupted", "stopped": stopped, "at": at })
+        }
+        RunEvent::Adopted { agent, pid, log } => {
+            serde_json::json!({ "event": "adopted", "agent": agent, "pid": pid, "log": log, "at": at })
+        }
+        RunEvent::EndedUnwatched { agent, code } => {
+            serde_json::json!({ "event": "ended_unwatched", "agent": agent, "exit_code": code, "at": at })
+        }
+        RunEvent::Relaunching { agent, pid } => {
+            serde_json::json!({ "event": "relaunching", "agent": agent, "pid": pid, "at": at })
+        }
+        RunEvent::WatchedElsewhere { agent, run_pid } => {
+            serde_json::json!({ "event": "watched_elsewhere", "agent": agent, "run_pid": run_pid, "at": at })
         }
         RunEvent::Working { message } => {
             serde_json::json!({ "event": "working", "message": message, "at": at })
@@ -355,7 +382,13 @@ impl Dashboard {
 
     fn event(&mut self, ws: &Workspace, event: &RunEvent) {
         match event {
-            RunEvent::Failed { .. } | RunEvent::Held { .. } | RunEvent::Merged { .. } => {
+            RunEvent::Failed { .. }
+            | RunEvent::Held { .. }
+            | RunEvent::Merged { .. }
+            | RunEvent::Adopted { .. }
+            | RunEvent::EndedUnwatched { .. }
+            | RunEvent::Relaunching { .. }
+            | RunEvent::WatchedElsewhere { .. } => {
                 let _ = self.multi.println(event_line(event));
             }
             RunEvent::Working { message } => self.show_activity(message),
@@ -376,7 +409,7 @@ impl Dashboard {
             _ => {}
         }
         match event {
-            RunEvent::Launched { agent, .. } => {
+            RunEvent::Launched { agent, .. } | RunEvent::Adopted { agent, .. } => {
                 if let Some(row) = self.rows.iter_mut().find(|row| row.name == *agent) {
                     row.launched(&self.running_style);
                 }

@@ -3,12 +3,19 @@
 //! (test, review, pull request, merge queue), and spawn dependents as their
 //! dependencies merge. Everything it knows comes from the state ref, so a run that was
 //! interrupted resumes where the state says.
+//!
+//! A run that was killed outright leaves its agents' commands running; each has a
+//! [`record`](crate::launcher::record). The next run takes them over instead of starting
+//! a second copy: it watches a command that still runs, takes the exit status of one that
+//! finished while no run was watching, and launches again only a command that was killed.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::launcher::record::{self, Condition, Record};
 use crate::launcher::{self, Launch, Running};
 use crate::provision::AgentVars;
 use crate::state::{self, State, Status};
@@ -61,6 +68,22 @@ pub enum RunEvent {
     },
     /// The run was interrupted; these commands were stopped.
     Interrupted { stopped: Vec<String> },
+    /// An agent's command, started by a run that is gone, is still running; this run
+    /// watches it instead of launching another.
+    Adopted {
+        agent: String,
+        pid: u32,
+        log: std::path::PathBuf,
+    },
+    /// An agent's command, started by a run that is gone, finished while no run was
+    /// watching; its exit is handled now.
+    EndedUnwatched { agent: String, code: i32 },
+    /// An agent's command, started by a run that is gone, was killed before it finished;
+    /// it is launched again.
+    Relaunching { agent: String, pid: u32 },
+    /// An agent's command is watched by another run that is still going; this run leaves
+    /// the agent to it.
+    WatchedElsewhere { agent: String, run_pid: u32 },
     /// Nothing happened this round; a chance to redraw.
     Tick,
 }
@@ -130,25 +153,56 @@ pub fn run(
             )));
         }
     }
+    let mut watch = Watch {
+        records: record::dir(&ws.common_dir),
+        running: BTreeMap::new(),
+        elsewhere: BTreeSet::new(),
+    };
+    match drive(ws, options, stop, &chosen, &mut watch, deliver, events) {
+        Ok(Some(report)) => return Ok(report),
+        Ok(None) => {}
+        Err(_) if interrupted(stop) => {}
+        Err(err) => return Err(err),
+    }
+    let stopped = watch.stop_all();
+    events(RunEvent::Interrupted { stopped });
+    let mut report = report(&State::load(&ws.repo)?, &chosen);
+    report.interrupted = true;
+    Ok(report)
+}
+
+/// The run's loop: take over what earlier runs left, then launch, watch and deliver until
+/// nothing more can happen (the report) or `stop` is set (`None`).
+fn drive(
+    ws: &Workspace,
+    options: &RunOptions,
+    stop: &AtomicBool,
+    chosen: &[String],
+    watch: &mut Watch,
+    deliver: &mut dyn Deliver,
+    events: &mut dyn FnMut(RunEvent),
+) -> Result<Option<RunReport>> {
     let parallel = options.parallel.max(1);
-    let mut running: BTreeMap<String, Running> = BTreeMap::new();
     let mut attempted: BTreeSet<String> = BTreeSet::new();
     let mut delivered_once = false;
+    let initial = State::load(&ws.repo)?;
+    for name in chosen {
+        let active = initial
+            .agent(name)
+            .is_some_and(|a| a.status == Status::InProgress);
+        watch.take_over(ws, name, active, events)?;
+    }
     loop {
         if stop.load(Ordering::SeqCst) {
-            let stopped: Vec<String> = running.keys().cloned().collect();
-            for child in running.values() {
-                child.stop(Duration::from_secs(3));
-            }
-            events(RunEvent::Interrupted { stopped });
-            let mut report = report(&State::load(&ws.repo)?, &chosen);
-            report.interrupted = true;
-            return Ok(report);
+            return Ok(None);
         }
         let mut progressed = false;
 
-        for (name, exit) in finished(&running)? {
-            let child = running.remove(&name).expect("a finished child was running");
+        for (name, exit) in finished(&watch.running)? {
+            let child = watch
+                .running
+                .remove(&name)
+                .expect("a finished child was running");
             progressed = true;
             crate::fault::point(crate::fault::AFTER_AGENT_EXITED);
             if exit.success() {
@@ -172,6 +226,7 @@ pub fn run(
                     tail,
                 });
             }
+            child.forget();
         }
 
         let state = State::load(&ws.repo)?;
@@ -179,13 +234,17 @@ pub fn run(
             .iter()
             .filter(|n| state.agent(n).is_some_and(|a| a.status == Status::Review))
         {
-            if running.contains_key(name) || !attempted.insert(name.clone()) {
+            if watch.running.contains_key(name)
+                || watch.elsewhere.contains(name)
+                || !attempted.insert(name.clone())
+            {
                 continue;
             }
             progressed = true;
             let before = State::load(&ws.repo)?;
             match deliver.deliver(ws, name, events) {
                 Ok(merged) => announce_merges(&before, &merged, events),
+                Err(_) if interrupted(stop) => return Ok(None),
                 Err(err) => {
                     events(RunEvent::Held {
                         agent: name.clone(),
@@ -204,11 +263,14 @@ pub fn run(
         }
 
         let state = State::load(&ws.repo)?;
-        for name in &chosen {
-            if running.len() >= parallel || stop.load(Ordering::SeqCst) {
+        for name in chosen {
+            if watch.running.len() >= parallel || stop.load(Ordering::SeqCst) {
                 break;
             }
-            if running.contains_key(name) || !state.unmerged_dependencies(name).is_empty() {
+            if watch.running.contains_key(name)
+                || watch.elsewhere.contains(name)
+                || !state.unmerged_dependencies(name).is_empty()
+            {
                 continue;
             }
             let status = state
@@ -227,6 +289,11 @@ pub fn run(
             } else if status != Status::InProgress {
                 continue;
             }
+            watch.take_over(ws, name, true, events)?;
+            if watch.running.contains_key(name) || watch.elsewhere.contains(name) {
+                progressed = true;
+                continue;
+            }
             crate::provision::ensure_port(ws, name)?;
             let state = State::load(&ws.repo)?;
             let launch = launch_for(ws, &state, options, name)?;
@@ -236,17 +303,121 @@ pub fn run(
                 agent: name.clone(),
                 log: launch.log.clone(),
             });
-            running.insert(name.clone(), child);
+            watch.running.insert(name.clone(), child);
             progressed = true;
         }
 
-        if running.is_empty() && !progressed {
-            return Ok(report(&State::load(&ws.repo)?, &chosen));
+        if watch.running.is_empty() && !progressed {
+            return Ok(Some(report(&State::load(&ws.repo)?, chosen)));
         }
         if !progressed {
             events(RunEvent::Tick);
             std::thread::sleep(options.poll);
         }
+    }
+}
+
+/// Whether the run is being stopped, asked after something failed. Ctrl-C reaches the
+/// processes the run started too, so one of them can fail before the handler, on a
+/// thread of its own, has set `stop`: give it a moment. What fails then is the
+/// interruption, not the work.
+fn interrupted(stop: &AtomicBool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_millis(500);
+    while !stop.load(Ordering::SeqCst) {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
+/// The commands a run watches (launched by it or taken over from an earlier run), and
+/// the agents it leaves to another run that is still going.
+struct Watch {
+    records: PathBuf,
+    running: BTreeMap<String, Running>,
+    elsewhere: BTreeSet<String>,
+}
+
+impl Watch {
+    /// Take over what an earlier run left of `name`'s command: watch it if it still runs
+    /// or finished while no run was watching, leave the agent to the run that started it
+    /// if that one still goes, and forget it if it was killed, so that it is launched
+    /// again. `active` says whether the agent's command should be running at all; when
+    /// it should not, a leftover that has ended is dropped and one still running is left
+    /// alone for `doctor` to report.
+    fn take_over(
+        &mut self,
+        ws: &Workspace,
+        name: &str,
+        active: bool,
+        events: &mut dyn FnMut(RunEvent),
+    ) -> Result<()> {
+        let found = Record::read(&self.records, name).map_err(|err| {
+            Error::Refused(format!(
+                "cannot read {} ({err}); if no command of {name} is running, delete that file and run again",
+                record::record_path(&self.records, name).display()
+            ))
+        })?;
+        let Some(found) = found else {
+            return Ok(());
+        };
+        let log = launcher::log_path(&ws.common_dir, name);
+        match found.condition(&self.records) {
+            Condition::Running { run_alive: true } => {
+                if self.elsewhere.insert(name.to_owned()) {
+                    events(RunEvent::WatchedElsewhere {
+                        agent: name.to_owned(),
+                        run_pid: found.run_pid,
+                    });
+                }
+            }
+            Condition::Running { run_alive: false } if active => {
+                events(RunEvent::Adopted {
+                    agent: name.to_owned(),
+                    pid: found.pid,
+                    log: log.clone(),
+                });
+                let adopted = launcher::adopt(found, &self.records, &log);
+                self.running.insert(name.to_owned(), adopted);
+            }
+            Condition::Running { run_alive: false } => {}
+            Condition::Exited(code) if active => {
+                events(RunEvent::EndedUnwatched {
+                    agent: name.to_owned(),
+                    code,
+                });
+                let adopted = launcher::adopt(found, &self.records, &log);
+                self.running.insert(name.to_owned(), adopted);
+            }
+            Condition::Killed if active => {
+                self.forget(name)?;
+                events(RunEvent::Relaunching {
+                    agent: name.to_owned(),
+                    pid: found.pid,
+                });
+            }
+            Condition::Exited(_) | Condition::Killed => self.forget(name)?,
+        }
+        Ok(())
+    }
+
+    fn forget(&self, name: &str) -> Result<()> {
+        record::remove(&self.records, name).map_err(|err| Error::External(err.to_string()))
+    }
+
+    /// Stop every watched command. One that was stopped is forgotten, so the next run
+    /// launches it afresh; one that had finished by itself keeps its record and exit
+    /// status for the next run to handle. Returns the agents whose commands were watched.
+    fn stop_all(&mut self) -> Vec<String> {
+        for child in self.running.values() {
+            child.stop(Duration::from_secs(3));
+            if matches!(child.poll(), Ok(Some(launcher::Exit { code: None }))) {
+                child.forget();
+            }
+        }
+        std::mem::take(&mut self.running).into_keys().collect()
     }
 }
 
@@ -339,6 +510,7 @@ fn launch_for(ws: &Workspace, state: &State, options: &RunOptions, name: &str) -
         dir: vars.worktree,
         env,
         log,
+        records: record::dir(&ws.common_dir),
     })
 }
 
