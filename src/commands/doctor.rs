@@ -8,7 +8,8 @@ use crate::output::style;
 
 /// Find drift between the state, the agents' branches and their worktrees (worktrees
 /// deleted by hand, branches deleted or merged elsewhere, stale locks, wrong branches,
-/// pull requests merged on the forge but open in the state).
+/// pull requests merged on the forge but open in the state, agents' commands left
+/// running by a killed `run`).
 /// Exits 1 while problems remain.
 #[derive(Debug, clap::Args)]
 pub struct Args {
