@@ -121,10 +121,12 @@ fn a_failing_command_marks_the_agent_failed_with_the_logs_tail() {
 fn the_parallel_limit_is_kept() {
     let repo = Repo::new();
     repo.init_example();
+    // Each command waits (up to 3 s) for a second one to be running, so that the test
+    // sees two at once however slowly a loaded machine launches them.
     let shared = repo.tmp.path().join("shared");
     std::fs::create_dir_all(&shared).unwrap();
     let exec = format!(
-        "d={dir}; mkdir \"$d/run-$GIT_AGENTS_AGENT\"; ls -d \"$d\"/run-* | wc -l >> \"$d/counts\"; sleep 0.3; rmdir \"$d/run-$GIT_AGENTS_AGENT\"",
+        "d={dir}; mkdir \"$d/run-$GIT_AGENTS_AGENT\"; for i in $(seq 30); do [ $(ls -d \"$d\"/run-* | wc -l) -ge 2 ] && break; sleep 0.1; done; ls -d \"$d\"/run-* | wc -l >> \"$d/counts\"; sleep 0.2; rmdir \"$d/run-$GIT_AGENTS_AGENT\"",
         dir = shared.display()
     );
     repo.agents(&["run", "--no-deliver", "--parallel", "2", "--exec", &exec])
@@ -216,15 +218,24 @@ fn ctrl_c_stops_the_commands_and_run_resumes_where_the_state_says() {
         .trim()
         .parse()
         .unwrap();
-    let state = std::fs::read_to_string(format!("/proc/{sleeper}/stat")).unwrap_or_default();
-    let alive = state
-        .rsplit(')')
-        .next()
-        .is_some_and(|rest| !rest.trim_start().starts_with('Z'));
-    assert!(
-        !alive,
-        "the agent's command and its children were stopped: {state}"
-    );
+    // The whole group was signalled; on a loaded machine a signalled process may need a
+    // moment to be scheduled and die.
+    let alive = || {
+        let state = std::fs::read_to_string(format!("/proc/{sleeper}/stat")).unwrap_or_default();
+        let running = state
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z'));
+        running.then_some(state)
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Some(state) = alive() {
+        assert!(
+            Instant::now() < deadline,
+            "the agent's command and its children were stopped: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(
         repo.status_json()["agents"][1]["status"],
         "in_progress",
