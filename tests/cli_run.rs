@@ -191,7 +191,7 @@ fn ctrl_c_stops_the_commands_and_run_resumes_where_the_state_says() {
             &exec,
         ])
         .stdout(std::process::Stdio::piped());
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    common::as_foreground_job(&mut command);
     let mut child = command.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !pid_file.exists() {

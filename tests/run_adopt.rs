@@ -136,7 +136,7 @@ impl Background {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(repo.tmp.path().join("run.stderr")).unwrap());
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        common::as_foreground_job(&mut command);
         let mut child = command.spawn().unwrap();
         let out = std::io::BufReader::new(child.stdout.take().unwrap());
         let (send, lines) = std::sync::mpsc::channel();

@@ -292,3 +292,25 @@ impl Repo {
     }
 }
 pub mod crash;
+
+/// Make `command` run as a terminal's foreground job does: in a process group of its own
+/// (so Ctrl-C can be sent to the whole group) and with SIGINT and SIGQUIT at their
+/// defaults even when the tests themselves run as a background job, which ignores them.
+pub fn as_foreground_job(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    unsafe extern "C" {
+        fn signal(signum: i32, handler: usize) -> usize;
+    }
+    const SIGINT: i32 = 2;
+    const SIGQUIT: i32 = 3;
+    const SIG_DFL: usize = 0;
+    command.process_group(0);
+    // SAFETY: signal() is async-signal-safe, and nothing else runs in the forked child.
+    unsafe {
+        command.pre_exec(|| {
+            signal(SIGINT, SIG_DFL);
+            signal(SIGQUIT, SIG_DFL);
+            Ok(())
+        });
+    }
+}
