@@ -271,9 +271,12 @@ fn remove_record(git: &Git, record: &Record) -> Result<(), GitError> {
 }
 
 /// Whether the directory `path` is the worktree of record `admin`: its `.git` file points
-/// there, or it is empty.
+/// there, or it holds nothing but a `.git` file still empty (`git worktree add` was
+/// killed while writing it, before any checkout), or nothing at all.
 fn points_at(path: &Path, admin: &Path) -> bool {
     match std::fs::read_to_string(path.join(".git")) {
+        Ok(text) if text.trim().is_empty() => std::fs::read_dir(path)
+            .is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == ".git")),
         Ok(text) => text
             .trim()
             .strip_prefix("gitdir:")

@@ -250,3 +250,27 @@ fn an_agent_worktree_record_git_cannot_read_is_removed_before_use() {
     );
     repo.agents(&["doctor"]).ok().says("No drift");
 }
+
+#[test]
+fn an_agent_worktree_whose_git_file_was_cut_off_is_replaced_by_the_next_spawn() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.git(&["config", "agents.staleLockSeconds", "1"]);
+    // A `git worktree add` killed while writing the worktree's `.git` file: the file is
+    // empty, and the record has neither commondir nor HEAD.
+    let path = repo.worktree("security-agent");
+    let record = repo.root.join(".git/worktrees/security-agent");
+    std::fs::create_dir_all(&path).unwrap();
+    std::fs::create_dir_all(&record).unwrap();
+    std::fs::write(record.join("gitdir"), format!("{}/.git\n", path.display())).unwrap();
+    std::fs::write(path.join(".git"), "").unwrap();
+    std::fs::write(record.join("locked"), "initializing").unwrap();
+    repo.agents(&["spawn", "security-agent"]).ok();
+    assert_eq!(
+        repo.git_in(&path, &["rev-parse", "--abbrev-ref", "HEAD"])
+            .trim(),
+        "feature/security-hardening"
+    );
+    assert!(!record.exists() || record.join("HEAD").exists());
+    repo.agents(&["doctor"]).ok().says("No drift");
+}
