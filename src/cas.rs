@@ -7,13 +7,12 @@
 //!
 //! Moving the ref takes git's lock file, `<ref>.lock`, for a moment. A process killed
 //! while holding it leaves the file behind, and git never removes such a file by itself.
-//! A lock file older than [`STALE_LOCK_AGE`] (or `agents.staleLockSeconds`) cannot belong
-//! to a live writer, which holds it for milliseconds, so the next write removes it and
-//! says so through [`take_notices`].
+//! A write that meets a lock waits for it to go away or turn stale ([`crate::locks`]),
+//! removes a stale one, says so through [`take_notices`], and carries on.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use gix::ObjectId;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
@@ -22,18 +21,12 @@ use gix::refs::{FullName, Target};
 /// How many times a write is rebuilt after losing a race before giving up.
 pub const MAX_ATTEMPTS: u32 = 400;
 
-/// How old a ref lock file must be before it is taken as left by a killed process.
-pub const STALE_LOCK_AGE: Duration = Duration::from_secs(10);
+pub use crate::locks::{STALE_LOCK_AGE, STALE_LOCK_CONFIG};
 
-/// The git config key that overrides [`STALE_LOCK_AGE`], in whole seconds.
-pub const STALE_LOCK_CONFIG: &str = "agents.staleLockSeconds";
-
-static NOTICES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-/// Things the writes of this process did that the user should hear about (stale locks
-/// removed), oldest first; each is returned once.
+/// Things this process did that the user should hear about (stale locks removed), oldest
+/// first; each is returned once.
 pub fn take_notices() -> Vec<String> {
-    std::mem::take(&mut *NOTICES.lock().unwrap_or_else(|p| p.into_inner()))
+    crate::locks::take_notices()
 }
 
 /// What can go wrong reading or moving a commit-chain ref.
@@ -55,6 +48,9 @@ pub enum CasError {
     /// Other writers kept moving the ref for every attempt.
     #[error("{name} kept changing under us after {attempts} attempts; try again")]
     Contention { name: String, attempts: u32 },
+    /// A lock the write needs stayed taken.
+    #[error("{0}")]
+    Locked(#[from] crate::locks::LockError),
     /// The object database or ref store failed.
     #[error("{0}")]
     Git(String),
@@ -230,7 +226,7 @@ where
                 if !(moved || err.is_conflict() || busy) {
                     return Err(git_err(&format!("moving {name}"), err).into());
                 }
-                if busy && break_stale_lock(repo, name)? {
+                if busy && wait_for_ref_locks(repo, name)? {
                     continue;
                 }
                 backoff.wait();
@@ -284,7 +280,7 @@ pub fn overwrite(
     };
     let commit = write_commit(repo, message, tree, None)?;
     crate::fault::point(crate::fault::BEFORE_REF_UPDATE);
-    repo.edit_reference(RefEdit {
+    let edit = RefEdit {
         change: Change::Update {
             log: LogChange {
                 mode: RefLog::AndReference,
@@ -296,8 +292,20 @@ pub fn overwrite(
         },
         name: full_name,
         deref: false,
-    })
-    .map_err(|e| git_err(&format!("replacing {name}"), e))?;
+    };
+    for _ in 0..LOCK_TRIES {
+        match repo.edit_reference(edit.clone()) {
+            Err(err) if is_lock_busy(&err) => {
+                wait_for_ref_locks(repo, name)?;
+            }
+            result => {
+                result.map_err(|e| git_err(&format!("replacing {name}"), e))?;
+                return Ok(commit);
+            }
+        }
+    }
+    repo.edit_reference(edit)
+        .map_err(|e| git_err(&format!("replacing {name}"), e))?;
     Ok(commit)
 }
 
@@ -379,18 +387,26 @@ pub fn swap(
         name: full_name,
         deref: false,
     };
-    match repo.edit_reference(edit) {
-        Ok(_) => Ok(true),
-        Err(err) => {
-            let now = read_tip(repo, name)?.map(|t| t.commit);
-            if now != expected || err.is_conflict() || is_lock_busy(&err) {
-                Ok(false)
-            } else {
-                Err(git_err(&format!("moving {name}"), err))
+    for _ in 0..LOCK_TRIES {
+        match repo.edit_reference(edit.clone()) {
+            Ok(_) => return Ok(true),
+            Err(err) => {
+                let now = read_tip(repo, name)?.map(|t| t.commit);
+                if now != expected || err.is_conflict() {
+                    return Ok(false);
+                }
+                if !is_lock_busy(&err) {
+                    return Err(git_err(&format!("moving {name}"), err));
+                }
+                wait_for_ref_locks(repo, name)?;
             }
         }
     }
+    Ok(false)
 }
+
+/// How many times a single ref edit is tried again after waiting out a lock.
+const LOCK_TRIES: u32 = 4;
 
 /// The user's name and email as `Name <email>`, for `updated_by` fields.
 pub fn identity(repo: &gix::Repository) -> Result<String, CasError> {
@@ -418,73 +434,27 @@ pub fn stale_lock_age(repo: &gix::Repository) -> Duration {
         .map_or(STALE_LOCK_AGE, Duration::from_secs)
 }
 
-/// Wait while another process holds the lock of ref `name`, removing the lock once it is
-/// stale: for callers about to have git itself move that ref, which would fail at once.
+/// Wait while another process holds the lock of ref `name` (its path relative to the git
+/// directory), removing the lock once it is stale: for callers about to have git itself
+/// move that ref. Fails, naming the lock, when it stays taken past the stale age.
 pub fn wait_for_lock(repo: &gix::Repository, name: &str) -> Result<(), CasError> {
-    let lock = lock_path(repo, name);
-    let deadline = std::time::Instant::now() + stale_lock_age(repo) + Duration::from_secs(1);
-    while lock.exists() && std::time::Instant::now() < deadline {
-        if break_stale_lock(repo, name)? {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    crate::locks::wait_for(&lock_path(repo, name), stale_lock_age(repo), name)?;
     Ok(())
 }
 
-/// Remove the lock files that moving `name` needs — `<name>.lock`, and `packed-refs.lock`
-/// when the ref is packed — if they are stale; whether one was removed.
-fn break_stale_lock(repo: &gix::Repository, name: &str) -> Result<bool, CasError> {
+/// Wait out the lock files that moving `name` needs — `<name>.lock`, and
+/// `packed-refs.lock` — removing stale ones; whether one was removed.
+fn wait_for_ref_locks(repo: &gix::Repository, name: &str) -> Result<bool, CasError> {
+    let stale_after = stale_lock_age(repo);
     let mut removed = false;
     for lock in [
         lock_path(repo, name),
         repo.common_dir().join("packed-refs.lock"),
     ] {
-        let Some(age) = remove_if_stale(&lock, stale_lock_age(repo))? else {
-            continue;
-        };
-        NOTICES.lock().unwrap_or_else(|p| p.into_inner()).push(format!(
-            "removed {}, a lock left {} s ago by a process that was killed while writing {name}",
-            lock.display(),
-            age.as_secs()
-        ));
-        removed = true;
+        let cleared = crate::locks::wait_for(&lock, stale_after, name)?;
+        removed |= cleared == crate::locks::Cleared::Removed;
     }
     Ok(removed)
-}
-
-/// Remove the lock file at `lock` if it was last written at least `stale_after` ago, and
-/// return its age. The file is first renamed aside, so of several processes that find the
-/// same stale lock exactly one removes it; if what was renamed turns out to be a fresh lock
-/// taken in between, it is put back.
-fn remove_if_stale(lock: &Path, stale_after: Duration) -> Result<Option<Duration>, CasError> {
-    let Some(seen) = modified(lock) else {
-        return Ok(None);
-    };
-    let age = SystemTime::now()
-        .duration_since(seen)
-        .unwrap_or(Duration::ZERO);
-    if age < stale_after {
-        return Ok(None);
-    }
-    let mut aside = lock.as_os_str().to_owned();
-    aside.push(format!(".stale-{}-{}", std::process::id(), thread_salt()));
-    let aside = PathBuf::from(aside);
-    if std::fs::rename(lock, &aside).is_err() {
-        return Ok(None);
-    }
-    if modified(&aside) != Some(seen) {
-        let _ = std::fs::hard_link(&aside, lock);
-        let _ = std::fs::remove_file(&aside);
-        return Ok(None);
-    }
-    std::fs::remove_file(&aside)
-        .map_err(|e| git_err(&format!("removing the stale lock {}", aside.display()), e))?;
-    Ok(Some(age))
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 fn is_lock_busy(err: &gix::Error) -> bool {
@@ -504,7 +474,7 @@ impl Backoff {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos() as u64)
             .unwrap_or(0);
-        let seed = nanos ^ (u64::from(std::process::id()) << 32) ^ thread_salt();
+        let seed = nanos ^ (u64::from(std::process::id()) << 32) ^ crate::locks::salt();
         Backoff {
             step: 0,
             seed: seed | 1,
@@ -521,57 +491,9 @@ impl Backoff {
     }
 }
 
-fn thread_salt() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(0);
-    hasher.finish()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lock_file(age: Duration) -> (tempfile::TempDir, PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
-        let lock = dir.path().join("state.lock");
-        let file = std::fs::File::create(&lock).unwrap();
-        file.set_modified(SystemTime::now() - age).unwrap();
-        (dir, lock)
-    }
-
-    #[test]
-    fn a_fresh_lock_is_left_alone() {
-        let (_dir, lock) = lock_file(Duration::from_secs(1));
-        assert_eq!(remove_if_stale(&lock, STALE_LOCK_AGE).unwrap(), None);
-        assert!(lock.exists());
-    }
-
-    #[test]
-    fn a_stale_lock_is_removed_and_nothing_else() {
-        let (dir, lock) = lock_file(Duration::from_secs(60));
-        let age = remove_if_stale(&lock, STALE_LOCK_AGE).unwrap().unwrap();
-        assert!(age >= Duration::from_secs(60), "{age:?}");
-        assert!(!lock.exists());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        assert_eq!(remove_if_stale(&lock, STALE_LOCK_AGE).unwrap(), None);
-    }
-
-    #[test]
-    fn many_breakers_remove_one_stale_lock_once() {
-        let (dir, lock) = lock_file(Duration::from_secs(60));
-        let removed: usize = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..8)
-                .map(|_| scope.spawn(|| remove_if_stale(&lock, STALE_LOCK_AGE).unwrap()))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| usize::from(h.join().unwrap().is_some()))
-                .sum()
-        });
-        assert_eq!(removed, 1);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-    }
 
     #[test]
     fn a_write_that_lost_its_directory_to_gc_is_tried_again() {

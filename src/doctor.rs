@@ -66,6 +66,7 @@ pub type Check = fn(&Survey) -> Result<Vec<Problem>>;
 
 /// Every check `doctor` runs, in the order their problems are listed and repaired.
 pub const CHECKS: &[Check] = &[
+    lock_files,
     stale_locks,
     prunable_worktrees,
     missing_branches,
@@ -81,6 +82,8 @@ pub const CHECKS: &[Check] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
+    /// A git lock file (`….lock`) left in the git directory.
+    LockFile,
     /// A worktree lock whose holder is gone.
     StaleLock,
     /// A worktree record whose directory was deleted by hand.
@@ -181,6 +184,11 @@ pub enum Repair {
         /// The record.
         path: PathBuf,
     },
+    /// Remove a lock file no running process holds, once it is stale.
+    RemoveLock {
+        /// The lock file.
+        path: PathBuf,
+    },
 }
 
 impl Repair {
@@ -216,6 +224,7 @@ impl Repair {
             Repair::RemoveRunRecord { path, .. } => {
                 format!("remove the stale record {}", path.display())
             }
+            Repair::RemoveLock { path } => format!("remove the lock file {}", path.display()),
         }
     }
 
@@ -251,6 +260,7 @@ impl Repair {
             Repair::RemoveRunRecord { path, .. } => {
                 format!("removed the stale record {}", path.display())
             }
+            Repair::RemoveLock { path } => format!("lock file {} is gone", path.display()),
         }
     }
 
@@ -354,6 +364,11 @@ impl Repair {
                     )));
                 }
                 record::remove(&dir, agent).map_err(|e| Error::External(e.to_string()))?;
+            }
+            Repair::RemoveLock { path } => {
+                let stale_after = crate::cas::stale_lock_age(&ws.repo);
+                crate::locks::wait_for(path, stale_after, &crate::locks::locked_name(path))
+                    .map_err(|e| Error::External(e.to_string()))?;
             }
         }
         Ok(())
@@ -501,6 +516,56 @@ pub fn repair(ws: &Workspace, progress: &mut dyn FnMut(&str)) -> Result<RepairRe
         attempts,
         remaining: problems,
     })
+}
+
+/// What lock-file problems are reported under, in place of an agent's name.
+pub const REPOSITORY: &str = "repository";
+
+/// Lock files git left in the git directory: each with its age and whether a running
+/// process has it open. One no process holds is removed (once stale); one a live process
+/// holds is left to it.
+pub fn lock_files(survey: &Survey) -> Result<Vec<Problem>> {
+    let mut problems = Vec::new();
+    for path in crate::locks::find_all(&survey.ws.common_dir) {
+        let Some(info) = crate::locks::LockInfo::read(&path) else {
+            continue;
+        };
+        let what = format!(
+            "lock file {} ({} s old, on {})",
+            path.display(),
+            info.age.as_secs(),
+            crate::locks::locked_name(&path)
+        );
+        let holder = info.holders.as_ref().and_then(|h| h.first());
+        problems.push(match (holder, &info.holders) {
+            (Some(holder), _) => Problem::manual(
+                ProblemKind::LockFile,
+                REPOSITORY,
+                format!("{what} is held open by {holder}, which is still running"),
+                format!(
+                    "let {holder} finish; if it is stuck, stop it with `kill {}`, then run git agents doctor --fix",
+                    holder.pid
+                ),
+            ),
+            (None, Some(_)) => Problem::fixable(
+                ProblemKind::LockFile,
+                REPOSITORY,
+                format!(
+                    "{what} is held by no running process: a git command was killed while holding it"
+                ),
+                Repair::RemoveLock { path },
+            ),
+            (None, None) => Problem::fixable(
+                ProblemKind::LockFile,
+                REPOSITORY,
+                format!(
+                    "{what} is left over unless a git command is running (which processes hold it cannot be checked here)"
+                ),
+                Repair::RemoveLock { path },
+            ),
+        });
+    }
+    Ok(problems)
 }
 
 /// Locks on agents' worktrees whose directory is gone or whose holder is no longer running.

@@ -1,4 +1,9 @@
 //! Running the `git` program: an argument vector through duct, never a shell string.
+//!
+//! A command that fails because a lock file it needs exists ("Unable to create
+//! '….lock': File exists") waits for that lock to go away or turn stale, as
+//! [`crate::locks`] describes, and is run again; a lock that stays taken is named in the
+//! error, with how to remove it.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -63,14 +68,56 @@ impl Git {
         &self.dir
     }
 
-    /// Run git with `args` and return what it printed, whatever its exit status.
+    /// Run git with `args` and return what it printed, whatever its exit status, once
+    /// no lock file left by a killed process stands in its way.
     pub fn output<I, S>(&self, args: I) -> Result<Output, GitError>
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-        let out = duct::cmd("git", &args)
+        let mut cleared: Vec<std::path::PathBuf> = Vec::new();
+        loop {
+            let out = self.output_once(&args)?;
+            if out.success() {
+                return Ok(out);
+            }
+            let Some(lock) = crate::locks::lock_in_message(&out.stderr, &self.dir) else {
+                return Ok(out);
+            };
+            if cleared.len() >= MAX_LOCKS_CLEARED
+                || cleared.iter().filter(|c| **c == lock).count() >= 2
+            {
+                return Ok(out);
+            }
+            let name = crate::locks::locked_name(&lock);
+            crate::locks::wait_for(&lock, self.stale_lock_age(), &name).map_err(|err| {
+                GitError::Failed {
+                    command: subcommand(&args),
+                    message: err.to_string(),
+                    code: out.code,
+                }
+            })?;
+            cleared.push(lock);
+        }
+    }
+
+    /// How old a lock must be before it is taken as left by a killed process, as
+    /// configured for this repository.
+    pub fn stale_lock_age(&self) -> std::time::Duration {
+        let configured = self
+            .output_once(&[
+                "config".into(),
+                "--get".into(),
+                crate::locks::STALE_LOCK_CONFIG.into(),
+            ])
+            .ok()
+            .filter(Output::success);
+        crate::locks::stale_age_from(configured.as_ref().map(|o| o.stdout.as_str()))
+    }
+
+    fn output_once(&self, args: &[OsString]) -> Result<Output, GitError> {
+        let out = duct::cmd("git", args)
             .dir(&self.dir)
             .env("GIT_TERMINAL_PROMPT", "0")
             .stdin_null()
@@ -107,6 +154,9 @@ impl Git {
         }
     }
 }
+
+/// How many lock files one command may wait out before its failure is returned as it is.
+const MAX_LOCKS_CLEARED: usize = 6;
 
 /// The git subcommand in `args`, past any `-c NAME=VALUE` options before it.
 fn subcommand(args: &[OsString]) -> String {

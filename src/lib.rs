@@ -15,6 +15,7 @@ pub mod git;
 pub mod graph;
 pub mod install;
 pub mod launcher;
+pub mod locks;
 pub mod maintenance;
 pub mod notes;
 pub mod ops;

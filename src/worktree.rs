@@ -1,5 +1,11 @@
 //! Branches and linked worktrees: listing, creating and removing them with git itself,
 //! so hooks, locks and `git worktree` bookkeeping behave exactly as users expect.
+//!
+//! A `git worktree add` killed half-way leaves a record under `worktrees/` in the git
+//! directory that git itself may then refuse to use: an empty `commondir` makes
+//! `git worktree list` fail, and a record without `HEAD` makes `git worktree remove`
+//! refuse. Once such a record is old enough not to belong to a live `git worktree add`
+//! (the stale age of [`crate::locks`]), [`list`] and [`remove`] take it away by hand.
 
 use std::path::{Path, PathBuf};
 
@@ -34,9 +40,18 @@ impl WorktreeInfo {
     }
 }
 
-/// Every worktree git knows of, the main one first.
+/// Every worktree git knows of, the main one first; a record left by a killed
+/// `git worktree add` that makes git fail to list them is removed first.
 pub fn list(git: &Git) -> Result<Vec<WorktreeInfo>, GitError> {
-    let text = git.run(["worktree", "list", "--porcelain"])?;
+    let text = match git.run(["worktree", "list", "--porcelain"]) {
+        Ok(text) => text,
+        Err(err) => {
+            if !remove_unreadable_records(git)? {
+                return Err(err);
+            }
+            git.run(["worktree", "list", "--porcelain"])?
+        }
+    };
     let mut worktrees = Vec::new();
     let mut current: Option<WorktreeInfo> = None;
     for line in text.lines() {
@@ -102,7 +117,9 @@ pub fn add(git: &Git, repo: &gix::Repository, path: &Path, branch: &str) -> Resu
     git.run(args).map(drop)
 }
 
-/// Remove the linked worktree at `path`; `force` discards uncommitted changes.
+/// Remove the linked worktree at `path`; `force` discards uncommitted changes, and
+/// removes by hand a worktree whose `git worktree add` was killed before its record was
+/// complete, which git refuses to remove.
 pub fn remove(git: &Git, path: &Path, force: bool) -> Result<(), GitError> {
     let mut args: Vec<&std::ffi::OsStr> = vec!["worktree".as_ref(), "remove".as_ref()];
     if force {
@@ -110,7 +127,175 @@ pub fn remove(git: &Git, path: &Path, force: bool) -> Result<(), GitError> {
         args.push("--force".as_ref());
     }
     args.push(path.as_os_str());
-    git.run(args).map(drop)
+    let err = match git.run(args) {
+        Ok(_) => return Ok(()),
+        Err(err) => err,
+    };
+    if !force {
+        return Err(err);
+    }
+    let common_dir = common_dir(git)?;
+    let wanted = canonical(path);
+    let record = records(&common_dir)
+        .into_iter()
+        .find(|r| r.worktree.as_deref().map(canonical).as_ref() == Some(&wanted));
+    match record {
+        Some(record) if record.is_half_made() => {
+            remove_record(git, &record)?;
+            Ok(())
+        }
+        _ => Err(err),
+    }
+}
+
+/// Git's record of one linked worktree, read from its files directly.
+#[derive(Debug, Clone)]
+struct Record {
+    /// The record's directory under `worktrees/`.
+    admin: PathBuf,
+    /// The worktree's top directory, from the record's `gitdir` file, if it names one.
+    worktree: Option<PathBuf>,
+    /// Whether `commondir` holds something.
+    has_commondir: bool,
+    /// Whether the record has a `HEAD`.
+    has_head: bool,
+    /// Why it is locked, if it is.
+    locked: Option<String>,
+}
+
+impl Record {
+    fn read(admin: PathBuf) -> Record {
+        let text = |name: &str| std::fs::read_to_string(admin.join(name)).ok();
+        let worktree = text("gitdir")
+            .map(|g| g.trim().to_owned())
+            .filter(|g| !g.is_empty())
+            .and_then(|g| Path::new(&g).parent().map(Path::to_path_buf));
+        Record {
+            has_commondir: text("commondir").is_some_and(|c| !c.trim().is_empty()),
+            has_head: admin.join("HEAD").exists(),
+            locked: text("locked").map(|l| l.trim().to_owned()),
+            worktree,
+            admin,
+        }
+    }
+
+    /// Whether `git worktree add` was stopped before the record was complete.
+    fn is_half_made(&self) -> bool {
+        self.locked.as_deref() == Some(INITIALIZING)
+            && (!self.has_commondir || !self.has_head || self.worktree.is_none())
+    }
+
+    /// Whether git fails to read this record at all.
+    fn is_unreadable(&self) -> bool {
+        std::fs::read_to_string(self.admin.join("commondir")).is_ok_and(|c| c.trim().is_empty())
+    }
+
+    /// How long ago anything in the record was last written.
+    fn age(&self) -> std::time::Duration {
+        let newest = std::fs::read_dir(&self.admin)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.metadata().and_then(|m| m.modified()).ok())
+            .chain(std::fs::metadata(&self.admin).and_then(|m| m.modified()))
+            .max();
+        newest
+            .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// Every worktree record in the git directory `common_dir`.
+fn records(common_dir: &Path) -> Vec<Record> {
+    let mut found: Vec<Record> = std::fs::read_dir(common_dir.join("worktrees"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .map(Record::read)
+        .collect();
+    found.sort_by(|a, b| a.admin.cmp(&b.admin));
+    found
+}
+
+fn common_dir(git: &Git) -> Result<PathBuf, GitError> {
+    let out = git.run(["rev-parse", "--path-format=absolute", "--git-common-dir"])?;
+    Ok(PathBuf::from(out.trim()))
+}
+
+/// Remove the half-made worktree `record`, once nothing in it has changed for the stale
+/// lock age (a live `git worktree add` finishes it in moments): its directory, if it
+/// holds nothing but git's `.git` file and what the interrupted checkout wrote, and the
+/// record itself.
+fn remove_record(git: &Git, record: &Record) -> Result<(), GitError> {
+    let stale_after = git.stale_lock_age();
+    let deadline = std::time::Instant::now() + stale_after + crate::locks::GRACE;
+    while record.age() < stale_after {
+        if std::time::Instant::now() >= deadline {
+            return Err(GitError::Library(format!(
+                "{} is the record of a worktree still being made; try again once `git worktree add` has finished",
+                record.admin.display()
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let now = Record::read(record.admin.clone());
+    if !(now.is_half_made() || now.is_unreadable()) {
+        return Ok(());
+    }
+    let cannot = |path: &Path, e: std::io::Error| {
+        GitError::Library(format!(
+            "cannot remove {}, left by a killed `git worktree add`: {e}; remove it by hand",
+            path.display()
+        ))
+    };
+    if let Some(path) = &record.worktree
+        && points_at(path, &record.admin)
+    {
+        match std::fs::remove_dir_all(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(cannot(path, e)),
+            _ => {}
+        }
+    }
+    match std::fs::remove_dir_all(&record.admin) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(cannot(&record.admin, e)),
+        _ => {
+            crate::locks::notice(format!(
+                "removed {}, a worktree record left half-made by a killed `git worktree add`",
+                record.admin.display()
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// Whether the directory `path` is the worktree of record `admin`: its `.git` file points
+/// there, or it holds nothing but a `.git` file still empty (`git worktree add` was
+/// killed while writing it, before any checkout), or nothing at all.
+fn points_at(path: &Path, admin: &Path) -> bool {
+    match std::fs::read_to_string(path.join(".git")) {
+        Ok(text) if text.trim().is_empty() => std::fs::read_dir(path)
+            .is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == ".git")),
+        Ok(text) => text
+            .trim()
+            .strip_prefix("gitdir:")
+            .is_some_and(|target| canonical(Path::new(target.trim())) == canonical(admin)),
+        Err(_) => std::fs::read_dir(path).is_ok_and(|mut e| e.next().is_none()),
+    }
+}
+
+/// Remove the records that make `git worktree list` fail (an empty `commondir`, as a
+/// killed `git worktree add` leaves); whether any were found.
+fn remove_unreadable_records(git: &Git) -> Result<bool, GitError> {
+    let broken: Vec<Record> = records(&common_dir(git)?)
+        .into_iter()
+        .filter(Record::is_unreadable)
+        .collect();
+    for record in &broken {
+        remove_record(git, record)?;
+    }
+    Ok(!broken.is_empty())
 }
 
 /// Whether the worktree at `path` has uncommitted changes or untracked files.

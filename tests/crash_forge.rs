@@ -351,6 +351,11 @@ fn run_killed_at_random_moments_finishes_every_agent_when_run_again() {
     assert_run_completes(&repo, &exec, count);
     repo.agents(&["doctor", "--fix"]).ok();
     repo.agents(&["doctor"]).ok().says("No drift");
+    assert_eq!(
+        lock_files(&repo),
+        Vec::<PathBuf>::new(),
+        "doctor removed them"
+    );
 }
 
 #[test]
