@@ -13,7 +13,7 @@ pub enum ExitCode {
     Refused = 1,
     /// Usage or bad input.
     Usage = 2,
-    /// The state kept changing under us after every retry.
+    /// The state kept changing under us after every retry, or its lock stayed held.
     Contention = 3,
     /// git or gh failed.
     External = 4,

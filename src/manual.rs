@@ -373,7 +373,7 @@ const EXIT_STATUS: &[Block] = &[
     ),
     Item(
         "3",
-        "The state kept changing under the command after every retry; run it again.",
+        "The state kept changing under the command after every retry, or a live process held its lock throughout; run it again.",
     ),
     Item("4", "git or gh failed."),
     Item(

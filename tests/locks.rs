@@ -169,6 +169,25 @@ fn a_lock_a_live_process_holds_is_left_and_named() {
 }
 
 #[test]
+fn a_state_lock_a_live_process_holds_fails_as_contention_and_changes_nothing() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.git(&["config", "agents.staleLockSeconds", "1"]);
+    let lock = repo.root.join(".git/refs/agents/state.lock");
+    let before = tip(&repo, "refs/agents/state");
+    let holder = Holder::new(&repo, &lock);
+    repo.agents(&["update", "--agent", "security-agent", "--note", "held"])
+        .fails(3)
+        .says(&lock.display().to_string());
+    assert!(lock.exists(), "a held lock is never removed");
+    assert_eq!(tip(&repo, "refs/agents/state"), before);
+    drop(holder);
+    repo.agents(&["update", "--agent", "security-agent", "--note", "held"])
+        .ok();
+    assert_ne!(tip(&repo, "refs/agents/state"), before);
+}
+
+#[test]
 fn doctor_explains_locks_and_removes_only_those_no_process_holds() {
     let (repo, _) = ready_to_merge();
     let left = repo.root.join(".git/HEAD.lock");

@@ -7,7 +7,8 @@ use super::Context;
 use crate::output::style;
 
 /// Find drift between the state, the agents' branches and their worktrees (worktrees
-/// deleted by hand, branches deleted or merged elsewhere, stale locks, wrong branches,
+/// deleted by hand, branches deleted or merged elsewhere, lock files left by killed
+/// processes (with their age and any process holding them), wrong branches,
 /// pull requests merged on the forge but open in the state, agents' commands left
 /// running by a killed `run`).
 /// Exits 1 while problems remain.

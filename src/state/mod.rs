@@ -66,7 +66,9 @@ impl StateError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             StateError::AlreadyInitialized { .. } => ExitCode::Refused,
-            StateError::Cas(CasError::Contention { .. }) => ExitCode::Contention,
+            StateError::Cas(CasError::Contention { .. } | CasError::Locked(_)) => {
+                ExitCode::Contention
+            }
             StateError::Cas(CasError::Git(_)) => ExitCode::External,
             _ => ExitCode::Usage,
         }
