@@ -227,7 +227,7 @@ where
             Err(err) => {
                 let moved = read_tip(repo, name)?.map(|t| t.commit) != tip.map(|t| t.commit);
                 let busy = is_lock_busy(&err);
-                if !(moved || err.is_conflict() || busy) {
+                if !(moved || busy || lost_to_pack_refs(&err) || err.is_conflict()) {
                     return Err(git_err(&format!("moving {name}"), err).into());
                 }
                 if busy && break_stale_lock(repo, name)? {
@@ -383,7 +383,8 @@ pub fn swap(
         Ok(_) => Ok(true),
         Err(err) => {
             let now = read_tip(repo, name)?.map(|t| t.commit);
-            if now != expected || err.is_conflict() || is_lock_busy(&err) {
+            if now != expected || err.is_conflict() || is_lock_busy(&err) || lost_to_pack_refs(&err)
+            {
                 Ok(false)
             } else {
                 Err(git_err(&format!("moving {name}"), err))
@@ -485,6 +486,13 @@ fn remove_if_stale(lock: &Path, stale_after: Duration) -> Result<Option<Duration
 
 fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Whether an edit found the ref missing only because `git pack-refs --prune` (part of the
+/// gc that automatic maintenance starts) moved it into packed-refs after gix had read
+/// packed-refs and before it read the loose ref; reading again finds it.
+fn lost_to_pack_refs(err: &gix::Error) -> bool {
+    err.is_not_found()
 }
 
 fn is_lock_busy(err: &gix::Error) -> bool {
