@@ -73,6 +73,7 @@ pub const CHECKS: &[Check] = &[
     missing_worktrees,
     wrong_branches,
     scratch_worktrees,
+    stopped_maintenance,
 ];
 
 /// The kinds of drift.
@@ -99,6 +100,8 @@ pub enum ProblemKind {
     ForgeUnreachable,
     /// A temporary worktree for testing a merged result, left by a merge that was killed.
     ScratchWorktree,
+    /// Git's automatic maintenance, which packs the objects every write adds, has stopped.
+    MaintenanceStopped,
 }
 
 /// One step that repairs a problem.
@@ -969,6 +972,22 @@ pub fn scratch_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
                     path: stale.path,
                     record: stale.admin,
                 },
+            )
+        })
+        .collect())
+}
+
+/// Whatever stops git's automatic maintenance, which would leave the loose objects every
+/// state and notes write adds unpacked; reported against `repository`, for a person to fix.
+pub fn stopped_maintenance(survey: &Survey) -> Result<Vec<Problem>> {
+    Ok(crate::maintenance::blockers(&survey.ws.repo)
+        .into_iter()
+        .map(|blocker| {
+            Problem::manual(
+                ProblemKind::MaintenanceStopped,
+                "repository",
+                blocker.describe(),
+                blocker.advice(),
             )
         })
         .collect())
