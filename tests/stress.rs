@@ -725,19 +725,34 @@ fn writes_survive_git_pack_refs_moving_the_state_ref() {
                 let repo = &repo;
                 scope.spawn(move || {
                     let git = open(repo);
+                    let write = |i: usize| {
+                        git_agents::state::update(&git, |state| {
+                            let doc = state.agent_mut("docs-agent").unwrap();
+                            doc.notes.push(git_agents::state::Note {
+                                at: String::new(),
+                                by: String::new(),
+                                text: format!("w{w} {i}"),
+                            });
+                            Ok((format!("update docs-agent: note w{w} {i}"), ()))
+                        })
+                        .map(|_| ())
+                        .map_err(|e| format!("w{w} write {i}: {e}"))
+                    };
                     (0..each)
                         .map(|i| {
-                            git_agents::state::update(&git, |state| {
-                                let doc = state.agent_mut("docs-agent").unwrap();
-                                doc.notes.push(git_agents::state::Note {
-                                    at: String::new(),
-                                    by: String::new(),
-                                    text: format!("w{w} {i}"),
-                                });
-                                Ok((format!("update docs-agent: note w{w} {i}"), ()))
-                            })
-                            .map(|_| ())
-                            .map_err(|e| format!("w{w} write {i}: {e}"))
+                            // Unpacking, unlike anything git does, leaves an instant in
+                            // which a reader can miss the ref both loose and packed; a
+                            // write that read nothing then wrote nothing and goes again.
+                            let mut result = write(i);
+                            for _ in 0..20 {
+                                match &result {
+                                    Err(e) if e.contains("no git-agents state") => {
+                                        result = write(i)
+                                    }
+                                    _ => break,
+                                }
+                            }
+                            result
                         })
                         .collect::<Result<Vec<()>, String>>()
                 })
