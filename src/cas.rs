@@ -223,7 +223,7 @@ where
             Err(err) => {
                 let moved = read_tip(repo, name)?.map(|t| t.commit) != tip.map(|t| t.commit);
                 let busy = is_lock_busy(&err);
-                if !(moved || err.is_conflict() || busy) {
+                if !(moved || busy || lost_to_pack_refs(&err) || err.is_conflict()) {
                     return Err(git_err(&format!("moving {name}"), err).into());
                 }
                 if busy && wait_for_ref_locks(repo, name)? {
@@ -395,6 +395,9 @@ pub fn swap(
                 if now != expected || err.is_conflict() {
                     return Ok(false);
                 }
+                if lost_to_pack_refs(&err) {
+                    continue;
+                }
                 if !is_lock_busy(&err) {
                     return Err(git_err(&format!("moving {name}"), err));
                 }
@@ -455,6 +458,13 @@ fn wait_for_ref_locks(repo: &gix::Repository, name: &str) -> Result<bool, CasErr
         removed |= cleared == crate::locks::Cleared::Removed;
     }
     Ok(removed)
+}
+
+/// Whether an edit found the ref missing only because `git pack-refs --prune` (part of the
+/// gc that automatic maintenance starts) moved it into packed-refs after gix had read
+/// packed-refs and before it read the loose ref; reading again finds it.
+fn lost_to_pack_refs(err: &gix::Error) -> bool {
+    err.is_not_found()
 }
 
 fn is_lock_busy(err: &gix::Error) -> bool {

@@ -76,6 +76,7 @@ pub const CHECKS: &[Check] = &[
     wrong_branches,
     scratch_worktrees,
     run_records,
+    stopped_maintenance,
 ];
 
 /// The kinds of drift.
@@ -108,6 +109,8 @@ pub enum ProblemKind {
     OrphanCommand,
     /// A record of an agent's command that has ended, which no `run` will handle.
     StaleRunRecord,
+    /// Git's automatic maintenance, which packs the objects every write adds, has stopped.
+    MaintenanceStopped,
 }
 
 /// One step that repairs a problem.
@@ -1065,6 +1068,22 @@ pub fn scratch_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
                     path: stale.path,
                     record: stale.admin,
                 },
+            )
+        })
+        .collect())
+}
+
+/// Whatever stops git's automatic maintenance, which would leave the loose objects every
+/// state and notes write adds unpacked; reported against `repository`, for a person to fix.
+pub fn stopped_maintenance(survey: &Survey) -> Result<Vec<Problem>> {
+    Ok(crate::maintenance::blockers(&survey.ws.repo)
+        .into_iter()
+        .map(|blocker| {
+            Problem::manual(
+                ProblemKind::MaintenanceStopped,
+                "repository",
+                blocker.describe(),
+                blocker.advice(),
             )
         })
         .collect())

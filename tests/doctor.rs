@@ -282,3 +282,66 @@ fn a_worktree_moved_away_is_moved_back() {
     );
     assert!(!moved.exists());
 }
+
+#[test]
+fn stopped_automatic_maintenance_is_reported() {
+    let repo = spawned(&["backend-agent"]);
+    repo.agents(&["doctor"]).ok();
+    let gc_log = repo.root.join(".git/gc.log");
+    std::fs::write(
+        &gc_log,
+        "warning: There are too many unreachable loose objects; run 'git prune' to remove them.\n",
+    )
+    .unwrap();
+
+    let report = repo.agents(&["doctor", "--json"]).fails(1).json();
+    assert_eq!(kinds(&report), [pair("repository", "maintenance_stopped")]);
+    assert!(report["problems"][0]["repair"].is_null());
+    let text = repo.agents(&["doctor"]).fails(1).stdout;
+    assert!(
+        text.contains("background `git gc --auto` does nothing while"),
+        "{text}"
+    );
+    assert!(
+        text.contains("too many unreachable loose objects"),
+        "{text}"
+    );
+    assert!(text.contains("then delete"), "{text}");
+    let fixed = repo.agents(&["doctor", "--fix"]).fails(1).stdout;
+    assert!(fixed.contains("Still to do"), "{fixed}");
+    assert!(gc_log.exists(), "doctor leaves the decision to a person");
+
+    repo.git(&["config", "gc.logExpiry", "now"]);
+    repo.agents(&["doctor"]).ok();
+    repo.git(&["config", "gc.logExpiry", "2.weeks.ago"]);
+    repo.agents(&["doctor", "--json"]).fails(1);
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 7 * 24 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&gc_log)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    repo.agents(&["doctor"]).ok();
+    std::fs::remove_file(&gc_log).unwrap();
+
+    let lock = repo.root.join(".git/objects/maintenance.lock");
+    std::fs::write(&lock, "").unwrap();
+    repo.agents(&["doctor"]).ok();
+    let hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&lock)
+        .unwrap()
+        .set_modified(hours_ago)
+        .unwrap();
+    let report = repo.agents(&["doctor", "--json"]).fails(1).json();
+    assert_eq!(kinds(&report), [pair("repository", "maintenance_stopped")]);
+    let text = repo.agents(&["doctor"]).fails(1).stdout;
+    assert!(
+        text.contains("automatic git maintenance is skipped while") && text.contains("2h 00m ago"),
+        "{text}"
+    );
+    std::fs::remove_file(&lock).unwrap();
+    repo.agents(&["doctor"]).ok();
+}
