@@ -85,16 +85,20 @@ if want status; then
         t=$EPOCHREALTIME; (cd "$S" && git-agents status > /dev/null); since "$t" >> "$WORK/t-status-direct"; echo >> "$WORK/t-status-direct"
         t=$EPOCHREALTIME; (cd "$S" && git rev-parse HEAD > /dev/null); since "$t" >> "$WORK/t-revparse"; echo >> "$WORK/t-revparse"
     done
-    : > "$WORK/t-status-cold"
+    : > "$WORK/t-status-cold"; : > "$WORK/t-version"
+    for ((i = 0; i < STATUS_RUNS / 4; i++)); do
+        t=$EPOCHREALTIME; (cd "$S" && git-agents --version > /dev/null); since "$t" >> "$WORK/t-version"; echo >> "$WORK/t-version"
+    done
     for ((i = 0; i < STATUS_RUNS / 4; i++)); do
         rm -f "$S/.git/agents/cache/state.json"
         t=$EPOCHREALTIME; (cd "$S" && git-agents status > /dev/null); since "$t" >> "$WORK/t-status-cold"; echo >> "$WORK/t-status-cold"
     done
     ST=$(median < "$WORK/t-status"); SD=$(median < "$WORK/t-status-direct"); RP=$(median < "$WORK/t-revparse")
-    SC=$(median < "$WORK/t-status-cold")
+    SC=$(median < "$WORK/t-status-cold"); SV=$(median < "$WORK/t-version")
     row "| \`git agents status\` (100 agents, 1,000 tasks, $COMMITS-commit history) vs \`git rev-parse HEAD\` | $ST ms | $RP ms | $(ratio "$ST" "$RP") | ≤ 2× |"
     row "| \`git-agents status\` run directly (without git's dispatch) vs \`git rev-parse HEAD\` | $SD ms | $RP ms | $(ratio "$SD" "$RP") | |"
     row "| \`git-agents status\` directly, every document decoded (no cache under \`.git/agents/cache\`) | $SC ms | $RP ms | $(ratio "$SC" "$RP") | |"
+    row "| \`git-agents --version\` (starting the binary and parsing arguments, nothing read) | $SV ms | $RP ms | $(ratio "$SV" "$RP") | |"
 fi
 
 # --- spawn against git worktree add on a large repository
