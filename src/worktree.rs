@@ -324,6 +324,36 @@ pub fn branch_tip(repo: &gix::Repository, branch: &str) -> Result<Option<ObjectI
     }
 }
 
+/// Every local branch's tip, read in one pass over the refs, for looking up many
+/// branches at once; a branch that is a symbolic ref is resolved on its own.
+pub fn branch_tips(
+    repo: &gix::Repository,
+) -> Result<std::collections::HashMap<String, ObjectId>, GitError> {
+    let failed = |e: &dyn std::fmt::Display| GitError::library("listing branches", e);
+    let platform = repo.references().map_err(|e| failed(&e))?;
+    let mut tips = std::collections::HashMap::new();
+    let mut symbolic = Vec::new();
+    for reference in platform.local_branches().map_err(|e| failed(&e))? {
+        let reference = reference.map_err(|e| failed(&e))?;
+        let name = reference.name().as_bstr().to_string();
+        let Some(branch) = name.strip_prefix("refs/heads/") else {
+            continue;
+        };
+        match reference.target().try_id() {
+            Some(id) => {
+                tips.insert(branch.to_owned(), id.to_owned());
+            }
+            None => symbolic.push(branch.to_owned()),
+        }
+    }
+    for branch in symbolic {
+        if let Some(id) = branch_tip(repo, &branch)? {
+            tips.insert(branch, id);
+        }
+    }
+    Ok(tips)
+}
+
 /// Create `branch` at `start`, failing if it exists.
 pub fn create_branch(git: &Git, branch: &str, start: &str) -> Result<(), GitError> {
     git.run(["branch", "--no-track", branch, start]).map(drop)

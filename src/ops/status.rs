@@ -104,6 +104,7 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
         super::find_agent(&state, name)?;
     }
     let notes = notes::Reader::open(&ws.repo).map_err(crate::state::StateError::from)?;
+    let tips = worktree::branch_tips(&ws.repo)?;
     let mut agents = Vec::new();
     for spec in state
         .plan
@@ -111,7 +112,7 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
         .iter()
         .filter(|a| only.is_none_or(|n| a.name == n))
     {
-        agents.push(view(ws, &state, &notes, &spec.name)?);
+        agents.push(view(ws, &state, &notes, &tips, &spec.name)?);
     }
     let risks = crate::conflicts::current_risks(ws, &state)?;
     for agent in &mut agents {
@@ -128,7 +129,13 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
     })
 }
 
-fn view(ws: &Workspace, state: &State, notes: &notes::Reader<'_>, name: &str) -> Result<AgentView> {
+fn view(
+    ws: &Workspace,
+    state: &State,
+    notes: &notes::Reader<'_>,
+    tips: &std::collections::HashMap<String, gix::ObjectId>,
+    name: &str,
+) -> Result<AgentView> {
     let spec = super::find_agent(state, name)?;
     let planned;
     let doc = match state.agent(name) {
@@ -168,7 +175,7 @@ fn view(ws: &Workspace, state: &State, notes: &notes::Reader<'_>, name: &str) ->
     let head = if doc.status.is_merged() {
         doc.head.clone().or_else(|| doc.merged_commit.clone())
     } else {
-        worktree::branch_tip(&ws.repo, &spec.branch)?.map(|id| id.to_string())
+        tips.get(&spec.branch).map(|id| id.to_string())
     };
     let facts = match head
         .as_deref()
