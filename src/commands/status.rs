@@ -33,7 +33,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         git_agents::conflicts::check(&ws)?;
     }
     let report = ops::status(&ws, args.agent.as_deref())?;
-    if ctx.out.json(&json_report(&report)) {
+    if ctx.out.json {
+        ctx.out.json(&json_report(&report));
         return Ok(0);
     }
     ctx.out.print(render(&report, args));
