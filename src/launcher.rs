@@ -314,21 +314,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("logs/a.log");
         let launch = Launch {
-            agent: "a".into(),
-            command: "echo one; echo \"$GREETING\" >&2; exit 3".into(),
-            dir: dir.path().to_path_buf(),
             env: vec![("GREETING".into(), "two".into())],
             log: log.clone(),
-            records: dir.path().join("run"),
+            ..launch_in(dir.path(), "echo one; echo \"$GREETING\" >&2; exit 3")
         };
         let running = start(&launch).unwrap();
-        let exit = loop {
-            if let Some(exit) = running.poll().unwrap() {
-                break exit;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        assert_eq!(exit, Exit { code: Some(3) });
+        assert_eq!(wait_for(&running), Exit { code: Some(3) });
         assert_eq!(tail(&log, 5), "one\ntwo");
         let records = dir.path().join("run");
         assert_eq!(record::exit_status(&records, "a"), Some(3));
@@ -338,6 +329,18 @@ mod tests {
         assert_eq!(written.command, launch.command);
         running.forget();
         assert!(record::agents(&records).is_empty());
+    }
+
+    /// Agent `a`'s command `command`, run in `dir`, with its log and records there too.
+    fn launch_in(dir: &Path, command: impl Into<String>) -> Launch {
+        Launch {
+            agent: "a".into(),
+            command: command.into(),
+            dir: dir.to_path_buf(),
+            env: Vec::new(),
+            log: dir.join("a.log"),
+            records: dir.join("run"),
+        }
     }
 
     fn wait_for(running: &Running) -> Exit {
@@ -355,17 +358,13 @@ mod tests {
     fn an_adopted_command_is_watched_until_it_ends_and_its_status_is_read() {
         let dir = tempfile::tempdir().unwrap();
         let gate = dir.path().join("gate");
-        let launch = Launch {
-            agent: "a".into(),
-            command: format!(
+        let launch = launch_in(
+            dir.path(),
+            format!(
                 "while [ ! -e {} ]; do sleep 0.05; done; exit 4",
                 gate.display()
             ),
-            dir: dir.path().to_path_buf(),
-            env: Vec::new(),
-            log: dir.path().join("a.log"),
-            records: dir.path().join("run"),
-        };
+        );
         let own = start(&launch).unwrap();
         let record = Record::read(&launch.records, "a").unwrap().unwrap();
         assert_eq!(
@@ -383,14 +382,7 @@ mod tests {
     #[test]
     fn an_adopted_command_killed_while_watched_has_no_exit_status() {
         let dir = tempfile::tempdir().unwrap();
-        let launch = Launch {
-            agent: "a".into(),
-            command: "sleep 30".into(),
-            dir: dir.path().to_path_buf(),
-            env: Vec::new(),
-            log: dir.path().join("a.log"),
-            records: dir.path().join("run"),
-        };
+        let launch = launch_in(dir.path(), "sleep 30");
         let own = start(&launch).unwrap();
         let record = Record::read(&launch.records, "a").unwrap().unwrap();
         let adopted = adopt(record, &launch.records, &launch.log);
@@ -403,14 +395,7 @@ mod tests {
     #[test]
     fn stop_ends_the_whole_process_group() {
         let dir = tempfile::tempdir().unwrap();
-        let launch = Launch {
-            agent: "a".into(),
-            command: "sleep 30 & sleep 30; wait".into(),
-            dir: dir.path().to_path_buf(),
-            env: Vec::new(),
-            log: dir.path().join("a.log"),
-            records: dir.path().join("run"),
-        };
+        let launch = launch_in(dir.path(), "sleep 30 & sleep 30; wait");
         let running = start(&launch).unwrap();
         let begun = Instant::now();
         running.stop(Duration::from_secs(2));
