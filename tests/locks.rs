@@ -214,25 +214,38 @@ fn doctor_explains_locks_and_removes_only_those_no_process_holds() {
     repo.agents(&["doctor"]).ok().says("No drift");
 }
 
-#[test]
-fn a_half_made_agent_worktree_record_is_replaced_by_the_next_spawn() {
-    let repo = Repo::new();
-    repo.init_example();
+/// What a `git worktree add` of security-agent killed part-way leaves: its worktree
+/// directory and a record still locked as initializing, with `commondir` as given (none
+/// when `None`) and the worktree's `.git` file pointing at the record or cut off empty.
+/// Returns the worktree and the record.
+fn half_made_worktree(
+    repo: &Repo,
+    commondir: Option<&str>,
+    git_file_written: bool,
+) -> (PathBuf, PathBuf) {
     repo.git(&["config", "agents.staleLockSeconds", "1"]);
-    // What a `git worktree add` killed while writing HEAD leaves: a record without HEAD,
-    // still locked as initializing, which `git worktree remove` refuses to remove.
     let path = repo.worktree("security-agent");
     let record = repo.root.join(".git/worktrees/security-agent");
     std::fs::create_dir_all(&path).unwrap();
-    std::fs::create_dir_all(record.join("refs")).unwrap();
+    std::fs::create_dir_all(&record).unwrap();
     std::fs::write(record.join("gitdir"), format!("{}/.git\n", path.display())).unwrap();
-    std::fs::write(path.join(".git"), format!("gitdir: {}\n", record.display())).unwrap();
-    std::fs::write(record.join("commondir"), "../..\n").unwrap();
+    let git_file = if git_file_written {
+        format!("gitdir: {}\n", record.display())
+    } else {
+        String::new()
+    };
+    std::fs::write(path.join(".git"), git_file).unwrap();
+    if let Some(commondir) = commondir {
+        std::fs::write(record.join("commondir"), commondir).unwrap();
+    }
     std::fs::write(record.join("locked"), "initializing").unwrap();
-    left_lock(&record.join("HEAD.lock"));
-    repo.agents(&["spawn", "security-agent"]).ok();
+    (path, record)
+}
+
+/// security-agent's worktree is checked out on its branch and doctor finds nothing.
+fn assert_spawned_cleanly(repo: &Repo, path: &Path) {
     assert_eq!(
-        repo.git_in(&path, &["rev-parse", "--abbrev-ref", "HEAD"])
+        repo.git_in(path, &["rev-parse", "--abbrev-ref", "HEAD"])
             .trim(),
         "feature/security-hardening"
     );
@@ -240,19 +253,24 @@ fn a_half_made_agent_worktree_record_is_replaced_by_the_next_spawn() {
 }
 
 #[test]
+fn a_half_made_agent_worktree_record_is_replaced_by_the_next_spawn() {
+    let repo = Repo::new();
+    repo.init_example();
+    // Killed while writing HEAD: a record without HEAD, which `git worktree remove`
+    // refuses to remove.
+    let (path, record) = half_made_worktree(&repo, Some("../..\n"), true);
+    std::fs::create_dir_all(record.join("refs")).unwrap();
+    left_lock(&record.join("HEAD.lock"));
+    repo.agents(&["spawn", "security-agent"]).ok();
+    assert_spawned_cleanly(&repo, &path);
+}
+
+#[test]
 fn an_agent_worktree_record_git_cannot_read_is_removed_before_use() {
     let repo = Repo::new();
     repo.init_example();
-    repo.git(&["config", "agents.staleLockSeconds", "1"]);
-    // A `git worktree add` killed while writing commondir: `git worktree list` fails.
-    let path = repo.worktree("security-agent");
-    let record = repo.root.join(".git/worktrees/security-agent");
-    std::fs::create_dir_all(&path).unwrap();
-    std::fs::create_dir_all(&record).unwrap();
-    std::fs::write(record.join("gitdir"), format!("{}/.git\n", path.display())).unwrap();
-    std::fs::write(path.join(".git"), format!("gitdir: {}\n", record.display())).unwrap();
-    std::fs::write(record.join("commondir"), "").unwrap();
-    std::fs::write(record.join("locked"), "initializing").unwrap();
+    // Killed while writing commondir: `git worktree list` fails.
+    let (path, _) = half_made_worktree(&repo, Some(""), true);
     let list = repo
         .command("git", &repo.root)
         .args(["worktree", "list"])
@@ -262,34 +280,17 @@ fn an_agent_worktree_record_git_cannot_read_is_removed_before_use() {
     repo.agents(&["spawn", "security-agent"])
         .ok()
         .says("half-made");
-    assert_eq!(
-        repo.git_in(&path, &["rev-parse", "--abbrev-ref", "HEAD"])
-            .trim(),
-        "feature/security-hardening"
-    );
-    repo.agents(&["doctor"]).ok().says("No drift");
+    assert_spawned_cleanly(&repo, &path);
 }
 
 #[test]
 fn an_agent_worktree_whose_git_file_was_cut_off_is_replaced_by_the_next_spawn() {
     let repo = Repo::new();
     repo.init_example();
-    repo.git(&["config", "agents.staleLockSeconds", "1"]);
-    // A `git worktree add` killed while writing the worktree's `.git` file: the file is
-    // empty, and the record has neither commondir nor HEAD.
-    let path = repo.worktree("security-agent");
-    let record = repo.root.join(".git/worktrees/security-agent");
-    std::fs::create_dir_all(&path).unwrap();
-    std::fs::create_dir_all(&record).unwrap();
-    std::fs::write(record.join("gitdir"), format!("{}/.git\n", path.display())).unwrap();
-    std::fs::write(path.join(".git"), "").unwrap();
-    std::fs::write(record.join("locked"), "initializing").unwrap();
+    // Killed while writing the worktree's `.git` file: the file is empty, and the record
+    // has neither commondir nor HEAD.
+    let (path, record) = half_made_worktree(&repo, None, false);
     repo.agents(&["spawn", "security-agent"]).ok();
-    assert_eq!(
-        repo.git_in(&path, &["rev-parse", "--abbrev-ref", "HEAD"])
-            .trim(),
-        "feature/security-hardening"
-    );
     assert!(!record.exists() || record.join("HEAD").exists());
-    repo.agents(&["doctor"]).ok().says("No drift");
+    assert_spawned_cleanly(&repo, &path);
 }
