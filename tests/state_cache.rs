@@ -81,3 +81,27 @@ fn documents_are_taken_from_the_cache_only_when_written_by_this_build() {
     std::fs::write(cache_path(&repo), forged_cache(&build(), id, &doc)).unwrap();
     assert_eq!(status_of(&repo, "security-agent"), "review");
 }
+
+#[test]
+fn temporary_files_a_killed_reader_left_are_removed_once_old() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.agents(&["status"]).ok();
+    let dir = cache_path(&repo).parent().unwrap().to_path_buf();
+    let old = dir.join(".state.json.4242.7");
+    let young = dir.join(".state.json.4243.8");
+    std::fs::write(&old, "{").unwrap();
+    std::fs::write(&young, "{").unwrap();
+    let touched = repo
+        .command("touch", &repo.root)
+        .args(["-d", "2 minutes ago"])
+        .arg(&old)
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    std::fs::remove_file(cache_path(&repo)).unwrap();
+    repo.agents(&["status"]).ok();
+    assert!(!old.exists(), "an abandoned temporary file is removed");
+    assert!(young.exists(), "one that may still be written is left");
+    assert!(cache_path(&repo).is_file());
+}

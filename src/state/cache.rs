@@ -84,6 +84,7 @@ impl Decoded {
         if std::fs::create_dir_all(dir).is_err() {
             return;
         }
+        remove_abandoned_temporaries(dir);
         let temporary = dir.join(format!(
             ".state.json.{}.{}",
             std::process::id(),
@@ -96,6 +97,29 @@ impl Decoded {
             || std::fs::rename(&temporary, &target).is_err()
         {
             let _ = std::fs::remove_file(&temporary);
+        }
+    }
+}
+
+/// Temporary files a reader killed between writing and renaming left behind; any older
+/// than a minute is no longer being written.
+fn remove_abandoned_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let abandoned = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".state.json.")
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(60));
+        if abandoned {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
