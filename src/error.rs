@@ -60,6 +60,7 @@ impl Error {
         match self {
             Error::Plan(_) | Error::Usage(_) | Error::Workspace(_) => ExitCode::Usage,
             Error::Refused(_) => ExitCode::Refused,
+            Error::Git(GitError::Locked { .. }) => ExitCode::Contention,
             Error::Git(_) | Error::External(_) => ExitCode::External,
             Error::State(state) => state.exit_code(),
             Error::Forge(forge) => forge.exit_code(),

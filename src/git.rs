@@ -21,6 +21,9 @@ pub enum GitError {
         message: String,
         code: Option<i32>,
     },
+    /// A lock file git needed stayed held by a live process throughout the wait.
+    #[error("git {command} failed: {message}")]
+    Locked { command: String, message: String },
     /// A git library operation failed.
     #[error("{0}")]
     Library(String),
@@ -92,10 +95,9 @@ impl Git {
             }
             let name = crate::locks::locked_name(&lock);
             crate::locks::wait_for(&lock, self.stale_lock_age(), &name).map_err(|err| {
-                GitError::Failed {
+                GitError::Locked {
                     command: subcommand(&args),
                     message: err.to_string(),
-                    code: out.code,
                 }
             })?;
             cleared.push(lock);

@@ -105,7 +105,9 @@ impl ForgeError {
             | ForgeError::MergedTestsFailed(_)
             | ForgeError::BaseDirty { .. }
             | ForgeError::Refused(_) => ExitCode::Refused,
-            ForgeError::BaseMoved { .. } => ExitCode::Contention,
+            ForgeError::BaseMoved { .. } | ForgeError::Git(GitError::Locked { .. }) => {
+                ExitCode::Contention
+            }
             ForgeError::NotGitHub(_) => ExitCode::Usage,
             _ => ExitCode::External,
         }
