@@ -29,11 +29,7 @@ fn init_imports_the_example_plan() {
     let run = repo
         .agents(&["init", "--plan", example_plan().to_str().unwrap()])
         .ok();
-    assert!(
-        run.stdout.contains("8 agents, 38 tasks, 230 h 5 min"),
-        "{}",
-        run.stdout
-    );
+    run.prints("8 agents, 38 tasks, 230 h 5 min");
     let plan = repo.agents(&["plan", "show", "--json"]).ok().json();
     assert_eq!(
         names(&plan),
@@ -285,7 +281,7 @@ fn spawn_twice_changes_nothing_the_second_time() {
     repo.agents(&["spawn", "backend-agent"]).ok();
     let (refs, worktrees) = (repo.refs(), repo.worktrees());
     let again = repo.agents(&["spawn", "backend-agent"]).ok();
-    assert!(again.stdout.contains("Already spawned"), "{}", again.stdout);
+    again.prints("Already spawned");
     assert_eq!(repo.refs(), refs);
     assert_eq!(repo.worktrees(), worktrees);
     let ready = repo.agents(&["spawn", "--ready", "--json"]).ok().json();
@@ -342,7 +338,7 @@ fn spawn_reuses_an_existing_branch() {
     let tip = repo.git(&["rev-parse", "HEAD"]);
     repo.git(&["switch", "-q", "main"]);
     let run = repo.agents(&["spawn", "rag-agent"]).ok();
-    assert!(run.stdout.contains("existing branch"), "{}", run.stdout);
+    run.prints("existing branch");
     assert_eq!(
         repo.git_in(
             &repo.root.join("worktrees/rag-agent"),
@@ -388,11 +384,7 @@ fn task_done_inside_a_worktree_moves_progress() {
     repo.agents(&["spawn", "--ready"]).ok();
     let backend = repo.root.join("worktrees/backend-agent");
     let run = repo.agents_in(&backend, &["task", "done", "1"]).ok();
-    assert!(
-        run.stdout.contains("backend-agent #1 Create service layer"),
-        "{}",
-        run.stdout
-    );
+    run.prints("backend-agent #1 Create service layer");
     let text = repo.agents_in(&backend, &["status"]).ok().stdout;
     assert!(text.contains("43%"), "16 of 37 hours: {text}");
     let status = repo.status_json();

@@ -16,16 +16,8 @@ fn run_launches_ready_agents_in_their_worktrees_and_holds_their_work_for_review(
     let repo = Repo::new();
     repo.init_example();
     let run = repo.agents(&["run", "--no-deliver", "--exec", WORK]).ok();
-    assert!(
-        run.stdout.contains("launched backend-agent"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("0 merged, 0 failed, 8 waiting"),
-        "{}",
-        run.stdout
-    );
+    run.prints("launched backend-agent");
+    run.prints("0 merged, 0 failed, 8 waiting");
     for (name, status) in repo.statuses() {
         let expected = if ["testing-agent", "docs-agent", "github-agent"].contains(&name.as_str()) {
             "planned"
@@ -82,16 +74,8 @@ fn a_failing_command_marks_the_agent_failed_with_the_logs_tail() {
             exec,
         ])
         .fails(1);
-    assert!(
-        run.stdout.contains("rag-agent failed (exit 3)"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("index build failed: out of memory"),
-        "{}",
-        run.stdout
-    );
+    run.prints("rag-agent failed (exit 3)");
+    run.prints("index build failed: out of memory");
     let status = repo.status_json();
     let rag = status["agents"]
         .as_array()
@@ -246,11 +230,7 @@ fn ctrl_c_stops_the_commands_and_run_resumes_where_the_state_says() {
     let resumed = repo
         .agents(&["run", "--no-deliver", "backend-agent", "--exec", &exec])
         .ok();
-    assert!(
-        resumed.stdout.contains("launched backend-agent"),
-        "{}",
-        resumed.stdout
-    );
+    resumed.prints("launched backend-agent");
     let status = repo.status_json();
     assert_eq!(status["agents"][1]["status"], "review");
     assert_eq!(status["agents"][1]["tasks_done"], 1);
@@ -290,11 +270,7 @@ fn run_takes_the_whole_example_plan_to_merged_in_dependency_order() {
     repo.git(&["config", "agents.reviewCommand", "echo Score: 10/10"]);
     repo.git(&["config", "agents.approvals", "0"]);
     let run = repo.agents(&["run", "--exec", SCRIPTED]).ok();
-    assert!(
-        run.stdout.contains("8 merged, 0 failed, 0 waiting"),
-        "{}",
-        run.stdout
-    );
+    run.prints("8 merged, 0 failed, 0 waiting");
     let backend_merge = run
         .stdout
         .lines()
@@ -435,7 +411,7 @@ fn a_port_placeholder_without_ports_is_refused_before_anything_starts() {
     let plain = repo
         .agents(&["run", "--no-deliver", "--exec", "env > launched.txt"])
         .ok();
-    assert!(plain.stdout.contains("launched web"), "{}", plain.stdout);
+    plain.prints("launched web");
     assert!(
         !launched(&repo, "web").contains("GIT_AGENTS_PORT="),
         "no port, no GIT_AGENTS_PORT"

@@ -165,11 +165,7 @@ fn nothing_active_is_clean_and_missing_branches_are_skipped() {
     let repo = Repo::new();
     repo.init_example();
     let run = repo.agents(&["conflicts"]).ok();
-    assert!(
-        run.stdout.contains("Checked 0 active branches"),
-        "{}",
-        run.stdout
-    );
+    run.prints("Checked 0 active branches");
 
     repo.agents(&["spawn", "security-agent", "docs-agent", "--force"])
         .ok();

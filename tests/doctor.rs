@@ -233,22 +233,10 @@ fn a_worktree_on_another_branch_is_switched_back_when_clean() {
         ]
     );
     let run = repo.agents(&["doctor", "--fix"]).fails(1);
-    assert!(
-        run.stdout.contains("fixed security-agent: switched"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("Still to do:"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("it has uncommitted changes"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("commit or stash them"),
-        "{}",
-        run.stdout
-    );
+    run.prints("fixed security-agent: switched");
+    run.prints("Still to do:");
+    run.prints("it has uncommitted changes");
+    run.prints("commit or stash them");
     assert_eq!(
         repo.git_in(&security, &["branch", "--show-current"]).trim(),
         "feature/security-hardening"

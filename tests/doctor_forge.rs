@@ -170,7 +170,7 @@ fn a_pr_closed_on_github_needs_a_person_and_a_missing_gh_is_reported() {
     assert_eq!(report["problems"][0]["repair"], serde_json::Value::Null);
     let before = repo.refs();
     let fixed = fake.run(&repo, &["doctor", "--fix"]).fails(1);
-    assert!(fixed.stdout.contains("reopen PR #12"), "{}", fixed.stdout);
+    fixed.prints("reopen PR #12");
     assert_eq!(repo.refs(), before, "a closed PR is left for a person");
 
     let path = path_without_gh(&repo);

@@ -92,27 +92,11 @@ fn the_example_plan_goes_from_import_to_every_agent_merged_and_cleaned_up() {
 
     let run = repo.agents(&["queue", "run"]).ok();
     for name in PHASE_ONE {
-        assert!(
-            run.stdout.contains(&format!("Merged {name} into main")),
-            "{}",
-            run.stdout
-        );
+        run.prints(&format!("Merged {name} into main"));
     }
-    assert!(
-        run.stdout.contains("Unblocked: github-agent"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("Unblocked: testing-agent"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("Unblocked: docs-agent"),
-        "{}",
-        run.stdout
-    );
+    run.prints("Unblocked: github-agent");
+    run.prints("Unblocked: testing-agent");
+    run.prints("Unblocked: docs-agent");
     let status = repo.status_json();
     for agent in status["agents"].as_array().unwrap() {
         assert_eq!(agent["blocked_by"], serde_json::json!([]), "{agent}");

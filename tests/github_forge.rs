@@ -253,11 +253,7 @@ fn every_criterion_fails_alone_and_merge_pins_the_head_commit() {
     let run = fake
         .run(&repo, &["merge", "backend-agent", "--dry-run"])
         .fails(1);
-    assert!(
-        run.stdout.contains("✗ review       8/10 on"),
-        "{}",
-        run.stdout
-    );
+    run.prints("✗ review       8/10 on");
     repo.agents_in(&dir, &["review", "--", "echo", "Score: 10/10"])
         .ok();
 
@@ -309,16 +305,8 @@ fn every_criterion_fails_alone_and_merge_pins_the_head_commit() {
 
     // All hold: merge with the method and the head commit the criteria were judged on.
     let run = fake.run(&repo, &["merge", "backend-agent"]).ok();
-    assert!(
-        run.stdout.contains("Merged backend-agent into main"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("Unblocked: github-agent"),
-        "{}",
-        run.stdout
-    );
+    run.prints("Merged backend-agent into main");
+    run.prints("Unblocked: github-agent");
     assert_eq!(
         fake.calls_to(&["pr", "merge"]),
         [[
@@ -527,11 +515,7 @@ fn work_merged_on_github_by_hand_is_recognised() {
     edit_pr(&fake, 12, "state", json!("MERGED"));
     edit_pr(&fake, 12, "mergeCommit", json!({"oid": "ab".repeat(20)}));
     let run = fake.run(&repo, &["finish", "backend-agent"]).ok();
-    assert!(
-        run.stdout.contains("PR #12 is merged on GitHub"),
-        "{}",
-        run.stdout
-    );
+    run.prints("PR #12 is merged on GitHub");
     assert!(!repo.refs().contains(&format!("refs/heads/{BRANCH}")));
     let doc = repo.git(&["show", "refs/agents/state:agents/backend-agent.json"]);
     assert!(doc.contains("\"status\": \"completed\""), "{doc}");

@@ -37,7 +37,7 @@ fn pr_records_a_local_pull_request() {
     assert_eq!(first["number"], 1);
     assert_eq!(first["forge"], "local");
     let second = repo.agents(&["pr", "frontend-agent", "--draft"]).ok();
-    assert!(second.stdout.contains("PR #2"), "{}", second.stdout);
+    second.prints("PR #2");
     // Asking again keeps the number.
     let again = repo.agents(&["pr", "backend-agent", "--json"]).ok().json();
     assert_eq!(again["number"], 1);
@@ -91,21 +91,13 @@ fn merge_checks_every_criterion_then_squashes_into_base() {
 
     repo.propose("backend-agent");
     let dry = repo.agents(&["merge", "backend-agent", "--dry-run"]).ok();
-    assert!(dry.stdout.contains("would merge"), "{}", dry.stdout);
+    dry.prints("would merge");
     assert_eq!(tip(&repo, "main"), tip(&repo, "HEAD~0"));
     let old_main = tip(&repo, "main");
 
     let run = repo.agents(&["merge", "backend-agent"]).ok();
-    assert!(
-        run.stdout.contains("Merged backend-agent into main"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("Unblocked: github-agent"),
-        "{}",
-        run.stdout
-    );
+    run.prints("Merged backend-agent into main");
+    run.prints("Unblocked: github-agent");
     let new_main = tip(&repo, "main");
     assert_ne!(new_main, old_main);
     assert_eq!(
@@ -181,11 +173,7 @@ fn a_conflicting_pair_merges_the_first_and_names_the_files_for_the_second() {
     repo.ready("security-agent", "config/settings.py", "SECURE = True\n");
     repo.ready("backend-agent", "config/settings.py", "POOL = 8\n");
     let run = repo.agents(&["queue", "run"]).fails(1);
-    assert!(
-        run.stdout.contains("Merged security-agent into main"),
-        "{}",
-        run.stdout
-    );
+    run.prints("Merged security-agent into main");
     assert!(
         run.stdout
             .contains("conflicts with main in config/settings.py"),
@@ -292,11 +280,7 @@ fn finish_cleans_up_squash_merged_work_and_abandons_on_request() {
     assert_eq!(repo.refs(), before);
     assert!(dir.exists());
     let run = repo.agents(&["finish", "security-agent", "--force"]).ok();
-    assert!(
-        run.stdout.contains("Finished security-agent"),
-        "{}",
-        run.stdout
-    );
+    run.prints("Finished security-agent");
     assert!(!dir.exists());
     assert!(
         !repo
@@ -322,12 +306,8 @@ fn finish_cleans_up_squash_merged_work_and_abandons_on_request() {
     repo.agents(&["spawn", "backend-agent"]).ok();
     repo.commit_in(&repo.worktree("backend-agent"), "b.py", "b\n", "B");
     let run = repo.agents(&["finish", "backend-agent", "--abandon"]).ok();
-    assert!(
-        run.stdout.contains("Abandoned backend-agent"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("stay blocked"), "{}", run.stdout);
+    run.prints("Abandoned backend-agent");
+    run.prints("stay blocked");
     assert_eq!(agent(&repo, "backend-agent")["status"], "abandoned");
     repo.agents(&["merge", "backend-agent"])
         .fails(1)

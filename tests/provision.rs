@@ -49,13 +49,13 @@ fn agent<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value
 fn spawn_copies_ignored_files_runs_setup_and_hands_out_ports() {
     let repo = repo();
     let run = repo.agents(&["spawn", "web", "api"]).ok();
-    assert!(run.stdout.contains("port 4100"), "{}", run.stdout);
+    run.prints("port 4100");
     assert!(
         run.stdout.contains("copied .env, deps (2 files"),
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("setup passed:"), "{}", run.stdout);
+    run.prints("setup passed:");
     for (name, port) in [("web", 4100), ("api", 4101)] {
         let wt = repo.root.join("worktrees").join(name);
         assert_eq!(
@@ -131,8 +131,8 @@ fn a_failed_setup_shows_in_status_and_runs_again_on_the_next_spawn() {
         "echo dependency missing >&2; exit 3",
     ]);
     let run = repo.agents(&["spawn", "web"]).ok();
-    assert!(run.stdout.contains("setup failed:"), "{}", run.stdout);
-    assert!(run.stdout.contains("exited 3"), "{}", run.stdout);
+    run.prints("setup failed:");
+    run.prints("exited 3");
     let status = repo.status_json();
     let web = agent(&status, "web");
     assert_eq!(web["status"], "in_progress");
@@ -156,7 +156,7 @@ fn a_failed_setup_shows_in_status_and_runs_again_on_the_next_spawn() {
 
     repo.git(&["config", "agents.setup", "true"]);
     let again = repo.agents(&["spawn", "web"]).ok();
-    assert!(again.stdout.contains("setup passed"), "{}", again.stdout);
+    again.prints("setup passed");
     assert_eq!(agent(&repo.status_json(), "web")["setup"]["passed"], true);
 }
 

@@ -261,13 +261,7 @@ fn a_command_that_succeeded_while_no_run_watched_is_delivered() {
     repo.agents(&["doctor"]).ok().says("No drift");
 
     let run = repo.agents(&["run", "--exec", &exec]).ok();
-    assert!(
-        run.stdout.contains(
-            "web: its command from an earlier run ended with exit 0 while no run was watching"
-        ),
-        "{}",
-        run.stdout
-    );
+    run.prints("web: its command from an earlier run ended with exit 0 while no run was watching");
     assert!(!run.stdout.contains("launched web"), "{}", run.stdout);
     assert_eq!(script.starts(), 1);
     assert_merged(&repo, &run.stdout);
@@ -289,7 +283,7 @@ fn a_command_that_failed_while_no_run_watched_fails_the_agent_with_its_logs_tail
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("web failed (exit 1)"), "{}", run.stdout);
+    run.prints("web failed (exit 1)");
     assert!(
         run.stdout.contains("compile error: missing semicolon"),
         "the log's tail is shown: {}",
@@ -325,7 +319,7 @@ fn a_command_killed_with_its_run_is_launched_again() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("launched web"), "{}", run.stdout);
+    run.prints("launched web");
     assert_eq!(script.starts(), 2);
     assert_merged(&repo, &run.stdout);
 }
@@ -361,7 +355,7 @@ fn ctrl_c_stops_an_adopted_command_too() {
 
     script.release();
     let run = repo.agents(&["run", "--exec", &exec]).ok();
-    assert!(run.stdout.contains("launched web"), "{}", run.stdout);
+    run.prints("launched web");
     assert_eq!(script.starts(), 2);
     assert_merged(&repo, &run.stdout);
 }
@@ -447,11 +441,7 @@ fn a_second_run_leaves_a_command_another_live_run_watches_to_it() {
         second.stdout
     );
     assert!(!second.stdout.contains("launched web"), "{}", second.stdout);
-    assert!(
-        second.stdout.contains("0 merged, 0 failed, 1 waiting"),
-        "{}",
-        second.stdout
-    );
+    second.prints("0 merged, 0 failed, 1 waiting");
     assert!(watched.alive(), "the other run's command was left alone");
 
     script.release();

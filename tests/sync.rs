@@ -95,11 +95,7 @@ fn changes_to_different_agents_all_arrive_on_both_sides() {
     fleet.in_b(&["update", "--agent", "rag-agent", "--note", "from b"]);
 
     let merged = fleet.sync_both_ways();
-    assert!(
-        merged.stdout.contains("state  merged with origin's"),
-        "{}",
-        merged.stdout
-    );
+    merged.prints("state  merged with origin's");
     assert!(!merged.stdout.contains("conflict"), "{}", merged.stdout);
     for dir in [fleet.a.root.clone(), fleet.b.clone()] {
         let backend = fleet.agent(&dir, "backend-agent");

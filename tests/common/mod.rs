@@ -260,6 +260,17 @@ impl Run {
     }
 
     /// Assert stderr mentions `text`; return self.
+    /// Assert that standard output (not standard error) contains `text`.
+    pub fn prints(&self, text: &str) -> &Run {
+        assert!(
+            self.stdout.contains(text),
+            "expected {text:?} on stdout of git agents {}\nstdout: {}",
+            self.args,
+            self.stdout
+        );
+        self
+    }
+
     pub fn says(self, text: &str) -> Run {
         assert!(
             self.stderr.contains(text) || self.stdout.contains(text),
