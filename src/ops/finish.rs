@@ -146,17 +146,7 @@ pub fn finish(
         Ok((format!("{verb} {name}"), ()))
     })?;
     let left_blocked = if abandon {
-        state
-            .plan
-            .dependents(name)
-            .into_iter()
-            .filter(|d| {
-                state
-                    .agent(d)
-                    .is_some_and(|a| !a.status.is_merged() && a.status != Status::Abandoned)
-            })
-            .map(str::to_owned)
-            .collect()
+        super::merge::waiting_on(&state, name)
     } else {
         Vec::new()
     };

@@ -207,9 +207,8 @@ pub(crate) fn record_merges(
         .collect())
 }
 
-/// Agents that depend on `name`, are not started, merged or abandoned, and have every
-/// dependency merged.
-pub fn unblocked_by(state: &State, name: &str) -> Vec<String> {
+/// Agents that depend on `name` and are neither merged nor abandoned.
+pub fn waiting_on(state: &State, name: &str) -> Vec<String> {
     state
         .plan
         .dependents(name)
@@ -219,8 +218,15 @@ pub fn unblocked_by(state: &State, name: &str) -> Vec<String> {
                 .agent(d)
                 .is_some_and(|a| !a.status.is_merged() && a.status != Status::Abandoned)
         })
-        .filter(|d| state.unmerged_dependencies(d).is_empty())
         .map(str::to_owned)
+        .collect()
+}
+
+/// Agents waiting on `name` (see [`waiting_on`]) that have every dependency merged.
+pub fn unblocked_by(state: &State, name: &str) -> Vec<String> {
+    waiting_on(state, name)
+        .into_iter()
+        .filter(|d| state.unmerged_dependencies(d).is_empty())
         .collect()
 }
 
