@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Repo;
+use common::{Repo, problem_kinds};
 
 fn agent<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     status["agents"]
@@ -12,20 +12,6 @@ fn agent<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value
         .iter()
         .find(|a| a["name"] == name)
         .unwrap()
-}
-
-fn kinds(report: &serde_json::Value) -> Vec<(String, String)> {
-    report["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["agent"].as_str().unwrap().to_owned(),
-                p["kind"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }
 
 fn spawned(names: &[&str]) -> Repo {
@@ -58,7 +44,10 @@ fn a_worktree_deleted_by_hand_is_checked_out_again() {
     std::fs::remove_dir_all(&wt).unwrap();
 
     let report = repo.agents(&["doctor", "--json"]).fails(1).json();
-    assert_eq!(kinds(&report), [pair("backend-agent", "worktree_prunable")]);
+    assert_eq!(
+        problem_kinds(&report),
+        [pair("backend-agent", "worktree_prunable")]
+    );
     let text = repo.agents(&["doctor"]).fails(1).stdout;
     assert!(
         text.contains("was deleted without `git worktree remove`"),
@@ -97,7 +86,10 @@ fn a_deleted_branch_is_re_created_at_the_recorded_head() {
     repo.git(&["worktree", "remove", "worktrees/frontend-agent"]);
     repo.git(&["branch", "-D", "feature/frontend-improvements"]);
     let report = repo.agents(&["doctor", "--json"]).fails(1).json();
-    assert_eq!(kinds(&report), [pair("frontend-agent", "branch_missing")]);
+    assert_eq!(
+        problem_kinds(&report),
+        [pair("frontend-agent", "branch_missing")]
+    );
 
     let fixed = repo.agents(&["doctor", "--fix", "--json"]).ok().json();
     let actions: Vec<&str> = fixed["attempts"]
@@ -137,7 +129,7 @@ fn branches_merged_outside_the_tool_are_marked_merged() {
 
     let report = repo.agents(&["doctor", "--json"]).fails(1).json();
     assert_eq!(
-        kinds(&report),
+        problem_kinds(&report),
         [
             pair("backend-agent", "merged_outside"),
             pair("rag-agent", "merged_outside")
@@ -194,7 +186,7 @@ fn stale_locks_are_unlocked_and_live_ones_left_alone() {
 
     let report = repo.agents(&["doctor", "--json"]).fails(1).json();
     assert_eq!(
-        kinds(&report),
+        problem_kinds(&report),
         [
             pair("security-agent", "stale_lock"),
             pair("docs-agent", "stale_lock")
@@ -226,7 +218,7 @@ fn a_worktree_on_another_branch_is_switched_back_when_clean() {
 
     let report = repo.agents(&["doctor", "--json"]).fails(1).json();
     assert_eq!(
-        kinds(&report),
+        problem_kinds(&report),
         [
             pair("security-agent", "wrong_branch"),
             pair("devops-agent", "wrong_branch")
@@ -258,7 +250,10 @@ fn a_worktree_moved_away_is_moved_back() {
         moved.to_str().unwrap(),
     ]);
     let report = repo.agents(&["doctor", "--json"]).fails(1).json();
-    assert_eq!(kinds(&report), [pair("backend-agent", "worktree_missing")]);
+    assert_eq!(
+        problem_kinds(&report),
+        [pair("backend-agent", "worktree_missing")]
+    );
     assert_eq!(report["problems"][0]["repair"]["action"], "move_worktree");
     repo.agents(&["doctor", "--fix"])
         .ok()
@@ -283,7 +278,10 @@ fn stopped_automatic_maintenance_is_reported() {
     .unwrap();
 
     let report = repo.agents(&["doctor", "--json"]).fails(1).json();
-    assert_eq!(kinds(&report), [pair("repository", "maintenance_stopped")]);
+    assert_eq!(
+        problem_kinds(&report),
+        [pair("repository", "maintenance_stopped")]
+    );
     assert!(report["problems"][0]["repair"].is_null());
     let text = repo.agents(&["doctor"]).fails(1).stdout;
     assert!(
@@ -324,7 +322,10 @@ fn stopped_automatic_maintenance_is_reported() {
         .set_modified(hours_ago)
         .unwrap();
     let report = repo.agents(&["doctor", "--json"]).fails(1).json();
-    assert_eq!(kinds(&report), [pair("repository", "maintenance_stopped")]);
+    assert_eq!(
+        problem_kinds(&report),
+        [pair("repository", "maintenance_stopped")]
+    );
     let text = repo.agents(&["doctor"]).fails(1).stdout;
     assert!(
         text.contains("automatic git maintenance is skipped while") && text.contains("2h 00m ago"),

@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::Repo;
 use common::gh::{FakeGh, SLUG, github_repo, path_without_gh};
+use common::{Repo, problem_kinds};
 use serde_json::json;
 
 /// Spawn `name`, commit `file`, record passing tests, a full review and an approval.
@@ -18,20 +18,6 @@ fn worked(repo: &Repo, name: &str, file: &str, text: &str) -> String {
     repo.agents_in(&dir, &["review", "--", "echo", "Score: 10/10"])
         .ok();
     head
-}
-
-fn kinds(report: &serde_json::Value) -> Vec<(String, String)> {
-    report["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["agent"].as_str().unwrap().to_owned(),
-                p["kind"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }
 
 fn pair(agent: &str, kind: &str) -> (String, String) {
@@ -62,7 +48,10 @@ fn a_local_merge_the_state_never_heard_of_is_found_at_its_own_commit() {
     repo.commit_in(&repo.root, "empty.txt", "", "Unrelated");
 
     let report = repo.agents(&["doctor", "--json"]).fails(1).json();
-    assert_eq!(kinds(&report), [pair("security-agent", "forge_merged")]);
+    assert_eq!(
+        problem_kinds(&report),
+        [pair("security-agent", "forge_merged")]
+    );
     let problem = &report["problems"][0];
     assert_eq!(problem["repair"]["action"], "mark_merged");
     assert_eq!(problem["repair"]["commit"], squash.as_str());
@@ -97,7 +86,7 @@ fn a_local_pr_squashed_by_hand_and_an_open_one_are_told_apart() {
     let squash = repo.git(&["rev-parse", "main"]).trim().to_owned();
     let report = repo.agents(&["doctor", "--json"]).fails(1).json();
     assert_eq!(
-        kinds(&report),
+        problem_kinds(&report),
         [pair("rag-agent", "forge_merged")],
         "reported once, by the forge check"
     );
@@ -142,7 +131,10 @@ fn a_pr_merged_on_github_is_marked_merged_with_its_merge_commit() {
     set_pr(&fake, "state", json!("MERGED"));
     set_pr(&fake, "mergeCommit", json!({ "oid": merge_commit }));
     let report = fake.run(&repo, &["doctor", "--json"]).fails(1).json();
-    assert_eq!(kinds(&report), [pair("backend-agent", "forge_merged")]);
+    assert_eq!(
+        problem_kinds(&report),
+        [pair("backend-agent", "forge_merged")]
+    );
     assert!(
         report["problems"][0]["message"]
             .as_str()
@@ -166,7 +158,10 @@ fn a_pr_closed_on_github_needs_a_person_and_a_missing_gh_is_reported() {
     let (repo, fake, _head) = github_pr();
     set_pr(&fake, "state", json!("CLOSED"));
     let report = fake.run(&repo, &["doctor", "--json"]).fails(1).json();
-    assert_eq!(kinds(&report), [pair("backend-agent", "forge_closed")]);
+    assert_eq!(
+        problem_kinds(&report),
+        [pair("backend-agent", "forge_closed")]
+    );
     assert_eq!(report["problems"][0]["repair"], serde_json::Value::Null);
     let before = repo.refs();
     let fixed = fake.run(&repo, &["doctor", "--fix"]).fails(1);
@@ -180,7 +175,10 @@ fn a_pr_closed_on_github_needs_a_person_and_a_missing_gh_is_reported() {
         &[("PATH".to_owned(), path)],
     );
     let report = run.fails(1).json();
-    assert_eq!(kinds(&report), [pair("backend-agent", "forge_unreachable")]);
+    assert_eq!(
+        problem_kinds(&report),
+        [pair("backend-agent", "forge_unreachable")]
+    );
     assert!(
         report["problems"][0]["message"]
             .as_str()

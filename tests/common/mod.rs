@@ -304,6 +304,21 @@ impl Repo {
 }
 pub mod crash;
 
+/// The (agent, kind) of every problem in a `doctor --json` report, in order.
+pub fn problem_kinds(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["agent"].as_str().unwrap().to_owned(),
+                p["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Make `command` run as a terminal's foreground job does: in a process group of its own
 /// (so Ctrl-C can be sent to the whole group) and with SIGINT and SIGQUIT at their
 /// defaults even when the tests themselves run as a background job, which ignores them.
