@@ -354,6 +354,53 @@ pub fn branch_tips(
     Ok(tips)
 }
 
+/// Which of `paths` are directories, found by reading each parent directory once
+/// rather than asking about every path: worktrees of one plan share a parent, so a
+/// hundred of them cost one directory listing instead of a hundred lookups.
+pub fn existing_dirs<I>(paths: I) -> std::collections::HashSet<PathBuf>
+where
+    I: IntoIterator<Item = PathBuf>,
+{
+    let mut by_parent: std::collections::HashMap<PathBuf, Vec<PathBuf>> =
+        std::collections::HashMap::new();
+    let mut found = std::collections::HashSet::new();
+    for path in paths {
+        match (path.parent(), path.file_name()) {
+            (Some(parent), Some(_)) if !parent.as_os_str().is_empty() => by_parent
+                .entry(parent.to_path_buf())
+                .or_default()
+                .push(path),
+            _ => {
+                if path.is_dir() {
+                    found.insert(path);
+                }
+            }
+        }
+    }
+    for (parent, wanted) in by_parent {
+        let Ok(entries) = std::fs::read_dir(&parent) else {
+            continue;
+        };
+        let mut listed = std::collections::HashMap::new();
+        for entry in entries.flatten() {
+            if let Ok(kind) = entry.file_type() {
+                listed.insert(entry.file_name(), kind);
+            }
+        }
+        for path in wanted {
+            let is_dir = match path.file_name().and_then(|name| listed.get(name)) {
+                Some(kind) if kind.is_symlink() => path.is_dir(),
+                Some(kind) => kind.is_dir(),
+                None => false,
+            };
+            if is_dir {
+                found.insert(path);
+            }
+        }
+    }
+    found
+}
+
 /// Create `branch` at `start`, failing if it exists.
 pub fn create_branch(git: &Git, branch: &str, start: &str) -> Result<(), GitError> {
     git.run(["branch", "--no-track", branch, start]).map(drop)

@@ -106,3 +106,37 @@ fn one_aligned_line_per_agent_whatever_the_plan_says() {
         .stdout;
     assert!(detail.contains("  title     Long Title\n"), "{detail}");
 }
+
+#[test]
+fn an_agents_own_view_says_when_its_worktree_is_gone() {
+    let repo = Repo::new();
+    repo.write("plan.json", PLAN);
+    repo.agents(&["init", "--plan", "plan.json"]).ok();
+    repo.agents(&["spawn", "a", "much-longer-agent-name", "mid_agent"])
+        .ok();
+    let worktrees = repo.root.join("worktrees");
+    std::fs::remove_dir_all(worktrees.join("long")).unwrap();
+    std::fs::remove_dir_all(worktrees.join("mid")).unwrap();
+    std::fs::write(worktrees.join("mid"), "a file where the worktree was\n").unwrap();
+
+    let view = |agent: &str| repo.agents(&["status", agent]).ok().stdout;
+    assert!(view("a").contains("worktrees/a\n"), "{}", view("a"));
+    for agent in ["much-longer-agent-name", "mid_agent"] {
+        assert!(view(agent).contains("(missing)"), "{}", view(agent));
+    }
+    assert!(
+        !view("later").contains("(missing)"),
+        "a planned agent has no worktree yet: {}",
+        view("later")
+    );
+    #[cfg(unix)]
+    {
+        let elsewhere = repo.tmp.path().join("moved-long");
+        std::fs::create_dir(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, worktrees.join("long")).unwrap();
+        assert!(
+            !view("much-longer-agent-name").contains("(missing)"),
+            "a symbolic link to a directory is a worktree that is there"
+        );
+    }
+}

@@ -105,6 +105,14 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
     }
     let notes = notes::Reader::open(&ws.repo).map_err(crate::state::StateError::from)?;
     let tips = worktree::branch_tips(&ws.repo)?;
+    let worktrees = worktree::existing_dirs(
+        state
+            .plan
+            .agents
+            .iter()
+            .filter(|a| only.is_none_or(|n| a.name == n))
+            .map(|a| ws.resolve(&a.worktree)),
+    );
     let mut agents = Vec::new();
     for spec in state
         .plan
@@ -112,7 +120,7 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
         .iter()
         .filter(|a| only.is_none_or(|n| a.name == n))
     {
-        agents.push(view(ws, &state, &notes, &tips, &spec.name)?);
+        agents.push(view(ws, &state, &notes, &tips, &worktrees, &spec.name)?);
     }
     let risks = crate::conflicts::current_risks(ws, &state)?;
     for agent in &mut agents {
@@ -134,6 +142,7 @@ fn view(
     state: &State,
     notes: &notes::Reader<'_>,
     tips: &std::collections::HashMap<String, gix::ObjectId>,
+    worktrees: &std::collections::HashSet<std::path::PathBuf>,
     name: &str,
 ) -> Result<AgentView> {
     let spec = super::find_agent(state, name)?;
@@ -199,7 +208,7 @@ fn view(
         },
         branch: spec.branch.clone(),
         worktree: spec.worktree.clone(),
-        worktree_exists: ws.resolve(&spec.worktree).is_dir(),
+        worktree_exists: worktrees.contains(&ws.resolve(&spec.worktree)),
         tasks_done,
         tasks_total: spec.tasks.len(),
         hours_done,

@@ -51,9 +51,10 @@ impl Decoded {
         self.plans.remove(&id.to_string())
     }
 
-    /// The agent document decoded from blob `id`, if remembered.
-    pub(super) fn agent(&self, id: &ObjectId) -> Option<AgentState> {
-        self.agents.get(&id.to_string()).cloned()
+    /// The agent document decoded from blob `id`, if remembered; it is handed over, so
+    /// a second agent with the same document takes a copy of the first one's.
+    pub(super) fn agent(&mut self, id: &ObjectId) -> Option<AgentState> {
+        self.agents.remove(&id.to_string())
     }
 
     /// Remember exactly these documents, replacing the file atomically; failures are

@@ -209,7 +209,8 @@ impl State {
         let mut decoded_any = false;
         let mut loaded = HashMap::new();
         let mut plan = None;
-        let mut agents = BTreeMap::new();
+        let mut agents: BTreeMap<String, AgentState> = BTreeMap::new();
+        let mut taken: HashMap<ObjectId, String> = HashMap::new();
         for entry in tree.iter() {
             let entry = entry.map_err(|e| git_err("reading the state tree", e))?;
             let name = entry.filename().to_string();
@@ -235,7 +236,8 @@ impl State {
                     };
                     let path = format!("{AGENTS_DIR}/{file}");
                     let id = agent_entry.oid().to_owned();
-                    let doc = match cached.agent(&id) {
+                    let twin = taken.get(&id).and_then(|twin| agents.get(twin));
+                    let doc = match cached.agent(&id).or_else(|| twin.cloned()) {
                         Some(doc) => doc,
                         None => {
                             decoded_any = true;
@@ -243,6 +245,7 @@ impl State {
                         }
                     };
                     loaded.insert(path, id);
+                    taken.entry(id).or_insert_with(|| agent.to_owned());
                     agents.insert(agent.to_owned(), doc);
                 }
             }
