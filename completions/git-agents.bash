@@ -166,27 +166,6 @@ _git__agents() {
             git__agents__subcmd__help,update)
                 cmd="git__agents__subcmd__help__subcmd__update"
                 ;;
-            git__agents__subcmd__help__subcmd__plan,export)
-                cmd="git__agents__subcmd__help__subcmd__plan__subcmd__export"
-                ;;
-            git__agents__subcmd__help__subcmd__plan,show)
-                cmd="git__agents__subcmd__help__subcmd__plan__subcmd__show"
-                ;;
-            git__agents__subcmd__help__subcmd__plan,timeline)
-                cmd="git__agents__subcmd__help__subcmd__plan__subcmd__timeline"
-                ;;
-            git__agents__subcmd__help__subcmd__queue,run)
-                cmd="git__agents__subcmd__help__subcmd__queue__subcmd__run"
-                ;;
-            git__agents__subcmd__help__subcmd__task,done)
-                cmd="git__agents__subcmd__help__subcmd__task__subcmd__done"
-                ;;
-            git__agents__subcmd__help__subcmd__task,start)
-                cmd="git__agents__subcmd__help__subcmd__task__subcmd__start"
-                ;;
-            git__agents__subcmd__help__subcmd__task,undo)
-                cmd="git__agents__subcmd__help__subcmd__task__subcmd__undo"
-                ;;
             git__agents__subcmd__plan,export)
                 cmd="git__agents__subcmd__plan__subcmd__export"
                 ;;
@@ -276,12 +255,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__add)
-            opts="-C -q -v -h -V --title --branch --worktree --depends-on --task --command --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --title --branch --worktree --depends-on --task --command --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --title)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -306,14 +293,6 @@ _git__agents() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -C)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -322,22 +301,22 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__approve)
-            opts="-C -q -v -h -V --by --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --by --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --by)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -348,22 +327,22 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__brief)
-            opts="-C -q -v -h -V --agent --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --agent --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --agent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -418,22 +397,22 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__demo)
-            opts="-C -q -v -h -V --dir --keep --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --dir --keep --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -444,7 +423,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__doctor)
-            opts="-C -q -v -h -V --fix --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --fix --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -466,7 +445,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__finish)
-            opts="-C -q -v -h -V --merged --abandon --force --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --merged --abandon --force --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -684,50 +663,8 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help__subcmd__plan)
-            opts="show export timeline"
+            opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        git__agents__subcmd__help__subcmd__plan__subcmd__export)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        git__agents__subcmd__help__subcmd__plan__subcmd__show)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        git__agents__subcmd__help__subcmd__plan__subcmd__timeline)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -754,22 +691,8 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help__subcmd__queue)
-            opts="run"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        git__agents__subcmd__help__subcmd__queue__subcmd__run)
             opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -866,50 +789,8 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help__subcmd__task)
-            opts="start done undo"
+            opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        git__agents__subcmd__help__subcmd__task__subcmd__done)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        git__agents__subcmd__help__subcmd__task__subcmd__start)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        git__agents__subcmd__help__subcmd__task__subcmd__undo)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -950,12 +831,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__init)
-            opts="-C -q -v -h -V --plan --base --worktrees-dir --force --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --plan --base --worktrees-dir --force --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --plan)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -968,14 +857,6 @@ _git__agents() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -C)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -984,22 +865,22 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__install__subcmd__man)
-            opts="-C -q -v -h -V --dir --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1010,26 +891,26 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__log)
-            opts="-n -C -q -v -h -V --max-count --reverse --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -n -h -V --json --quiet --verbose --color --max-count --reverse --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --max-count)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1040,7 +921,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__merge)
-            opts="-C -q -v -h -V --dry-run --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --dry-run --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1062,22 +943,22 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__plan)
-            opts="-C -q -v -h -V --timeline --parallel --json --quiet --verbose --color --help --version show export timeline help"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --timeline --parallel --help --version show export timeline help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --parallel)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1232,7 +1113,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__pr)
-            opts="-C -q -v -h -V --draft --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --draft --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1344,7 +1225,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__remove)
-            opts="-C -q -v -h -V --force --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --force --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1366,12 +1247,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__review)
-            opts="-C -q -v -h -V --agent --max-iterations --threshold --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --agent --max-iterations --threshold --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --agent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1384,14 +1273,6 @@ _git__agents() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -C)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1400,12 +1281,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__run)
-            opts="-j -C -q -v -h -V --parallel --exec --no-deliver --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -j -h -V --json --quiet --verbose --color --parallel --exec --no-deliver --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1418,14 +1307,6 @@ _git__agents() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -C)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1434,7 +1315,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__spawn)
-            opts="-C -q -v -h -V --ready --force --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --ready --force --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1456,7 +1337,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__status)
-            opts="-C -q -v -h -V --conflicts --watch --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --conflicts --watch --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1670,22 +1551,22 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__test)
-            opts="-C -q -v -h -V --agent --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --agent --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --agent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1696,12 +1577,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__update)
-            opts="-C -q -v -h -V --status --note --agent --json --quiet --verbose --color --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --status --note --agent --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --status)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1712,14 +1601,6 @@ _git__agents() {
                     ;;
                 --agent)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -C)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1759,12 +1640,12 @@ __git_agents_value_options ()
 {
 	case "$1" in
 	"") echo "-C --color" ;;
-	"init") echo "--plan --base --worktrees-dir -C --color" ;;
-	"plan") echo "--parallel -C --color" ;;
+	"init") echo "-C --color --plan --base --worktrees-dir" ;;
+	"plan") echo "-C --color --parallel" ;;
 	"plan show") echo "-C --color" ;;
 	"plan export") echo "--format -C --color" ;;
 	"plan timeline") echo "--parallel -C --color" ;;
-	"add") echo "--title --branch --worktree --depends-on --task --command -C --color" ;;
+	"add") echo "-C --color --title --branch --worktree --depends-on --task --command" ;;
 	"remove") echo "-C --color" ;;
 	"spawn") echo "-C --color" ;;
 	"status") echo "-C --color" ;;
@@ -1772,18 +1653,18 @@ __git_agents_value_options ()
 	"task start") echo "--agent -C --color" ;;
 	"task done") echo "--agent -C --color" ;;
 	"task undo") echo "--agent -C --color" ;;
-	"update") echo "--status --note --agent -C --color" ;;
-	"log") echo "-n --max-count -C --color" ;;
-	"run") echo "-j --parallel --exec -C --color" ;;
-	"demo") echo "--dir -C --color" ;;
+	"update") echo "-C --color --status --note --agent" ;;
+	"log") echo "-C --color -n --max-count" ;;
+	"run") echo "-C --color -j --parallel --exec" ;;
+	"demo") echo "-C --color --dir" ;;
 	"completions") echo "-C --color" ;;
-	"brief") echo "--agent -C --color" ;;
+	"brief") echo "-C --color --agent" ;;
 	"conflicts") echo "-C --color" ;;
-	"install-man") echo "--dir -C --color" ;;
+	"install-man") echo "-C --color --dir" ;;
 	"doctor") echo "-C --color" ;;
-	"test") echo "--agent -C --color" ;;
-	"review") echo "--agent --max-iterations --threshold -C --color" ;;
-	"approve") echo "--by -C --color" ;;
+	"test") echo "-C --color --agent" ;;
+	"review") echo "-C --color --agent --max-iterations --threshold" ;;
+	"approve") echo "-C --color --by" ;;
 	"pr") echo "-C --color" ;;
 	"merge") echo "-C --color" ;;
 	"queue") echo "-C --color" ;;

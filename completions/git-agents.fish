@@ -58,28 +58,28 @@ complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "queue" -d 'Sh
 complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "finish" -d 'Remove a merged agent\'s worktree and branch and mark it completed'
 complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "sync" -d 'Share the state through a git remote: fetch, merge, push with a lease'
 complete -c git-agents -n "__fish_git_agents_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l plan -d 'The plan to import (.md as people write it, .toml, or .json); an empty plan when omitted' -r -F
-complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l base -d 'The branch agents start from and merge into [default: git config agents.base, the plan\'s, or the current branch]' -r
-complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l worktrees-dir -d 'Where agent worktrees go, relative to the main worktree [default: git config agents.worktreesDir, the plan\'s, or worktrees]' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l force -d 'Replace existing state (its history stays in the ref)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l plan -d 'The plan to import (.md as people write it, .toml, or .json); an empty plan when omitted' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l base -d 'The branch agents start from and merge into [default: git config agents.base, the plan\'s, or the current branch]' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l worktrees-dir -d 'Where agent worktrees go, relative to the main worktree [default: git config agents.worktreesDir, the plan\'s, or worktrees]' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l force -d 'Replace existing state (its history stays in the ref)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -l parallel -d 'With --timeline: how many agents work at once [default: one per agent]' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -l timeline -d 'Print the phases, the critical path and a schedule chart (like `plan timeline`)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -l parallel -d 'With --timeline: how many agents work at once [default: one per agent]' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -l timeline -d 'Print the phases, the critical path and a schedule chart (like `plan timeline`)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export timeline help" -f -a "show" -d 'Print the agents, their branches, tasks and dependencies'
@@ -121,16 +121,16 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_s
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write the plan as Markdown, TOML or JSON (importable again with init --plan)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "timeline" -d 'Print the phases, the critical path and a schedule chart with N agents at once'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
 complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l title -d 'What the agent is for' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l branch -d 'Its branch [default: agents/NAME]' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l worktree -d 'Its worktree, relative to the main worktree [default: WORKTREES-DIR/NAME]' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l depends-on -d 'Agents whose work must merge first (comma-separated or repeated)' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l task -d 'A task with its estimate, e.g. "Create service layer (16h)" (repeatable)' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l command -d 'The command `run` launches in its worktree' -r
-complete -c git-agents -n "__fish_git_agents_using_subcommand add" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
-complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
-always\t'Always'
-never\t'Never'"
 complete -c git-agents -n "__fish_git_agents_using_subcommand add" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand add" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand add" -s v -l verbose -d 'Say more about what is being done'
@@ -140,32 +140,32 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -s C -d 'R
 complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -l force -d 'Remove it even though it has work under way'
 complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -l force -d 'Remove it even though it has work under way'
 complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand remove" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -l ready -d 'Spawn every planned agent whose dependencies are merged'
-complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -l force -d 'Spawn even though dependencies are not merged yet'
 complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -l ready -d 'Spawn every planned agent whose dependencies are merged'
+complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -l force -d 'Spawn even though dependencies are not merged yet'
 complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand spawn" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand status" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand status" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand status" -l conflicts -d 'Predict merge conflicts first (as `git agents conflicts` does) and mark agents at risk'
-complete -c git-agents -n "__fish_git_agents_using_subcommand status" -l watch -d 'Redraw whenever the state or a branch changes, until Ctrl-C'
 complete -c git-agents -n "__fish_git_agents_using_subcommand status" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand status" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand status" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand status" -l conflicts -d 'Predict merge conflicts first (as `git agents conflicts` does) and mark agents at risk'
+complete -c git-agents -n "__fish_git_agents_using_subcommand status" -l watch -d 'Redraw whenever the state or a branch changes, until Ctrl-C'
 complete -c git-agents -n "__fish_git_agents_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand status" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
@@ -181,31 +181,31 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fi
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -f -a "done" -d 'Mark task N done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -f -a "undo" -d 'Mark task N not done again'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and not __fish_seen_subcommand_from start done undo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from done" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from undo" -s v -l verbose -d 'Say more about what is being done'
@@ -215,50 +215,50 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_s
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "done" -d 'Mark task N done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "undo" -d 'Mark task N not done again'
 complete -c git-agents -n "__fish_git_agents_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c git-agents -n "__fish_git_agents_using_subcommand update" -l status -d 'The new status: planned, in_progress, review, pr_open, merged, completed, failed, abandoned' -r
-complete -c git-agents -n "__fish_git_agents_using_subcommand update" -l note -d 'A note to add to the agent\'s record' -r
-complete -c git-agents -n "__fish_git_agents_using_subcommand update" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand update" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand update" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand update" -l status -d 'The new status: planned, in_progress, review, pr_open, merged, completed, failed, abandoned' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand update" -l note -d 'A note to add to the agent\'s record' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand update" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand update" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand update" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand update" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand update" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s n -l max-count -d 'Show at most N entries' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand log" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand log" -l reverse -d 'Oldest first'
+complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s n -l max-count -d 'Show at most N entries' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand log" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand log" -l reverse -d 'Oldest first'
 complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand log" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s j -l parallel -d 'Run at most N agents\' commands at once' -r
-complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l exec -d 'The shell command line for every agent, with {agent}, {branch}, {worktree}, {base} and {port} placeholders (each one shell word)' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l no-deliver -d 'Leave finished work in review instead of testing, reviewing, opening PRs and merging'
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s j -l parallel -d 'Run at most N agents\' commands at once' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l exec -d 'The shell command line for every agent, with {agent}, {branch}, {worktree}, {base} and {port} placeholders (each one shell word)' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l no-deliver -d 'Leave finished work in review instead of testing, reviewing, opening PRs and merging'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -l dir -d 'Where to create the demo repository [default: a new directory under the temp dir]' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -l keep -d 'Keep the agents\' worktrees and branches instead of finishing them after the merge'
+complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -l dir -d 'Where to create the demo repository [default: a new directory under the temp dir]' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -l keep -d 'Keep the agents\' worktrees and branches instead of finishing them after the merge'
 complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
@@ -270,11 +270,11 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s q 
 complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -l agent -d 'The agent, as `task` and `update` take it' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -l agent -d 'The agent, as `task` and `update` take it' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand brief" -s v -l verbose -d 'Say more about what is being done'
@@ -289,11 +289,11 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand conflicts" -s q -l
 complete -c git-agents -n "__fish_git_agents_using_subcommand conflicts" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand conflicts" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand conflicts" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -l dir -d 'The manual directory, as listed on MANPATH; pages go into its man1 [default: ~/.local/share/man, or $XDG_DATA_HOME/man]' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -l dir -d 'The manual directory, as listed on MANPATH; pages go into its man1 [default: ~/.local/share/man, or $XDG_DATA_HOME/man]' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s v -l verbose -d 'Say more about what is being done'
@@ -303,39 +303,39 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -s C -d 'R
 complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -l fix -d 'Repair what can be repaired and say what was done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -l fix -d 'Repair what can be repaired and say what was done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand doctor" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand test" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand test" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand test" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand test" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand test" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand test" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand test" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand test" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand review" -l max-iterations -d 'Review at most N times [default: the plan\'s max review iterations, 5]' -r
-complete -c git-agents -n "__fish_git_agents_using_subcommand review" -l threshold -d 'The score out of 10 to reach [default: the plan\'s review threshold, 10]' -r
-complete -c git-agents -n "__fish_git_agents_using_subcommand review" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand review" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand review" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand review" -l max-iterations -d 'Review at most N times [default: the plan\'s max review iterations, 5]' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand review" -l threshold -d 'The score out of 10 to reach [default: the plan\'s review threshold, 10]' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand review" -l agent -d 'The agent [default: the one whose worktree this is]' -r -f -a "(__fish_git_agents_names)"
 complete -c git-agents -n "__fish_git_agents_using_subcommand review" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand review" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand review" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand review" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand review" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand approve" -l by -d 'Who approves [default: your git user.name]' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand approve" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand approve" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand approve" -l by -d 'Who approves [default: your git user.name]' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand approve" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand approve" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand approve" -s v -l verbose -d 'Say more about what is being done'
@@ -345,20 +345,20 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand pr" -s C -d 'Run a
 complete -c git-agents -n "__fish_git_agents_using_subcommand pr" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand pr" -l draft -d 'Open it as a draft (not merged until marked ready; `pr` again without --draft marks a local PR ready)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand pr" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand pr" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand pr" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand pr" -l draft -d 'Open it as a draft (not merged until marked ready; `pr` again without --draft marks a local PR ready)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand pr" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand pr" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand merge" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand merge" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand merge" -l dry-run -d 'Only check the criteria; exit 0 when they hold, 1 when not'
 complete -c git-agents -n "__fish_git_agents_using_subcommand merge" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand merge" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand merge" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand merge" -l dry-run -d 'Only check the criteria; exit 0 when they hold, 1 when not'
 complete -c git-agents -n "__fish_git_agents_using_subcommand merge" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand merge" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand queue; and not __fish_seen_subcommand_from run help" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
@@ -389,12 +389,12 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -s C -d 'R
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l merged -d 'Finish every merged agent'
-complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l abandon -d 'Give the agent\'s work up: remove its worktree and branch and mark it abandoned'
-complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l force -d 'Remove the worktree even when it has uncommitted work'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l merged -d 'Finish every merged agent'
+complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l abandon -d 'Give the agent\'s work up: remove its worktree and branch and mark it abandoned'
+complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l force -d 'Remove the worktree even when it has uncommitted work'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand sync" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
@@ -431,13 +431,6 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fi
 complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync help" -f -a "finish" -d 'Remove a merged agent\'s worktree and branch and mark it completed'
 complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync help" -f -a "sync" -d 'Share the state through a git remote: fetch, merge, push with a lease'
 complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "show" -d 'Print the agents, their branches, tasks and dependencies'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "export" -d 'Write the plan as Markdown, TOML or JSON (importable again with init --plan)'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "timeline" -d 'Print the phases, the critical path and a schedule chart with N agents at once'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "start" -d 'Mark task N as the one being worked on'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "done" -d 'Mark task N done'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "undo" -d 'Mark task N not done again'
-complete -c git-agents -n "__fish_git_agents_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "run" -d 'Merge ready entries one at a time in queue order, checking the rest again after each merge'
 
 function __fish_git_agents_names --description 'Agent names from the state ref'
     git agents __complete agents 2>/dev/null

@@ -48,6 +48,7 @@ pub struct GlobalArgs {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Import a plan and create the fleet's state in this repository
     Init(commands::init::Args),

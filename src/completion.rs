@@ -37,7 +37,8 @@ pub fn script(shell: Shell) -> String {
 }
 
 /// The command definition without hidden subcommands (clap_complete lists every
-/// subcommand, hidden or not, so the root is put together again from the visible ones).
+/// subcommand, hidden or not, so the root is put together again from the visible ones),
+/// built so that every subcommand's arguments are in place.
 fn visible_command() -> Command {
     let full = Cli::command();
     let mut root = Command::new(PROGRAM)
@@ -60,6 +61,7 @@ fn visible_command() -> Command {
     for sub in full.get_subcommands().filter(|s| !s.is_hide_set()) {
         root = root.subcommand(sub.clone());
     }
+    root.build();
     root
 }
 

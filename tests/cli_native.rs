@@ -1077,3 +1077,43 @@ fn verbose_reports_progress_and_quiet_and_verbose_conflict() {
     assert_eq!(quiet.stderr, "");
     repo.agents(&["status", "-q", "-v"]).fails(2);
 }
+
+/// Each subcommand's options are put together only when it runs, so its summary is
+/// given twice in the source: once for the list in `git agents --help`, once for its
+/// own help. The two must say the same thing.
+#[test]
+fn each_subcommand_summary_is_the_same_in_the_list_and_in_its_own_help() {
+    let repo = Repo::new();
+    let list = repo.agents(&["-h"]).ok().stdout;
+    let mut summaries: Vec<(String, String)> = Vec::new();
+    for line in list
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+    {
+        let indent = line.len() - line.trim_start().len();
+        match (indent, summaries.last_mut()) {
+            (2, _) => {
+                let (name, summary) = line.trim().split_once(' ').unwrap();
+                summaries.push((name.to_owned(), summary.trim().to_owned()));
+            }
+            (_, Some((_, summary))) => {
+                summary.push(' ');
+                summary.push_str(line.trim());
+            }
+            _ => panic!("unexpected line in the command list: {line}"),
+        }
+    }
+    assert!(summaries.len() > 20, "{list}");
+    for (name, summary) in summaries.iter().filter(|(name, _)| name != "help") {
+        let own = repo.agents(&[name.as_str(), "-h"]).ok().stdout;
+        let first = own
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(&first, summary, "git agents {name} -h");
+    }
+}

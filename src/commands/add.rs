@@ -6,7 +6,7 @@ use git_agents::ops::{self, AddOptions};
 use super::Context;
 use crate::output::style;
 
-/// Add an agent to the plan.
+/// Add an agent to the plan
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The agent's name (letters, digits, - _ .; used for its directory and in refs)

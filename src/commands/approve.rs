@@ -6,6 +6,8 @@ use git_agents::ops;
 use super::Context;
 use crate::output::style;
 
+/// Approve an agent's head commit (local forge)
+///
 /// Approve the head commit of an agent's branch (local forge; on GitHub approve the PR).
 /// A later commit needs approving again.
 #[derive(Debug, clap::Args)]

@@ -5,6 +5,8 @@ use git_agents::ops;
 
 use super::Context;
 
+/// Print an agent's brief as Markdown: tasks, dependencies, merge criteria
+///
 /// Print an agent's brief: tasks, dependencies, merge criteria and how to report back.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -7,6 +7,8 @@ use git_agents::state::State;
 
 use super::Context;
 
+/// Print a shell completion script
+///
 /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell).
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -15,7 +17,7 @@ pub struct Args {
     pub shell: Shell,
 }
 
-/// Values the completion scripts ask for at completion time.
+/// Complete dynamic values for shell completion scripts
 #[derive(Debug, clap::Args)]
 pub struct CompleteArgs {
     /// What to list: `agents`

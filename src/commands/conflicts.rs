@@ -6,6 +6,8 @@ use git_agents::conflicts::{self, PairReport};
 use super::Context;
 use crate::output::style;
 
+/// Predict merge conflicts between active branches and against base
+///
 /// Predict merge conflicts between every pair of active branches and each against base,
 /// touching no worktree (needs git 2.38 or newer). Exits 1 when a conflict is predicted.
 #[derive(Debug, clap::Args)]

@@ -11,7 +11,7 @@ use git_agents::timeline;
 use super::Context;
 use crate::output::style;
 
-/// Build a throwaway repository and run the example plan's eight agents on it to merged.
+/// Show the whole product on a throwaway repository: eight scripted agents to merged
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Where to create the demo repository [default: a new directory under the temp dir]

@@ -6,6 +6,8 @@ use git_agents::doctor::{self, Problem};
 use super::Context;
 use crate::output::style;
 
+/// Find and repair drift between state, branches and worktrees
+///
 /// Find drift between the state, the agents' branches and their worktrees (worktrees
 /// deleted by hand, branches deleted or merged elsewhere, lock files left by killed
 /// processes (with their age and any process holding them), wrong branches,

@@ -6,6 +6,8 @@ use git_agents::ops::{self, FinishReport};
 use super::Context;
 use crate::output::{self, style};
 
+/// Remove a merged agent's worktree and branch and mark it completed
+///
 /// After an agent's work is merged: remove its worktree, delete its branch (squash merges
 /// included) and mark it completed. With --abandon, drop work that will not merge.
 #[derive(Debug, clap::Args)]

@@ -8,7 +8,7 @@ use git_agents::install;
 
 use super::Context;
 
-/// Write the manual pages and completion scripts.
+/// Write man/ and completions/ from the command definition
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The directory that holds man/ and completions/

@@ -9,6 +9,8 @@ use git_agents::plan::format_hours;
 use super::Context;
 use crate::output::style;
 
+/// Import a plan and create the fleet's state in this repository
+///
 /// Import a plan (Markdown, TOML or JSON) into refs/agents/state.
 #[derive(Debug, clap::Args)]
 pub struct Args {

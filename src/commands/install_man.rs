@@ -9,6 +9,8 @@ use git_agents::install;
 use super::Context;
 use crate::output::style;
 
+/// Install the manual pages where man finds them, so git help agents works
+///
 /// Install the manual pages (git-agents.1 and one per subcommand) into DIR/man1.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -6,6 +6,8 @@ use git_agents::state::{State, read_log};
 use super::Context;
 use crate::output::style;
 
+/// Show the audit trail of state changes
+///
 /// Show the audit trail: every change to the state, newest first.
 #[derive(Debug, clap::Args)]
 pub struct Args {

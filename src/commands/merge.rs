@@ -6,7 +6,9 @@ use git_agents::ops::{self, Criteria, MergeReport};
 use super::Context;
 use crate::output::style;
 
-/// Print every merge criterion ✓/✗ with its reason; when all hold, merge the agent's PR
+/// Check an agent's merge criteria and merge when they all hold
+///
+/// Print every merge criterion, met or not, with its reason; when all hold, merge the agent's PR
 /// (squash by default), mark it merged and name the agents that unblocks.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -8,7 +8,7 @@ use git_agents::timeline::{self, Timeline};
 use super::Context;
 use crate::output::style;
 
-/// Show or export the plan.
+/// Show or export the plan
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// What to do with the plan [default: show]

@@ -6,6 +6,8 @@ use git_agents::ops;
 use super::Context;
 use crate::output::style;
 
+/// Open or adopt the pull request for an agent's branch
+///
 /// Push the agent's branch and open a PR with a description built from the state (on the
 /// local forge, record a local PR); adopt the PR that already exists for the branch.
 #[derive(Debug, clap::Args)]

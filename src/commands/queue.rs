@@ -7,6 +7,8 @@ use super::Context;
 use super::merge::{criteria_text, render_outcome};
 use crate::output::{self, style};
 
+/// Show the merge order with each entry's criteria, or merge what is ready
+///
 /// Show the merge order (dependency phases, ties in plan order) with each entry's criteria.
 #[derive(Debug, clap::Args)]
 pub struct Args {

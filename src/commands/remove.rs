@@ -6,6 +6,8 @@ use git_agents::ops;
 use super::Context;
 use crate::output::style;
 
+/// Remove an agent from the plan
+///
 /// Remove an agent from the plan (its branch and worktree are left alone).
 #[derive(Debug, clap::Args)]
 pub struct Args {

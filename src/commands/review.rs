@@ -8,6 +8,8 @@ use git_agents::ops::{self, ReviewEvent, ReviewOptions};
 use super::Context;
 use crate::output::style;
 
+/// Review an agent's work until the score reaches the threshold
+///
 /// Run the review command on an agent's HEAD, reading its score (`8/10`, `Score: 8` or
 /// `{"score": 8}`), and repeat after the fix command until the score reaches the threshold.
 #[derive(Debug, clap::Args)]

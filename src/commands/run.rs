@@ -16,6 +16,8 @@ use console::{Alignment, measure_text_width, pad_str};
 use super::Context;
 use crate::output::{clock, one_line, style};
 
+/// Spawn ready agents, run their commands and bring finished work home
+///
 /// Spawn ready agents, run each one's command in its worktree, and bring finished work home.
 #[derive(Debug, clap::Args)]
 pub struct Args {

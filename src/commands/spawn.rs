@@ -6,6 +6,8 @@ use git_agents::ops;
 use super::Context;
 use crate::output::style;
 
+/// Create agents' branches and worktrees and mark them in progress
+///
 /// Create each agent's branch (from base) and linked worktree, and mark it in progress.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -9,7 +9,7 @@ use git_agents::state::Status;
 use super::Context;
 use crate::output::{bar, one_line, style};
 
-/// Show every agent's progress, current task, tests, review score, PR and blockers.
+/// Show the dashboard: progress, current task, tests, review, PR, blockers
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Show only this agent, in detail

@@ -6,6 +6,8 @@ use git_agents::sync::{self, Action, RefSync};
 use super::Context;
 use crate::output::style;
 
+/// Share the state through a git remote: fetch, merge, push with a lease
+///
 /// Fetch the agents refs from REMOTE, merge them with ours (per document, per field;
 /// true conflicts are reported), and push the result with a lease.
 #[derive(Debug, clap::Args)]

@@ -6,6 +6,8 @@ use git_agents::ops::{self, TaskAction};
 use super::Context;
 use crate::output::style;
 
+/// Report task progress from an agent's worktree
+///
 /// Report progress on a task (the agent is the one whose worktree you are in).
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -6,6 +6,8 @@ use git_agents::ops;
 use super::Context;
 use crate::output::style;
 
+/// Run the tests in an agent's worktree and record the result on its commit
+///
 /// Run the test command in an agent's worktree and record pass/fail as a note on its HEAD.
 #[derive(Debug, clap::Args)]
 pub struct Args {

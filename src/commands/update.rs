@@ -7,6 +7,8 @@ use git_agents::state::Status;
 use super::Context;
 use crate::output::style;
 
+/// Change an agent's status or leave a note
+///
 /// Change an agent's status and/or leave a note (the agent is the one whose worktree you are in).
 #[derive(Debug, clap::Args)]
 pub struct Args {

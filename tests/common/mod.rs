@@ -259,7 +259,6 @@ impl Run {
         self
     }
 
-    /// Assert stderr mentions `text`; return self.
     /// Assert that standard output (not standard error) contains `text`.
     pub fn prints(&self, text: &str) -> &Run {
         assert!(
@@ -271,6 +270,7 @@ impl Run {
         self
     }
 
+    /// Assert standard error or standard output mentions `text`; return self.
     pub fn says(self, text: &str) -> Run {
         assert!(
             self.stderr.contains(text) || self.stdout.contains(text),
