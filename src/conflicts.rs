@@ -7,11 +7,12 @@
 //! risk only while every commit involved is still the branch's tip, which keeps the
 //! dashboard both cheap and never stale.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -205,39 +206,38 @@ pub fn check(ws: &Workspace) -> Result<ConflictReport> {
 }
 
 /// What each active agent would conflict with, from the last prediction, counting only
-/// pairs whose commits are still the tips of their branches. Cheap: without a remembered
-/// prediction it reads nothing but one missing file.
-pub fn current_risks(ws: &Workspace, state: &State) -> Result<BTreeMap<String, Vec<String>>> {
+/// pairs whose commits are still the tips of their branches. `active` names each
+/// active agent with its branch, `tips` is every local branch's tip. Cheap: without a
+/// remembered prediction it reads nothing but one missing file.
+pub fn current_risks<'a>(
+    ws: &Workspace,
+    base: &str,
+    active: impl Iterator<Item = (&'a str, &'a str)>,
+    tips: &HashMap<String, ObjectId>,
+) -> BTreeMap<String, Vec<String>> {
     let Some(cache) = recall(ws) else {
-        return Ok(BTreeMap::new());
+        return BTreeMap::new();
     };
-    let base_head = worktree::branch_tip(&ws.repo, state.base())?.map(|id| id.to_string());
-    if cache.base != state.base() || base_head.as_deref() != Some(cache.base_head.as_str()) {
-        return Ok(BTreeMap::new());
+    let base_head = tips.get(base).map(|id| id.to_string());
+    if cache.base != base || base_head.as_deref() != Some(cache.base_head.as_str()) {
+        return BTreeMap::new();
     }
-    let mut heads = BTreeMap::new();
-    for spec in &state.plan.agents {
-        if state
-            .agent(&spec.name)
-            .is_some_and(|d| d.status.is_active())
-            && let Some(head) = worktree::branch_tip(&ws.repo, &spec.branch)?
-        {
-            heads.insert(spec.name.clone(), head.to_string());
-        }
-    }
+    let heads: BTreeMap<&str, String> = active
+        .filter_map(|(name, branch)| tips.get(branch).map(|id| (name, id.to_string())))
+        .collect();
     let current: Vec<PairReport> = cache
         .pairs
         .into_iter()
-        .filter(|p| heads.get(&p.a) == Some(&p.a_head))
+        .filter(|p| heads.get(p.a.as_str()) == Some(&p.a_head))
         .filter(|p| {
             if p.against_base {
                 p.b_head == cache.base_head
             } else {
-                heads.get(&p.b) == Some(&p.b_head)
+                heads.get(p.b.as_str()) == Some(&p.b_head)
             }
         })
         .collect();
-    Ok(risks(&current))
+    risks(&current)
 }
 
 fn risks(pairs: &[PairReport]) -> BTreeMap<String, Vec<String>> {

@@ -107,6 +107,7 @@ pub fn summary(repo: &gix::Repository, commit: ObjectId) -> Result<Summary, CasE
 /// each commit's note is read once however many agents share it.
 pub struct Reader<'r> {
     repo: &'r gix::Repository,
+    commit: Option<ObjectId>,
     tree: Option<ObjectId>,
     seen: std::cell::RefCell<std::collections::HashMap<ObjectId, Summary>>,
 }
@@ -114,11 +115,18 @@ pub struct Reader<'r> {
 impl<'r> Reader<'r> {
     /// Read the notes ref's tip once.
     pub fn open(repo: &'r gix::Repository) -> Result<Reader<'r>, CasError> {
+        let tip = cas::read_tip(repo, NOTES_REF)?;
         Ok(Reader {
             repo,
-            tree: cas::read_tip(repo, NOTES_REF)?.map(|t| t.tree),
+            commit: tip.as_ref().map(|t| t.commit),
+            tree: tip.map(|t| t.tree),
             seen: Default::default(),
         })
+    }
+
+    /// The notes commit this reader reads from, if there are notes at all.
+    pub fn commit(&self) -> Option<ObjectId> {
+        self.commit
     }
 
     /// Every record on `commit`, oldest first.

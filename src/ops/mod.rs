@@ -7,6 +7,7 @@ mod batch;
 mod brief;
 mod checkout;
 pub mod criteria;
+mod dashboard_cache;
 mod deliver;
 pub mod demo;
 mod finish;

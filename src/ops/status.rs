@@ -1,6 +1,9 @@
 //! `status`: the fleet at a glance, every derived fact computed from the state on read.
 
-use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::notes;
@@ -9,7 +12,7 @@ use crate::workspace::Workspace;
 use crate::worktree;
 
 /// One agent as the dashboard shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgentView {
     /// Name.
     pub name: String,
@@ -99,30 +102,26 @@ pub struct StatusReport {
 
 /// Compute the dashboard for every agent, or for `only`.
 pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
-    let state = State::load(&ws.repo)?;
-    if let Some(name) = only {
-        super::find_agent(&state, name)?;
-    }
-    let notes = notes::Reader::open(&ws.repo).map_err(crate::state::StateError::from)?;
     let tips = worktree::branch_tips(&ws.repo)?;
-    let worktrees = worktree::existing_dirs(
-        state
-            .plan
-            .agents
-            .iter()
-            .filter(|a| only.is_none_or(|n| a.name == n))
-            .map(|a| ws.resolve(&a.worktree)),
-    );
-    let mut agents = Vec::new();
-    for spec in state
-        .plan
-        .agents
-        .iter()
-        .filter(|a| only.is_none_or(|n| a.name == n))
-    {
-        agents.push(view(ws, &state, &notes, &tips, &worktrees, &spec.name)?);
+    let (base, mut agents) = match super::dashboard_cache::recall(ws, &tips) {
+        Some(remembered) => remembered,
+        None => compute(ws, &tips)?,
+    };
+    if let Some(name) = only {
+        agents.retain(|a| a.name == name);
+        if agents.is_empty() {
+            return Err(super::unknown_agent(&State::load(&ws.repo)?, name));
+        }
     }
-    let risks = crate::conflicts::current_risks(ws, &state)?;
+    let risks = crate::conflicts::current_risks(
+        ws,
+        &base,
+        agents
+            .iter()
+            .filter(|a| a.status.is_active())
+            .map(|a| (a.name.as_str(), a.branch.as_str())),
+        &tips,
+    );
     for agent in &mut agents {
         if let Some(with) = risks.get(&agent.name) {
             agent.at_risk = true;
@@ -131,18 +130,57 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
     }
     let totals = totals(&agents);
     Ok(StatusReport {
-        base: state.base().to_owned(),
+        base,
         agents,
         totals,
     })
+}
+
+/// Every agent's line, computed from the state, the notes, the branches and the
+/// worktrees, and remembered with what it was computed from.
+fn compute(
+    ws: &Workspace,
+    tips: &HashMap<String, gix::ObjectId>,
+) -> Result<(String, Vec<AgentView>)> {
+    let state = State::load(&ws.repo)?;
+    let notes = notes::Reader::open(&ws.repo).map_err(crate::state::StateError::from)?;
+    let worktrees: Vec<PathBuf> = state
+        .plan
+        .agents
+        .iter()
+        .map(|a| ws.resolve(&a.worktree))
+        .collect();
+    let present = worktree::existing_dirs(worktrees.iter().cloned());
+    let mut agents = Vec::with_capacity(state.plan.agents.len());
+    for spec in &state.plan.agents {
+        agents.push(view(ws, &state, &notes, tips, &present, &spec.name)?);
+    }
+    if let Some(tip) = &state.tip {
+        let inputs = super::dashboard_cache::Inputs::new(
+            ws,
+            tip.commit,
+            notes.commit(),
+            state
+                .plan
+                .agents
+                .iter()
+                .map(|a| (a.branch.clone(), tips.get(&a.branch).copied())),
+            worktrees.into_iter().map(|path| {
+                let exists = present.contains(&path);
+                (path, exists)
+            }),
+        );
+        super::dashboard_cache::remember(ws, inputs, state.base(), &agents);
+    }
+    Ok((state.base().to_owned(), agents))
 }
 
 fn view(
     ws: &Workspace,
     state: &State,
     notes: &notes::Reader<'_>,
-    tips: &std::collections::HashMap<String, gix::ObjectId>,
-    worktrees: &std::collections::HashSet<std::path::PathBuf>,
+    tips: &HashMap<String, gix::ObjectId>,
+    worktrees: &HashSet<PathBuf>,
     name: &str,
 ) -> Result<AgentView> {
     let spec = super::find_agent(state, name)?;

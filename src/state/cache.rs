@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::{AgentState, SCHEMA_VERSION};
 use crate::plan::Plan;
 
-/// Which build wrote a cache; a cache from any other build is ignored, because its
-/// documents were decoded by other code.
-fn build() -> String {
+/// Which build wrote a cache file; one from any other build is ignored, because its
+/// contents were derived by other code.
+pub(crate) fn build() -> String {
     format!("{} schema {SCHEMA_VERSION}", env!("CARGO_PKG_VERSION"))
 }
 
@@ -75,44 +75,50 @@ impl Decoded {
             plans: HashMap::from([(plan.0.to_string(), plan.1)]),
             agents: agents.map(|(id, doc)| (id.to_string(), doc)).collect(),
         };
-        let Ok(bytes) = serde_json::to_vec(&out) else {
-            return;
-        };
-        let target = path(common_dir);
-        let Some(dir) = target.parent() else {
-            return;
-        };
-        if std::fs::create_dir_all(dir).is_err() {
-            return;
-        }
-        remove_abandoned_temporaries(dir);
-        let temporary = dir.join(format!(
-            ".state.json.{}.{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or_default()
-        ));
-        if std::fs::write(&temporary, bytes).is_err()
-            || std::fs::rename(&temporary, &target).is_err()
-        {
-            let _ = std::fs::remove_file(&temporary);
+        if let Ok(bytes) = serde_json::to_vec(&out) {
+            replace_file(&path(common_dir), &bytes);
         }
     }
 }
 
-/// Temporary files a reader killed between writing and renaming left behind; any older
-/// than a minute is no longer being written.
-fn remove_abandoned_temporaries(dir: &Path) {
+/// The directory of derived files under the shared git dir `common_dir`.
+pub(crate) fn dir(common_dir: &Path) -> PathBuf {
+    common_dir.join("agents").join("cache")
+}
+
+/// Replace `target` with `bytes` atomically (a temporary file renamed over it), so a
+/// reader sees the old file or the new one and never half of one; failures are ignored,
+/// since a cache only saves work.
+pub(crate) fn replace_file(target: &Path, bytes: &[u8]) {
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return;
+    };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let prefix = format!(".{}.", name.to_string_lossy());
+    remove_abandoned_temporaries(dir, &prefix);
+    let temporary = dir.join(format!(
+        "{prefix}{}.{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default()
+    ));
+    if std::fs::write(&temporary, bytes).is_err() || std::fs::rename(&temporary, target).is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+}
+
+/// Temporary files (named `prefix…`) a reader killed between writing and renaming left
+/// behind; any older than a minute is no longer being written.
+fn remove_abandoned_temporaries(dir: &Path, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let abandoned = entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(".state.json.")
+        let abandoned = entry.file_name().to_string_lossy().starts_with(prefix)
             && entry
                 .metadata()
                 .and_then(|m| m.modified())
@@ -127,5 +133,5 @@ fn remove_abandoned_temporaries(dir: &Path) {
 
 /// Where the cache lives: beside the logs, under the shared git dir.
 fn path(common_dir: &Path) -> PathBuf {
-    common_dir.join("agents").join("cache").join("state.json")
+    dir(common_dir).join("state.json")
 }

@@ -4,7 +4,7 @@
 //! Every change is one commit made with compare-and-swap (see [`crate::cas`]), so the
 //! ref's history is the audit log and concurrent writers never lose an update.
 
-mod cache;
+pub(crate) mod cache;
 mod log;
 mod model;
 

@@ -1,0 +1,136 @@
+//! The last dashboard computed, remembered with everything it was computed from, so
+//! that showing an unchanged fleet again reads a few refs and one file instead of every
+//! document, note and worktree.
+//!
+//! An agent's line depends on nothing but the state commit, the notes commit, the tips
+//! of the plan's branches, which worktree directories exist and where the main worktree
+//! is. All of these are recorded beside the lines and compared before the lines are
+//! used: any difference, or a file that is missing, damaged or from another build, means
+//! the dashboard is computed afresh (and remembered again). Conflict risks are not
+//! remembered; they are checked on every reading.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use serde::{Deserialize, Serialize};
+
+use super::AgentView;
+use crate::state::cache as files;
+use crate::workspace::Workspace;
+use crate::worktree;
+
+/// What the dashboard was computed from.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct Inputs {
+    /// The build that computed it.
+    pub build: String,
+    /// The main worktree that relative worktree paths were resolved against.
+    pub main_root: PathBuf,
+    /// The state commit read.
+    pub state: String,
+    /// The notes commit read, if there were notes.
+    pub notes: Option<String>,
+    /// Each branch of the plan with the tip it had, if it existed.
+    pub branches: Vec<(String, Option<String>)>,
+    /// Each agent's worktree directory and whether it existed.
+    pub worktrees: Vec<(PathBuf, bool)>,
+}
+
+/// A remembered dashboard: the base branch and every agent's line, without risks.
+#[derive(Serialize, Deserialize)]
+struct Remembered {
+    inputs: Inputs,
+    base: String,
+    agents: Vec<AgentView>,
+}
+
+impl Inputs {
+    /// Record what a dashboard is being computed from.
+    pub fn new(
+        ws: &Workspace,
+        state: ObjectId,
+        notes: Option<ObjectId>,
+        branches: impl Iterator<Item = (String, Option<ObjectId>)>,
+        worktrees: impl Iterator<Item = (PathBuf, bool)>,
+    ) -> Inputs {
+        Inputs {
+            build: files::build(),
+            main_root: ws.main_root.clone(),
+            state: state.to_string(),
+            notes: notes.map(|id| id.to_string()),
+            branches: branches
+                .map(|(branch, tip)| (branch, tip.map(|id| id.to_string())))
+                .collect(),
+            worktrees: worktrees.collect(),
+        }
+    }
+
+    /// Whether the repository still holds exactly these inputs; `tips` is every local
+    /// branch's tip.
+    fn hold(&self, ws: &Workspace, tips: &HashMap<String, ObjectId>) -> bool {
+        let hex = |id: Option<ObjectId>| id.map(|id| id.to_string());
+        self.build == files::build()
+            && self.main_root == ws.main_root
+            && direct_target(&ws.repo, crate::state::STATE_REF)
+                .is_some_and(|id| hex(id).as_deref() == Some(self.state.as_str()))
+            && direct_target(&ws.repo, crate::notes::NOTES_REF)
+                .is_some_and(|id| hex(id) == self.notes)
+            && self
+                .branches
+                .iter()
+                .all(|(branch, tip)| hex(tips.get(branch).copied()) == *tip)
+            && {
+                let present =
+                    worktree::existing_dirs(self.worktrees.iter().map(|(path, _)| path.clone()));
+                self.worktrees
+                    .iter()
+                    .all(|(path, existed)| present.contains(path) == *existed)
+            }
+    }
+}
+
+/// The base branch and agents' lines remembered for this repository, if everything they
+/// were computed from is unchanged.
+pub(super) fn recall(
+    ws: &Workspace,
+    tips: &HashMap<String, ObjectId>,
+) -> Option<(String, Vec<AgentView>)> {
+    let bytes = std::fs::read(path(ws.repo.common_dir())).ok()?;
+    let remembered: Remembered = serde_json::from_slice(&bytes).ok()?;
+    remembered
+        .inputs
+        .hold(ws, tips)
+        .then_some((remembered.base, remembered.agents))
+}
+
+/// Remember the dashboard computed from `inputs`.
+pub(super) fn remember(ws: &Workspace, inputs: Inputs, base: &str, agents: &[AgentView]) {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        inputs: Inputs,
+        base: &'a str,
+        agents: &'a [AgentView],
+    }
+    if let Ok(bytes) = serde_json::to_vec(&Out {
+        inputs,
+        base,
+        agents,
+    }) {
+        files::replace_file(&path(ws.repo.common_dir()), &bytes);
+    }
+}
+
+/// The object a ref points at directly: `Some(None)` when the ref does not exist,
+/// `None` when it cannot be read or is symbolic (the caller then reads it the long way,
+/// which reports what is wrong).
+fn direct_target(repo: &gix::Repository, name: &str) -> Option<Option<ObjectId>> {
+    match repo.try_find_reference(name).ok()? {
+        None => Some(None),
+        Some(reference) => reference.target().try_id().map(|id| Some(id.to_owned())),
+    }
+}
+
+fn path(common_dir: &Path) -> PathBuf {
+    files::dir(common_dir).join("status.json")
+}
