@@ -31,7 +31,7 @@ pub(super) struct Inputs {
     pub state: String,
     /// The notes commit read, if there were notes.
     pub notes: Option<String>,
-    /// Each branch of the plan with the tip it had, if it existed.
+    /// Each branch of the plan, and the base branch, with the tip it had, if it existed.
     pub branches: Vec<(String, Option<String>)>,
     /// Each agent's worktree directory and whether it existed.
     pub worktrees: Vec<(PathBuf, bool)>,
@@ -66,8 +66,8 @@ impl Inputs {
         }
     }
 
-    /// Whether the repository still holds exactly these inputs; `tips` is every local
-    /// branch's tip.
+    /// Whether the repository still holds exactly these inputs, given the current `tips`
+    /// of the recorded branches.
     fn hold(&self, ws: &Workspace, tips: &HashMap<String, ObjectId>) -> bool {
         let hex = |id: Option<ObjectId>| id.map(|id| id.to_string());
         self.build == files::build()
@@ -90,18 +90,24 @@ impl Inputs {
     }
 }
 
-/// The base branch and agents' lines remembered for this repository, if everything they
-/// were computed from is unchanged.
-pub(super) fn recall(
-    ws: &Workspace,
-    tips: &HashMap<String, ObjectId>,
-) -> Option<(String, Vec<AgentView>)> {
+/// A dashboard: the base branch, every agent's line, and the tips of the plan's branches
+/// and the base branch it was computed with.
+pub(super) type Dashboard = (String, Vec<AgentView>, HashMap<String, ObjectId>);
+
+/// The dashboard remembered for this repository, if everything it was computed from is
+/// unchanged.
+pub(super) fn recall(ws: &Workspace) -> Option<Dashboard> {
     let bytes = std::fs::read(path(ws.repo.common_dir())).ok()?;
     let remembered: Remembered = serde_json::from_slice(&bytes).ok()?;
+    let tips = worktree::branch_tips(
+        &ws.repo,
+        remembered.inputs.branches.iter().map(|(b, _)| b.as_str()),
+    )
+    .ok()?;
     remembered
         .inputs
-        .hold(ws, tips)
-        .then_some((remembered.base, remembered.agents))
+        .hold(ws, &tips)
+        .then_some((remembered.base, remembered.agents, tips))
 }
 
 /// Remember the dashboard computed from `inputs`.
@@ -123,8 +129,11 @@ pub(super) fn remember(ws: &Workspace, inputs: Inputs, base: &str, agents: &[Age
 
 /// The object a ref points at directly: `Some(None)` when the ref does not exist,
 /// `None` when it cannot be read or is symbolic (the caller then reads it the long way,
-/// which reports what is wrong).
+/// which reports what is wrong). A loose ref file holding a plain id is read directly.
 fn direct_target(repo: &gix::Repository, name: &str) -> Option<Option<ObjectId>> {
+    if let Some(id) = worktree::read_loose_id(&repo.common_dir().join(name)) {
+        return Some(Some(id));
+    }
     match repo.try_find_reference(name).ok()? {
         None => Some(None),
         Some(reference) => reference.target().try_id().map(|id| Some(id.to_owned())),

@@ -102,10 +102,9 @@ pub struct StatusReport {
 
 /// Compute the dashboard for every agent, or for `only`.
 pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
-    let tips = worktree::branch_tips(&ws.repo)?;
-    let (base, mut agents) = match super::dashboard_cache::recall(ws, &tips) {
+    let (base, mut agents, tips) = match super::dashboard_cache::recall(ws) {
         Some(remembered) => remembered,
-        None => compute(ws, &tips)?,
+        None => compute(ws)?,
     };
     if let Some(name) = only {
         agents.retain(|a| a.name == name);
@@ -138,12 +137,17 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
 
 /// Every agent's line, computed from the state, the notes, the branches and the
 /// worktrees, and remembered with what it was computed from.
-fn compute(
-    ws: &Workspace,
-    tips: &HashMap<String, gix::ObjectId>,
-) -> Result<(String, Vec<AgentView>)> {
+fn compute(ws: &Workspace) -> Result<super::dashboard_cache::Dashboard> {
     let state = State::load(&ws.repo)?;
     let notes = notes::Reader::open(&ws.repo).map_err(crate::state::StateError::from)?;
+    let branches: Vec<&str> = state
+        .plan
+        .agents
+        .iter()
+        .map(|a| a.branch.as_str())
+        .chain([state.base()])
+        .collect();
+    let tips = worktree::branch_tips(&ws.repo, branches.iter().copied())?;
     let worktrees: Vec<PathBuf> = state
         .plan
         .agents
@@ -153,18 +157,16 @@ fn compute(
     let present = worktree::existing_dirs(worktrees.iter().cloned());
     let mut agents = Vec::with_capacity(state.plan.agents.len());
     for spec in &state.plan.agents {
-        agents.push(view(ws, &state, &notes, tips, &present, &spec.name)?);
+        agents.push(view(ws, &state, &notes, &tips, &present, &spec.name)?);
     }
     if let Some(tip) = &state.tip {
         let inputs = super::dashboard_cache::Inputs::new(
             ws,
             tip.commit,
             notes.commit(),
-            state
-                .plan
-                .agents
+            branches
                 .iter()
-                .map(|a| (a.branch.clone(), tips.get(&a.branch).copied())),
+                .map(|branch| (branch.to_string(), tips.get(*branch).copied())),
             worktrees.into_iter().map(|path| {
                 let exists = present.contains(&path);
                 (path, exists)
@@ -172,7 +174,7 @@ fn compute(
         );
         super::dashboard_cache::remember(ws, inputs, state.base(), &agents);
     }
-    Ok((state.base().to_owned(), agents))
+    Ok((state.base().to_owned(), agents, tips))
 }
 
 fn view(
