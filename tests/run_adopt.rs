@@ -361,18 +361,7 @@ fn ctrl_c_stops_an_adopted_command_too() {
 }
 
 fn problems(repo: &Repo) -> Vec<(String, String)> {
-    let report = repo.agents(&["doctor", "--json"]).json();
-    report["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["agent"].as_str().unwrap().to_owned(),
-                p["kind"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    common::problem_kinds(&repo.agents(&["doctor", "--json"]).json())
 }
 
 #[test]
