@@ -94,20 +94,37 @@ impl Inputs {
 /// and the base branch it was computed with.
 pub(super) type Dashboard = (String, Vec<AgentView>, HashMap<String, ObjectId>);
 
+/// What [`recall`] found.
+pub(super) enum Recalled {
+    /// The remembered dashboard, still true.
+    Current(Dashboard),
+    /// Nothing usable; the branch tips read on the way (a branch read but absent maps to
+    /// `None`), so that computing the dashboard does not read them again.
+    Outdated(HashMap<String, Option<ObjectId>>),
+}
+
 /// The dashboard remembered for this repository, if everything it was computed from is
 /// unchanged.
-pub(super) fn recall(ws: &Workspace) -> Option<Dashboard> {
-    let bytes = std::fs::read(path(ws.repo.common_dir())).ok()?;
-    let remembered: Remembered = serde_json::from_slice(&bytes).ok()?;
-    let tips = worktree::branch_tips(
-        &ws.repo,
-        remembered.inputs.branches.iter().map(|(b, _)| b.as_str()),
+pub(super) fn recall(ws: &Workspace) -> Recalled {
+    let outdated = || Recalled::Outdated(HashMap::new());
+    let Some(remembered) = std::fs::read(path(ws.repo.common_dir()))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Remembered>(&bytes).ok())
+    else {
+        return outdated();
+    };
+    let branches = || remembered.inputs.branches.iter().map(|(b, _)| b.as_str());
+    let Ok(tips) = worktree::branch_tips(&ws.repo, branches()) else {
+        return outdated();
+    };
+    if remembered.inputs.hold(ws, &tips) {
+        return Recalled::Current((remembered.base, remembered.agents, tips));
+    }
+    Recalled::Outdated(
+        branches()
+            .map(|branch| (branch.to_owned(), tips.get(branch).copied()))
+            .collect(),
     )
-    .ok()?;
-    remembered
-        .inputs
-        .hold(ws, &tips)
-        .then_some((remembered.base, remembered.agents, tips))
 }
 
 /// Remember the dashboard computed from `inputs`.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::dashboard_cache::Recalled;
 use crate::error::Result;
 use crate::notes;
 use crate::state::{PullRequest, State, Status};
@@ -103,8 +104,8 @@ pub struct StatusReport {
 /// Compute the dashboard for every agent, or for `only`.
 pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
     let (base, mut agents, tips) = match super::dashboard_cache::recall(ws) {
-        Some(remembered) => remembered,
-        None => compute(ws)?,
+        Recalled::Current(dashboard) => dashboard,
+        Recalled::Outdated(read) => compute(ws, read)?,
     };
     if let Some(name) = only {
         agents.retain(|a| a.name == name);
@@ -136,8 +137,12 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
 }
 
 /// Every agent's line, computed from the state, the notes, the branches and the
-/// worktrees, and remembered with what it was computed from.
-fn compute(ws: &Workspace) -> Result<super::dashboard_cache::Dashboard> {
+/// worktrees, and remembered with what it was computed from; `read` holds branch tips
+/// already read (`None`: the branch does not exist).
+fn compute(
+    ws: &Workspace,
+    read: HashMap<String, Option<gix::ObjectId>>,
+) -> Result<super::dashboard_cache::Dashboard> {
     let state = State::load(&ws.repo)?;
     let notes = notes::Reader::open(&ws.repo).map_err(crate::state::StateError::from)?;
     let branches: Vec<&str> = state
@@ -147,7 +152,11 @@ fn compute(ws: &Workspace) -> Result<super::dashboard_cache::Dashboard> {
         .map(|a| a.branch.as_str())
         .chain([state.base()])
         .collect();
-    let tips = worktree::branch_tips(&ws.repo, branches.iter().copied())?;
+    let mut tips = worktree::branch_tips(
+        &ws.repo,
+        branches.iter().copied().filter(|b| !read.contains_key(*b)),
+    )?;
+    tips.extend(read.into_iter().filter_map(|(b, tip)| Some((b, tip?))));
     let worktrees: Vec<PathBuf> = state
         .plan
         .agents
