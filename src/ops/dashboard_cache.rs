@@ -32,9 +32,8 @@ pub(super) struct Inputs {
     /// The notes commit read, if there were notes.
     pub notes: Option<String>,
     /// Each branch of the plan, and the base branch, with the tip it had, if it existed.
+    /// (Whether each worktree existed is in the agents' lines themselves.)
     pub branches: Vec<(String, Option<String>)>,
-    /// Each agent's worktree directory and whether it existed.
-    pub worktrees: Vec<(PathBuf, bool)>,
 }
 
 /// A remembered dashboard: the base branch and every agent's line, without risks.
@@ -52,7 +51,6 @@ impl Inputs {
         state: ObjectId,
         notes: Option<ObjectId>,
         branches: impl Iterator<Item = (String, Option<ObjectId>)>,
-        worktrees: impl Iterator<Item = (PathBuf, bool)>,
     ) -> Inputs {
         Inputs {
             build: files::build(),
@@ -62,13 +60,13 @@ impl Inputs {
             branches: branches
                 .map(|(branch, tip)| (branch, tip.map(|id| id.to_string())))
                 .collect(),
-            worktrees: worktrees.collect(),
         }
     }
 
     /// Whether the repository still holds exactly these inputs, given the current `tips`
-    /// of the recorded branches.
-    fn hold(&self, ws: &Workspace, tips: &HashMap<String, ObjectId>) -> bool {
+    /// of the recorded branches, and each worktree of `agents` still exists or not as
+    /// their lines say.
+    fn hold(&self, ws: &Workspace, tips: &HashMap<String, ObjectId>, agents: &[AgentView]) -> bool {
         let hex = |id: Option<ObjectId>| id.map(|id| id.to_string());
         self.build == files::build()
             && self.main_root == ws.main_root
@@ -81,11 +79,12 @@ impl Inputs {
                 .iter()
                 .all(|(branch, tip)| hex(tips.get(branch).copied()) == *tip)
             && {
-                let present =
-                    worktree::existing_dirs(self.worktrees.iter().map(|(path, _)| path.clone()));
-                self.worktrees
+                let paths: Vec<PathBuf> = agents.iter().map(|a| ws.resolve(&a.worktree)).collect();
+                let present = worktree::existing_dirs(paths.iter().cloned());
+                paths
                     .iter()
-                    .all(|(path, existed)| present.contains(path) == *existed)
+                    .zip(agents)
+                    .all(|(path, a)| present.contains(path) == a.worktree_exists)
             }
     }
 }
@@ -117,7 +116,7 @@ pub(super) fn recall(ws: &Workspace) -> Recalled {
     let Ok(tips) = worktree::branch_tips(&ws.repo, branches()) else {
         return outdated();
     };
-    if remembered.inputs.hold(ws, &tips) {
+    if remembered.inputs.hold(ws, &tips, &remembered.agents) {
         return Recalled::Current((remembered.base, remembered.agents, tips));
     }
     Recalled::Outdated(

@@ -157,13 +157,8 @@ fn compute(
         branches.iter().copied().filter(|b| !read.contains_key(*b)),
     )?;
     tips.extend(read.into_iter().filter_map(|(b, tip)| Some((b, tip?))));
-    let worktrees: Vec<PathBuf> = state
-        .plan
-        .agents
-        .iter()
-        .map(|a| ws.resolve(&a.worktree))
-        .collect();
-    let present = worktree::existing_dirs(worktrees.iter().cloned());
+    let present =
+        worktree::existing_dirs(state.plan.agents.iter().map(|a| ws.resolve(&a.worktree)));
     let mut agents = Vec::with_capacity(state.plan.agents.len());
     for spec in &state.plan.agents {
         agents.push(view(ws, &state, &notes, &tips, &present, &spec.name)?);
@@ -176,10 +171,6 @@ fn compute(
             branches
                 .iter()
                 .map(|branch| (branch.to_string(), tips.get(*branch).copied())),
-            worktrees.into_iter().map(|path| {
-                let exists = present.contains(&path);
-                (path, exists)
-            }),
         );
         super::dashboard_cache::remember(ws, inputs, state.base(), &agents);
     }
