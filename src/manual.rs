@@ -344,6 +344,22 @@ const FILES: &[Block] = &[
         "init adds the worktrees directory here, so agent worktrees never show as untracked files in the main worktree.",
     ),
     Item(
+        "$GIT_COMMON_DIR/agents/logs/",
+        "The output of each agent's command under run (NAME.log) and of its worktree's setup command (NAME-setup.log).",
+    ),
+    Item(
+        "$GIT_COMMON_DIR/agents/run/",
+        "One record per command run has launched (process group, start time, exit status), so that a run started after a killed one adopts the commands still running instead of starting them twice.",
+    ),
+    Item(
+        "$GIT_COMMON_DIR/agents/merge/",
+        "Temporary worktrees where the local forge tests merged results; doctor reports and removes any a killed process left.",
+    ),
+    Item(
+        "$GIT_COMMON_DIR/agents/conflicts.json and agents/cache/",
+        "Derived files that only save work: the last conflict prediction, the agent documents already decoded (cache/state.json, by blob id) and the last dashboard with the commits, branch tips and worktrees it was computed from (cache/status.json). Each is used only while it matches the refs, branches and worktrees; removing them is always safe.",
+    ),
+    Item(
         "~/.local/share/man/man1/git-agents*.1",
         "Where git agents install-man puts these pages by default.",
     ),
