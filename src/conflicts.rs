@@ -207,8 +207,9 @@ pub fn check(ws: &Workspace) -> Result<ConflictReport> {
 
 /// What each active agent would conflict with, from the last prediction, counting only
 /// pairs whose commits are still the tips of their branches. `active` names each
-/// active agent with its branch, `tips` is every local branch's tip. Cheap: without a
-/// remembered prediction it reads nothing but one missing file.
+/// active agent with its branch; `tips` holds the tips of those branches and of `base`
+/// (a branch missing from it does not exist). Cheap: without a remembered prediction it
+/// reads nothing but one missing file.
 pub fn current_risks<'a>(
     ws: &Workspace,
     base: &str,

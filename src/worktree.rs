@@ -334,10 +334,10 @@ pub fn branch_tips<'a>(
     repo: &gix::Repository,
     branches: impl IntoIterator<Item = &'a str>,
 ) -> Result<std::collections::HashMap<String, ObjectId>, GitError> {
-    use std::collections::{HashMap, HashSet};
+    use std::collections::HashMap;
     let heads = repo.common_dir().join("refs").join("heads");
     let packed = repo.refs.cached_packed_buffer().ok().flatten();
-    let mut listed: HashMap<PathBuf, HashSet<std::ffi::OsString>> = HashMap::new();
+    let mut listed: HashMap<PathBuf, Listing> = HashMap::new();
     let mut tips = HashMap::new();
     for branch in branches {
         if tips.contains_key(branch) {
@@ -347,8 +347,8 @@ pub fn branch_tips<'a>(
         let loose = match (file.parent(), file.file_name()) {
             (Some(dir), Some(name)) => listed
                 .entry(dir.to_path_buf())
-                .or_insert_with(|| file_names(dir))
-                .contains(name),
+                .or_insert_with(|| listing(dir))
+                .contains_key(name),
             _ => true,
         };
         let tip = match (loose, &packed) {
@@ -370,10 +370,18 @@ pub fn branch_tips<'a>(
     Ok(tips)
 }
 
-/// The names in directory `dir` (none when it cannot be listed).
-fn file_names(dir: &Path) -> std::collections::HashSet<std::ffi::OsString> {
+/// The entries of one directory: each name with its kind.
+type Listing = std::collections::HashMap<std::ffi::OsString, std::fs::FileType>;
+
+/// What directory `dir` holds (nothing when it cannot be listed).
+fn listing(dir: &Path) -> Listing {
     std::fs::read_dir(dir)
-        .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| Some((e.file_name(), e.file_type().ok()?)))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -414,15 +422,7 @@ where
         }
     }
     for (parent, wanted) in by_parent {
-        let Ok(entries) = std::fs::read_dir(&parent) else {
-            continue;
-        };
-        let mut listed = std::collections::HashMap::new();
-        for entry in entries.flatten() {
-            if let Ok(kind) = entry.file_type() {
-                listed.insert(entry.file_name(), kind);
-            }
-        }
+        let listed = listing(&parent);
         for path in wanted {
             let is_dir = match path.file_name().and_then(|name| listed.get(name)) {
                 Some(kind) if kind.is_symlink() => path.is_dir(),

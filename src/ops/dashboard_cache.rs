@@ -21,7 +21,7 @@ use crate::workspace::Workspace;
 use crate::worktree;
 
 /// What the dashboard was computed from.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(super) struct Inputs {
     /// The build that computed it.
     pub build: String,
