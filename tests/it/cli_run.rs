@@ -1,7 +1,7 @@
 //! `git agents run`: launching agents' commands in their worktrees, logs under the git
 //! dir, the parallel limit, failures with the log's tail, and Ctrl-C then resume.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! names' lengths, with wide characters and control characters in what the plan says,
 //! and with setup failures and conflict risks shown on the agent's own line.
 
-mod common;
+use crate::common;
 
 use common::Repo;
 use console::measure_text_width;

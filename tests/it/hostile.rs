@@ -3,7 +3,7 @@
 //! Each gives a one-line error and the documented exit code, never a panic, and leaves
 //! every ref, worktree and file as it was.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! `status --watch` in a pipe: a dashboard first, and another one each time the state changes.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::process::Stdio;

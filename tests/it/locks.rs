@@ -2,7 +2,7 @@
 //! removes them with a warning and completes; a lock a live process holds open is never
 //! removed, and the command fails naming it. `doctor` explains both kinds.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};

@@ -1,6 +1,6 @@
 //! `git agents demo`: the whole product on a throwaway repository, with nothing but git.
 
-mod common;
+use crate::common;
 
 use common::Repo;
 

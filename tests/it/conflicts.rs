@@ -1,7 +1,7 @@
 //! The conflict radar on real branches: predictions between active branches and against
 //! base, files both sides touch, status marking agents at risk, and nothing touched.
 
-mod common;
+use crate::common;
 
 use common::Repo;
 

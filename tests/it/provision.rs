@@ -1,7 +1,7 @@
 //! Worktree provisioning in `spawn`: ignored files copied in, a setup command run with
 //! its log under the git dir, a port per agent, and a failed setup shown in `status`.
 
-mod common;
+use crate::common;
 
 use common::Repo;
 

@@ -3,7 +3,7 @@
 //! together, conflicts inside a batch, a broken base, and GitHub falling back to one at
 //! a time.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 //! it is repaired with `--fix` to merged at the merged commit; a PR closed on GitHub
 //! needs a person; an unreachable gh is reported, not fatal.
 
-mod common;
+use crate::common;
 
 use common::gh::{FakeGh, SLUG, github_repo, path_without_gh};
 use common::{Repo, problem_kinds};

@@ -2,7 +2,7 @@
 //! completions that work through git's own completion in bash, zsh and fish, the
 //! generated files kept up to date, `install-man`, and the global flags on every command.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
@@ -930,7 +930,7 @@ fn every_subcommand_is_covered_by_the_global_flag_tests() {
             covered
                 .iter()
                 .any(|c| *c == stem || c.starts_with(&format!("{stem}-"))),
-            "git agents {} has no entry in every_subcommand() in tests/cli_native.rs; add one so -C, --json and -q are checked for it",
+            "git agents {} has no entry in every_subcommand() in tests/it/cli_native.rs; add one so -C, --json and -q are checked for it",
             stem.replace('-', " ")
         );
     }

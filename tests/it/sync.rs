@@ -1,7 +1,7 @@
 //! `sync` through a bare remote between two clones: different agents, the same agent,
 //! a true conflict, notes, and a push that loses a race and tries again.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

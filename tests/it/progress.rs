@@ -2,7 +2,7 @@
 //! without it nothing is added; stdout keeps the same results and --json stays clean.
 //! (On a terminal the same steps drive a spinner, which needs a real TTY to see.)
 
-mod common;
+use crate::common;
 
 use common::Repo;
 

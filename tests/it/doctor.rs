@@ -1,7 +1,7 @@
 //! `doctor` on real drift: worktrees deleted by hand, branches deleted or merged outside
 //! the tool, stale locks, worktrees on the wrong branch; `--fix` repairs and says so.
 
-mod common;
+use crate::common;
 
 use common::{Repo, problem_kinds};
 

@@ -1,7 +1,7 @@
 //! Judging an agent's work: `test`, `review` and `approve` record their results as notes
 //! on the exact commit they judged, on real repositories and worktrees.
 
-mod common;
+use crate::common;
 
 use common::Repo;
 

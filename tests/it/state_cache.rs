@@ -3,7 +3,7 @@
 //! Both are ignored when damaged or from another build and never disagree with the refs,
 //! the branches or the worktrees however these move.
 
-mod common;
+use crate::common;
 
 use common::Repo;
 

@@ -7,7 +7,7 @@
 //! `STRESS_WRITERS` and `STRESS_OPS` size the run (16 × 50 by default); the bench script
 //! runs it at 16 × 200.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! moments; afterwards re-running the command completes, nothing is lost, and no lock
 //! file blocks the next command.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! spawn the independent agents, commit, test, review, approve, open PRs, run the queue;
 //! then the unblocked dependents, the same again; then finish everything.
 
-mod common;
+use crate::common;
 
 use common::Repo;
 

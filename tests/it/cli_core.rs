@@ -1,7 +1,7 @@
 //! The core workflow driven through `git agents` on real repositories: import, status,
 //! spawn, task reports, the audit log, and every bad input leaving everything as it was.
 
-mod common;
+use crate::common;
 
 use common::{Repo, example_plan};
 

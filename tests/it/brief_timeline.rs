@@ -1,6 +1,6 @@
 //! Read-only views of the plan: an agent's brief and the plan's timeline.
 
-mod common;
+use crate::common;
 
 use common::Repo;
 

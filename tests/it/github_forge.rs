@@ -2,7 +2,7 @@
 //! adopted, every merge criterion failing alone, merges pinned to the head commit,
 //! transient failures retried, and gh missing, logged out, hanging or talking nonsense.
 
-mod common;
+use crate::common;
 
 use common::Repo;
 use common::gh::{FakeGh, SLUG, github_repo, path_without_gh};

@@ -4,7 +4,7 @@
 //! that was killed; it leaves alone a command another live run watches; Ctrl-C stops
 //! what it adopted; `doctor` reports what is left over.
 
-mod common;
+use crate::common;
 
 use std::io::BufRead;
 use std::path::PathBuf;

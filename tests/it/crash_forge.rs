@@ -3,7 +3,7 @@
 //! command again completes, base holds every agent's work exactly once, no lock file is
 //! left and `git fsck` is clean.
 
-mod common;
+use crate::common;
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;

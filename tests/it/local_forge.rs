@@ -1,7 +1,7 @@
 //! The local forge on real repositories: PRs recorded in the state, merges built off to
 //! the side and tested before base moves, conflicts named, and cleanup after squash merges.
 
-mod common;
+use crate::common;
 
 use common::Repo;
 

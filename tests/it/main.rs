@@ -1,0 +1,32 @@
+//! The integration suite: one test binary driving the built `git-agents` on real
+//! repositories in temp dirs, one module per area, shared fixtures in `common`.
+
+mod common;
+
+mod brief_timeline;
+mod cli_core;
+mod cli_native;
+mod cli_run;
+mod conflicts;
+mod crash;
+mod crash_forge;
+mod demo;
+mod doctor;
+mod doctor_forge;
+mod fleet_e2e;
+mod github_forge;
+mod hostile;
+mod judge;
+mod local_forge;
+mod locks;
+mod plan_import;
+mod progress;
+mod properties;
+mod provision;
+mod queue_batch;
+mod run_adopt;
+mod state_cache;
+mod status_layout;
+mod status_watch;
+mod stress;
+mod sync;
