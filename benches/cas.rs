@@ -12,9 +12,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use git_agents::git::workspace::Workspace;
 use git_agents::ops::{self, InitOptions};
 use git_agents::state::{self, Note};
-use git_agents::workspace::Workspace;
 
 const AGENTS: usize = 8;
 
@@ -114,7 +114,7 @@ fn threads(writers: usize, total: usize) {
                 for i in 0..each {
                     let agent = format!("a{}", (writer + i) % AGENTS);
                     let text = format!("w{writer} u{i}");
-                    state::update(&repo, |state| {
+                    state::update::<_, git_agents::Error>(&repo, |state| {
                         let doc = state.agent_mut(&agent).expect("agent exists");
                         doc.notes.push(Note {
                             at: String::new(),
@@ -163,7 +163,7 @@ fn history(dir: &Path, count: usize) {
     let started = Instant::now();
     for i in 0..count {
         let name = &names[i % names.len()];
-        state::update(&repo, |state| {
+        state::update::<_, git_agents::Error>(&repo, |state| {
             let doc = state.agent_mut(name).expect("agent exists");
             let task = if doc.current_task == Some(1) { 2 } else { 1 };
             doc.current_task = Some(task);
@@ -188,7 +188,7 @@ fn burst(dir: &Path, count: usize) {
         .collect();
     for i in 0..count {
         let name = &names[i % names.len()];
-        state::update(&repo, |state| {
+        state::update::<_, git_agents::Error>(&repo, |state| {
             let doc = state.agent_mut(name).expect("agent exists");
             doc.notes.push(Note {
                 at: String::new(),
@@ -208,7 +208,7 @@ fn notes(dir: &Path) {
         let Some(head) = doc.head.as_deref() else {
             continue;
         };
-        let record = git_agents::notes::Record::Test {
+        let record = git_agents::state::notes::Record::Test {
             passing: true,
             exit_code: Some(0),
             command: "cargo test".to_owned(),
@@ -218,6 +218,6 @@ fn notes(dir: &Path) {
             agent: Some(name.clone()),
         };
         let id = gix::ObjectId::from_hex(head.as_bytes()).expect("a commit id");
-        git_agents::notes::append(&repo, id, &record).expect("note written");
+        git_agents::state::notes::append(&repo, id, &record).expect("note written");
     }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::plan::{DEFAULT_WORKTREES_DIR, ForgeKind, MergeMethod, MergeSettings, Plan};
-use crate::runner::CommandLine;
+use crate::process::runner::CommandLine;
 
 /// The git config key for the branch agents start from and merge into.
 pub const BASE: &str = "agents.base";
@@ -644,7 +644,7 @@ mod tests {
         let err = Layer::from_git_config(&repo).unwrap_err();
         assert!(err.to_string().contains("agents.forge"), "{err}");
         assert!(err.to_string().contains("gitlab"), "{err}");
-        assert_eq!(err.exit_code(), crate::ExitCode::Usage);
+        assert!(matches!(err, crate::Error::Usage(_)), "{err:?}");
         assert_eq!(
             git_config_string(&repo, WORKTREES_DIR),
             None,
@@ -705,7 +705,7 @@ mod tests {
             let (_dir, repo) = repo_with_config(&format!("[agents]\n\t{config}\n"));
             let err = merge_settings(&repo, &Plan::new("trees")).unwrap_err();
             assert!(err.to_string().contains(key), "{err}");
-            assert_eq!(err.exit_code(), crate::ExitCode::Usage);
+            assert!(matches!(err, crate::Error::Usage(_)), "{err:?}");
             assert!(
                 command(&repo, &Plan::new("trees"), CommandKind::Test, &[]).is_none(),
                 "reading a command does not trip over another key"

@@ -1,23 +1,11 @@
-//! The error every operation returns, and the exit code each kind maps to.
+//! The error every operation returns, written for the person at the terminal; the
+//! binary decides which exit code each kind maps to.
 
-use crate::{
-    cas::CasError, git::GitError, plan::PlanError, state::StateError, workspace::WorkspaceError,
-};
-
-/// Exit codes, stable and documented in the man page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitCode {
-    /// Everything worked.
-    Ok = 0,
-    /// Refused: a criterion is unmet or a dependency is missing.
-    Refused = 1,
-    /// Usage or bad input.
-    Usage = 2,
-    /// The state kept changing under us after every retry, or its lock stayed held.
-    Contention = 3,
-    /// git or gh failed.
-    External = 4,
-}
+use crate::git::GitError;
+use crate::git::cas::CasError;
+use crate::git::workspace::WorkspaceError;
+use crate::plan::PlanError;
+use crate::state::StateError;
 
 /// An error from any operation, with a message written for the person at the terminal.
 #[derive(Debug, thiserror::Error)]
@@ -51,20 +39,6 @@ pub enum Error {
 impl From<CasError> for Error {
     fn from(err: CasError) -> Self {
         Error::State(StateError::from(err))
-    }
-}
-
-impl Error {
-    /// The process exit code for this error.
-    pub fn exit_code(&self) -> ExitCode {
-        match self {
-            Error::Plan(_) | Error::Usage(_) | Error::Workspace(_) => ExitCode::Usage,
-            Error::Refused(_) => ExitCode::Refused,
-            Error::Git(GitError::Locked { .. }) => ExitCode::Contention,
-            Error::Git(_) | Error::External(_) => ExitCode::External,
-            Error::State(state) => state.exit_code(),
-            Error::Forge(forge) => forge.exit_code(),
-        }
     }
 }
 

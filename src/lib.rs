@@ -3,31 +3,17 @@
 //!
 //! The library knows nothing of the command line or the terminal: it reads and writes
 //! the fleet's state in git, and the binary's commands render what it returns.
+//! `ARCHITECTURE.md` names each folder and the direction of the arrows between them.
 
-pub mod cas;
 pub mod config;
-pub mod conflicts;
-pub mod doctor;
 pub mod error;
 pub mod fault;
 pub mod forge;
 pub mod git;
-pub mod graph;
-pub mod install;
-pub mod launcher;
-pub mod locks;
-pub mod maintenance;
-pub mod notes;
 pub mod ops;
 pub mod plan;
-pub mod provision;
-pub mod runner;
+pub mod process;
 pub mod state;
-pub mod sync;
 pub mod time;
-pub mod timeline;
-pub mod watch;
-pub mod workspace;
-pub mod worktree;
 
-pub use error::{Error, ExitCode};
+pub use error::Error;

@@ -1,10 +1,11 @@
 //! `git agents add`: add an agent to the plan.
 
+use crate::cli::exit;
 use git_agents::Error;
 use git_agents::ops::{self, AddOptions};
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Add an agent to the plan
 #[derive(Debug, clap::Args)]
@@ -54,7 +55,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         .agent(&args.name)
         .ok_or_else(|| Error::Usage(format!("{} vanished from the plan", args.name)))?;
     if ctx.out.json(spec) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out.say(format!(
         "Added {} on branch {} in {}",
@@ -62,5 +63,5 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         spec.branch,
         spec.worktree
     ));
-    Ok(0)
+    Ok(exit::OK)
 }

@@ -1,10 +1,11 @@
 //! `git agents approve`: approve an agent's head commit on the local forge.
 
+use crate::cli::exit;
 use git_agents::Error;
 use git_agents::ops;
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Approve an agent's head commit (local forge)
 ///
@@ -25,7 +26,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
     let approval = ops::approve(&ws, &args.agent, args.by.as_deref())?;
     if ctx.out.json(&approval) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out.say(format!(
         "{} {} approved {} at {} ({} approval{})",
@@ -40,5 +41,5 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             "s"
         }
     ));
-    Ok(0)
+    Ok(exit::OK)
 }

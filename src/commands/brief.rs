@@ -1,5 +1,6 @@
 //! `git agents brief`: print an agent's brief as Markdown.
 
+use crate::cli::exit;
 use git_agents::Error;
 use git_agents::ops;
 
@@ -29,8 +30,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let agent = args.agent.as_deref().or(args.agent_flag.as_deref());
     let brief = ops::brief(&ws, agent)?;
     if ctx.out.json(&brief) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out.print(brief.to_markdown());
-    Ok(0)
+    Ok(exit::OK)
 }

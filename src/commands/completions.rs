@@ -1,6 +1,8 @@
 //! `git agents completions`: shell completion scripts, and the hidden helper they call
 //! for agent names.
 
+use crate::cli::exit;
+use clap::CommandFactory;
 use clap_complete::Shell;
 use git_agents::Error;
 use git_agents::state::State;
@@ -31,25 +33,25 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         "shell": args.shell.to_string(),
         "script": text,
     })) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out.print(text);
-    Ok(0)
+    Ok(exit::OK)
 }
 
 /// The completion script for `shell`, the same text `completions/` ships.
 pub fn script(shell: Shell) -> String {
-    crate::completion::script(shell)
+    crate::cli::completion::script(shell, &super::Cli::command())
 }
 
 /// Run `__complete`: print one value per line, reading only the state ref; print
 /// nothing (and succeed) wherever there is nothing to offer.
 pub fn complete(args: &CompleteArgs, ctx: &Context) -> Result<i32, Error> {
     if args.what != "agents" {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     let Ok(ws) = ctx.workspace() else {
-        return Ok(0);
+        return Ok(exit::OK);
     };
     if let Ok(Some(state)) = State::read(&ws.repo) {
         let mut text = String::new();
@@ -59,5 +61,5 @@ pub fn complete(args: &CompleteArgs, ctx: &Context) -> Result<i32, Error> {
         }
         ctx.out.print(text);
     }
-    Ok(0)
+    Ok(exit::OK)
 }

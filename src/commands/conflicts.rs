@@ -1,10 +1,10 @@
 //! `git agents conflicts`: the conflict radar.
 
 use git_agents::Error;
-use git_agents::conflicts::{self, PairReport};
+use git_agents::ops::conflicts::{self, PairReport};
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Predict merge conflicts between active branches and against base
 ///

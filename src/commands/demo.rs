@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use git_agents::Error;
 use git_agents::ops::{self, InitOptions, Pipeline, RunOptions, demo};
+use git_agents::plan::timeline;
 use git_agents::state::{State, read_log};
-use git_agents::timeline;
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Show the whole product on a throwaway repository: eight scripted agents to merged
 #[derive(Debug, clap::Args)]

@@ -1,10 +1,11 @@
 //! `git agents doctor`: find drift between state, branches and worktrees, and repair it.
 
+use crate::cli::exit;
 use git_agents::Error;
-use git_agents::doctor::{self, Problem};
+use git_agents::ops::doctor::{self, Problem};
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Find and repair drift between state, branches and worktrees
 ///
@@ -33,7 +34,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         if problems.is_empty() {
             ctx.out
                 .say("No drift: the state, branches and worktrees agree.");
-            return Ok(0);
+            return Ok(exit::OK);
         }
         let mut text = String::new();
         for problem in &problems {
@@ -58,7 +59,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     if report.found.is_empty() {
         ctx.out
             .say("No drift: the state, branches and worktrees agree.");
-        return Ok(0);
+        return Ok(exit::OK);
     }
     let mut text = String::new();
     for attempt in &report.attempts {

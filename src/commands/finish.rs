@@ -1,10 +1,11 @@
 //! `git agents finish`: clean up after a merge, or abandon an agent's work.
 
+use crate::cli::exit;
 use git_agents::Error;
 use git_agents::ops::{self, FinishReport};
 
 use super::Context;
-use crate::output::{self, style};
+use crate::cli::output::{self, style};
 
 /// Remove a merged agent's worktree and branch and mark it completed
 ///
@@ -38,7 +39,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         let spinner = out.spinner("finishing merged agents");
         let results = ops::finish_merged(&ws, args.force, &mut |line| spinner.step(line))?;
         spinner.finish();
-        let mut code = 0;
+        let mut code = exit::OK;
         let mut json = Vec::new();
         for (name, result) in &results {
             match result {
@@ -47,10 +48,10 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
                     say(report, ctx);
                 }
                 Err(err) => {
-                    code = code.max(err.exit_code() as i32);
+                    code = code.max(exit::code(err));
                     json.push(serde_json::json!({ "agent": name, "error": err.to_string() }));
                     if !ctx.out.json {
-                        output::error(None, &format!("{name}: {err}"), err.exit_code() as i32);
+                        output::error(None, &format!("{name}: {err}"), exit::code(err));
                     }
                 }
             }
@@ -68,10 +69,10 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     })?;
     spinner.finish();
     if ctx.out.json(&report) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     say(&report, ctx);
-    Ok(0)
+    Ok(exit::OK)
 }
 
 fn say(report: &FinishReport, ctx: &Context) {

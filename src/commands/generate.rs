@@ -1,10 +1,12 @@
 //! `git agents __generate`: write `man/` and `completions/` from the command
 //! definition (hidden; run `cargo run -q -- __generate` after changing the CLI).
 
+use crate::cli::exit;
+use clap::CommandFactory;
 use std::path::PathBuf;
 
+use crate::cli::install;
 use git_agents::Error;
-use git_agents::install;
 
 use super::Context;
 
@@ -18,7 +20,7 @@ pub struct Args {
 
 /// Run `__generate`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
-    let pages: Vec<(String, String)> = crate::manual::pages()
+    let pages: Vec<(String, String)> = crate::cli::manual::pages(super::Cli::command())
         .into_iter()
         .map(|page| (page.file_name, page.text))
         .collect();
@@ -26,9 +28,14 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let mut written = install::write_files(&man_dir, &pages)?;
     let names: Vec<String> = pages.iter().map(|(name, _)| name.clone()).collect();
     let removed = install::remove_others(&man_dir, "git-agents", ".1", &names)?;
-    let scripts: Vec<(String, String)> = crate::completion::FILES
+    let scripts: Vec<(String, String)> = crate::cli::completion::FILES
         .iter()
-        .map(|(name, shell)| ((*name).to_owned(), crate::completion::script(*shell)))
+        .map(|(name, shell)| {
+            (
+                (*name).to_owned(),
+                crate::cli::completion::script(*shell, &super::Cli::command()),
+            )
+        })
         .collect();
     written.extend(install::write_files(
         &args.out.join("completions"),
@@ -38,7 +45,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         "written": written,
         "removed": removed,
     })) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out.say(format!(
         "Wrote {} manual pages and {} completion scripts under {}{}",
@@ -51,5 +58,5 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             format!("; removed {} stale pages", removed.len())
         }
     ));
-    Ok(0)
+    Ok(exit::OK)
 }

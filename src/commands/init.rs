@@ -1,5 +1,6 @@
 //! `git agents init`: import a plan and create the state ref.
 
+use crate::cli::exit;
 use std::path::PathBuf;
 
 use git_agents::Error;
@@ -7,7 +8,7 @@ use git_agents::ops::{self, InitOptions};
 use git_agents::plan::format_hours;
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Import a plan and create the fleet's state in this repository
 ///
@@ -49,7 +50,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         "replaced": report.replaced,
         "state_commit": report.state.tip.map(|t| t.commit.to_string()),
     })) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out.say(format!(
         "{} {} agents, {} tasks, {} of work; base {}, worktrees in {}/",
@@ -76,5 +77,5 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             .apply_to("Next: git agents status, then git agents spawn --ready")
             .to_string(),
     );
-    Ok(0)
+    Ok(exit::OK)
 }

@@ -1,13 +1,15 @@
 //! `git agents install-man`: put the manual pages where `man` finds them, so
 //! `git help agents` and `git agents --help` work, without root.
 
+use crate::cli::exit;
+use clap::CommandFactory;
 use std::path::PathBuf;
 
+use crate::cli::install;
 use git_agents::Error;
-use git_agents::install;
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Install the manual pages where man finds them, so git help agents works
 ///
@@ -31,7 +33,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         })?,
     };
     let man_dir = std::path::absolute(&man_dir).unwrap_or(man_dir);
-    let pages: Vec<(String, String)> = crate::manual::pages()
+    let pages: Vec<(String, String)> = crate::cli::manual::pages(super::Cli::command())
         .into_iter()
         .map(|page| (page.file_name, page.text))
         .collect();
@@ -42,7 +44,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         "pages": written,
         "on_manpath": on_manpath,
     })) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out.say(format!(
         "{} {} manual pages in {}",
@@ -60,5 +62,5 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             man_dir.display()
         )),
     }
-    Ok(0)
+    Ok(exit::OK)
 }

@@ -1,10 +1,11 @@
 //! `git agents log`: the audit trail.
 
+use crate::cli::exit;
 use git_agents::Error;
 use git_agents::state::{State, read_log};
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Show the audit trail of state changes
 ///
@@ -34,7 +35,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         entries.reverse();
     }
     if ctx.out.json(&serde_json::json!({ "entries": entries })) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     let mut text = String::new();
     for entry in &entries {
@@ -47,5 +48,5 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         ));
     }
     ctx.out.print(text);
-    Ok(0)
+    Ok(exit::OK)
 }

@@ -1,10 +1,11 @@
 //! `git agents merge`: check an agent's merge criteria and merge when they all hold.
 
+use crate::cli::exit;
 use git_agents::Error;
 use git_agents::ops::{self, Criteria, MergeReport};
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Check an agent's merge criteria and merge when they all hold
 ///
@@ -48,7 +49,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             style::name().apply_to(&report.agent),
             report.criteria.status
         ));
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out
         .print(criteria_text(&report.criteria, &report.base, true));

@@ -26,12 +26,91 @@ pub mod task;
 pub mod test;
 pub mod update;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
-use crate::cli::{Cli, Command};
-use crate::output::{self, Output};
+use crate::cli::args::GlobalArgs;
+use crate::cli::output::Output;
 use git_agents::Error;
-use git_agents::workspace::Workspace;
+use git_agents::git::workspace::Workspace;
+
+/// Run a fleet of coding agents in parallel git worktrees and merge their work home in dependency order.
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-agents",
+    bin_name = "git agents",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = "State lives in git: refs/agents/state (plan and status, one commit per change) and refs/notes/agents (test, review and approval results on the commits they judged).\nSee `git help agents` for exit codes, environment variables and the state layout."
+)]
+pub struct Cli {
+    /// Options every subcommand takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+#[command(defer = true)]
+pub enum Command {
+    /// Import a plan and create the fleet's state in this repository
+    Init(init::Args),
+    /// Show or export the plan
+    Plan(plan::Args),
+    /// Add an agent to the plan
+    Add(add::Args),
+    /// Remove an agent from the plan
+    Remove(remove::Args),
+    /// Create agents' branches and worktrees and mark them in progress
+    Spawn(spawn::Args),
+    /// Show the dashboard: progress, current task, tests, review, PR, blockers
+    Status(status::Args),
+    /// Report task progress from an agent's worktree
+    Task(task::Args),
+    /// Change an agent's status or leave a note
+    Update(update::Args),
+    /// Show the audit trail of state changes
+    Log(log::Args),
+    /// Spawn ready agents, run their commands and bring finished work home
+    Run(run::Args),
+    /// Show the whole product on a throwaway repository: eight scripted agents to merged
+    Demo(demo::Args),
+    /// Print a shell completion script
+    Completions(completions::Args),
+    /// Complete dynamic values for shell completion scripts
+    #[command(name = "__complete", hide = true)]
+    Complete(completions::CompleteArgs),
+    /// Print an agent's brief as Markdown: tasks, dependencies, merge criteria
+    Brief(brief::Args),
+    /// Predict merge conflicts between active branches and against base
+    Conflicts(conflicts::Args),
+    /// Install the manual pages where man finds them, so git help agents works
+    InstallMan(install_man::Args),
+    /// Write man/ and completions/ from the command definition
+    #[command(name = "__generate", hide = true)]
+    Generate(generate::Args),
+    /// Find and repair drift between state, branches and worktrees
+    Doctor(doctor::Args),
+    /// Run the tests in an agent's worktree and record the result on its commit
+    Test(test::Args),
+    /// Review an agent's work until the score reaches the threshold
+    Review(review::Args),
+    /// Approve an agent's head commit (local forge)
+    Approve(approve::Args),
+    /// Open or adopt the pull request for an agent's branch
+    Pr(pr::Args),
+    /// Check an agent's merge criteria and merge when they all hold
+    Merge(merge::Args),
+    /// Show the merge order with each entry's criteria, or merge what is ready
+    Queue(queue::Args),
+    /// Remove a merged agent's worktree and branch and mark it completed
+    Finish(finish::Args),
+    /// Share the state through a git remote: fetch, merge, push with a lease
+    Sync(sync::Args),
+}
 
 /// What every command gets: how to print, and where it runs.
 pub struct Context {
@@ -48,49 +127,8 @@ impl Context {
     }
 }
 
-/// Parse the command line, run the command and return the exit code.
-pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) => {
-            let _ = err.print();
-            return if err.use_stderr() {
-                git_agents::ExitCode::Usage as i32
-            } else {
-                0
-            };
-        }
-    };
-    let out = Output::new(
-        cli.global.json,
-        cli.global.quiet,
-        cli.global.verbose,
-        cli.global.color,
-    );
-    for dir in &cli.global.directory {
-        if let Err(err) = std::env::set_current_dir(dir) {
-            let message = format!("cannot change to {}: {err}", dir.display());
-            output::error(Some(&out), &message, 2);
-            return git_agents::ExitCode::Usage as i32;
-        }
-    }
-    let context = Context { out };
-    let result = run(cli.command, &context);
-    for notice in git_agents::cas::take_notices() {
-        output::warning(&notice);
-    }
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            let code = err.exit_code() as i32;
-            output::error(Some(&context.out), &err.to_string(), code);
-            code
-        }
-    }
-}
-
 /// Run one subcommand; `Ok` carries the exit code for commands that can succeed with a refusal.
-fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
+pub fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
     match command {
         Command::Init(args) => init::run(&args, ctx),
         Command::Plan(args) => plan::run(&args, ctx),

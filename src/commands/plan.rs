@@ -1,12 +1,13 @@
 //! `git agents plan`: show or export the plan.
 
+use crate::cli::exit;
 use git_agents::Error;
+use git_agents::plan::timeline::{self, Timeline};
 use git_agents::plan::{Format, format_hours};
 use git_agents::state::State;
-use git_agents::timeline::{self, Timeline};
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Show or export the plan
 #[derive(Debug, clap::Args)]
@@ -68,7 +69,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     match args.action.as_ref().unwrap_or(&Action::Show) {
         Action::Show => {
             if ctx.out.json(&state.plan) {
-                return Ok(0);
+                return Ok(exit::OK);
             }
             show(&state, ctx);
         }
@@ -87,7 +88,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         }
         Action::Timeline { parallel } => return show_timeline(&state, *parallel, ctx),
     }
-    Ok(0)
+    Ok(exit::OK)
 }
 
 fn show(state: &State, ctx: &Context) {
@@ -150,10 +151,10 @@ const CHART_WIDTH: usize = 56;
 fn show_timeline(state: &State, parallel: Option<u32>, ctx: &Context) -> Result<i32, Error> {
     let timeline = timeline::timeline(&state.plan, parallel.map(|n| n as usize));
     if ctx.out.json(&timeline) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out.print(render_timeline(state, &timeline));
-    Ok(0)
+    Ok(exit::OK)
 }
 
 pub(crate) fn render_timeline(state: &State, timeline: &Timeline) -> String {

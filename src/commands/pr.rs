@@ -1,10 +1,11 @@
 //! `git agents pr`: open or adopt the pull request for an agent's branch.
 
+use crate::cli::exit;
 use git_agents::Error;
 use git_agents::ops;
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Open or adopt the pull request for an agent's branch
 ///
@@ -29,7 +30,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let report = ops::open_pr(&ws, &args.agent, args.draft, &mut |line| spinner.step(line))?;
     spinner.finish();
     if ctx.out.json(&report) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     let verb = if report.adopted {
         "Adopted PR"
@@ -53,5 +54,5 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             ))
             .to_string(),
     );
-    Ok(0)
+    Ok(exit::OK)
 }

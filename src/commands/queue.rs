@@ -1,11 +1,12 @@
 //! `git agents queue`: the merge order with each entry's criteria, and `queue run`.
 
+use crate::cli::exit;
 use git_agents::Error;
 use git_agents::ops::{self, QueueReport};
 
 use super::Context;
 use super::merge::{criteria_text, render_outcome};
-use crate::output::{self, style};
+use crate::cli::output::{self, style};
 
 /// Show the merge order with each entry's criteria, or merge what is ready
 ///
@@ -49,10 +50,10 @@ fn show(ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
     let report = ops::queue(&ws)?;
     if ctx.out.json(&report) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out.print(queue_text(&report, ctx.out.verbose));
-    Ok(0)
+    Ok(exit::OK)
 }
 
 fn queue_text(report: &QueueReport, verbose: bool) -> String {
@@ -136,10 +137,10 @@ fn run_queue(args: &RunArgs, ctx: &Context) -> Result<i32, Error> {
     };
     spinner.finish();
     let waiting = run.proposed_waiting().len();
-    let code = match run.stopped_code {
-        Some(code) => code as i32,
-        None if waiting > 0 && !run.dry_run => 1,
-        None => 0,
+    let code = match &run.stopped_by {
+        Some(err) => exit::code(err),
+        None if waiting > 0 && !run.dry_run => exit::REFUSED,
+        None => exit::OK,
     };
     if ctx.out.json(&run) {
         return Ok(code);

@@ -1,10 +1,11 @@
 //! `git agents remove`: remove an agent from the plan.
 
+use crate::cli::exit;
 use git_agents::Error;
 use git_agents::ops;
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Remove an agent from the plan
 ///
@@ -27,12 +28,12 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         .out
         .json(&serde_json::json!({ "removed": args.name, "agents": state.plan.agents.len() }))
     {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out.say(format!(
         "Removed {}; {} agents left",
         style::name().apply_to(&args.name),
         state.plan.agents.len()
     ));
-    Ok(0)
+    Ok(exit::OK)
 }

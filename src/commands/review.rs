@@ -1,12 +1,13 @@
 //! `git agents review`: review an agent's work until the score reaches the threshold.
 
+use crate::cli::exit;
 use std::io::Write;
 
 use git_agents::Error;
 use git_agents::ops::{self, ReviewEvent, ReviewOptions};
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Review an agent's work until the score reaches the threshold
 ///
@@ -57,7 +58,11 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             }
         }
     })?;
-    let code = if report.reached { 0 } else { 1 };
+    let code = if report.reached {
+        exit::OK
+    } else {
+        exit::REFUSED
+    };
     if ctx.out.json(&report) {
         return Ok(code);
     }

@@ -1,20 +1,21 @@
 //! `git agents run`: drive the plan with a live dashboard on a terminal and one plain
 //! line per event elsewhere.
 
+use crate::cli::exit;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use git_agents::Error;
+use git_agents::git::workspace::Workspace;
 use git_agents::ops::{self, Deliver, RunEvent, RunOptions};
 use git_agents::state::Status;
-use git_agents::workspace::Workspace;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use console::{Alignment, measure_text_width, pad_str};
 
 use super::Context;
-use crate::output::{clock, one_line, style};
+use crate::cli::output::{clock, one_line, style};
 
 /// Spawn ready agents, run their commands and bring finished work home
 ///
@@ -163,11 +164,11 @@ pub(crate) fn summary(report: &ops::RunReport) -> String {
 
 pub(crate) fn exit_code(report: &ops::RunReport) -> i32 {
     if report.interrupted {
-        130
+        exit::INTERRUPTED
     } else if report.failed.is_empty() {
-        0
+        exit::OK
     } else {
-        1
+        exit::REFUSED
     }
 }
 
@@ -314,7 +315,7 @@ impl Dashboard {
     fn new(ws: &Workspace) -> Result<Dashboard, Error> {
         let report = ops::status(ws, None)?;
         let state = git_agents::state::State::load(&ws.repo)?;
-        let phases = git_agents::graph::Graph::new(&state.plan).phases();
+        let phases = git_agents::plan::graph::Graph::new(&state.plan).phases();
         let phase_of = |name: &str| {
             phases
                 .iter()
@@ -365,7 +366,7 @@ impl Dashboard {
             })
             .collect();
         let activity = multi.add(ProgressBar::new_spinner());
-        activity.set_style(crate::output::spinner_style());
+        activity.set_style(crate::cli::output::spinner_style());
         activity.enable_steady_tick(Duration::from_millis(100));
         let mut dashboard = Dashboard {
             multi,

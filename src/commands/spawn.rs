@@ -1,10 +1,11 @@
 //! `git agents spawn`: create agents' branches and worktrees.
 
+use crate::cli::exit;
 use git_agents::Error;
 use git_agents::ops;
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Create agents' branches and worktrees and mark them in progress
 ///
@@ -50,7 +51,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             "provision_error": o.provision_error,
         })).collect::<Vec<_>>()
     })) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     if outcomes.is_empty() {
         ctx.out
@@ -86,10 +87,10 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             ));
         }
     }
-    Ok(0)
+    Ok(exit::OK)
 }
 
-fn provision_lines(done: &git_agents::provision::Provisioned) -> Vec<String> {
+fn provision_lines(done: &git_agents::ops::provision::Provisioned) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(port) = done.port {
         lines.push(format!("port {port}"));

@@ -1,5 +1,6 @@
 //! `git agents status`: the dashboard.
 
+use crate::cli::exit;
 use console::{Alignment, measure_text_width, pad_str};
 use git_agents::Error;
 use git_agents::ops::{self, AgentView, StatusReport};
@@ -7,7 +8,7 @@ use git_agents::plan::format_hours;
 use git_agents::state::Status;
 
 use super::Context;
-use crate::output::{bar, one_line, style};
+use crate::cli::output::{bar, one_line, style};
 
 /// Show the dashboard: progress, current task, tests, review, PR, blockers
 #[derive(Debug, clap::Args)]
@@ -30,18 +31,18 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         return watch(&ws, args, ctx);
     }
     if args.conflicts {
-        git_agents::conflicts::check(&ws)?;
+        git_agents::ops::conflicts::check(&ws)?;
     }
     let report = ops::status(&ws, args.agent.as_deref())?;
     if ctx.out.json {
         ctx.out.json(&json_report(&report));
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out.print(render(&report, args));
     // The process ends next: handing the dashboard's memory back string by string
     // would take longer than drawing it did.
     std::mem::forget(report);
-    Ok(0)
+    Ok(exit::OK)
 }
 
 /// How often `--watch` looks at the refs.
@@ -49,17 +50,22 @@ const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500
 
 /// Redraw the dashboard whenever a ref it is drawn from moves: on a terminal the screen
 /// is redrawn in place; elsewhere a dashboard is printed only when it differs from the last.
-fn watch(ws: &git_agents::workspace::Workspace, args: &Args, ctx: &Context) -> Result<i32, Error> {
+fn watch(
+    ws: &git_agents::git::workspace::Workspace,
+    args: &Args,
+    ctx: &Context,
+) -> Result<i32, Error> {
     use std::io::{IsTerminal, Write};
     let terminal = std::io::stdout().is_terminal() && !ctx.out.json;
-    let mut refs = git_agents::watch::watched_refs(&git_agents::state::State::load(&ws.repo)?);
+    let mut refs =
+        git_agents::state::watch::watched_refs(&git_agents::state::State::load(&ws.repo)?);
     let mut seen = None;
     let mut shown = String::new();
     loop {
-        let now = git_agents::watch::fingerprint(&ws.repo, &refs)?;
+        let now = git_agents::state::watch::fingerprint(&ws.repo, &refs)?;
         if seen.as_ref() != Some(&now) {
             if args.conflicts {
-                git_agents::conflicts::check(ws)?;
+                git_agents::ops::conflicts::check(ws)?;
             }
             let report = ops::status(ws, args.agent.as_deref())?;
             let text = if ctx.out.json {
@@ -88,10 +94,11 @@ fn watch(ws: &git_agents::workspace::Workspace, args: &Args, ctx: &Context) -> R
                 Ok(())
             };
             if written.and_then(|()| out.flush()).is_err() {
-                return Ok(0);
+                return Ok(exit::OK);
             }
             shown = text;
-            refs = git_agents::watch::watched_refs(&git_agents::state::State::load(&ws.repo)?);
+            refs =
+                git_agents::state::watch::watched_refs(&git_agents::state::State::load(&ws.repo)?);
             seen = Some(now);
         }
         std::thread::sleep(WATCH_INTERVAL);

@@ -1,10 +1,11 @@
 //! `git agents sync`: share the state and notes through a git remote.
 
+use crate::cli::exit;
 use git_agents::Error;
-use git_agents::sync::{self, Action, RefSync};
+use git_agents::ops::sync::{self, Action, RefSync};
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Share the state through a git remote: fetch, merge, push with a lease
 ///
@@ -24,7 +25,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let report = sync::sync(&ws, args.remote.as_deref(), &mut |line| spinner.step(line))?;
     spinner.finish();
     if ctx.out.json(&report) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out.say(format!(
         "Synced with {}:\n  state  {}\n  notes  {}",
@@ -46,7 +47,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         );
     }
     ctx.out.print(text);
-    Ok(0)
+    Ok(exit::OK)
 }
 
 fn describe(sync: &RefSync, remote: &str) -> String {

@@ -1,10 +1,11 @@
 //! `git agents task`: report task progress.
 
+use crate::cli::exit;
 use git_agents::Error;
 use git_agents::ops::{self, TaskAction};
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Report task progress from an agent's worktree
 ///
@@ -61,7 +62,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         "agent": name, "task": task.number, "title": title, "changed": changed,
         "tasks_done": done, "tasks_total": spec.tasks.len(),
     })) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     let verb = match action {
         TaskAction::Start => "Started",
@@ -75,5 +76,5 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         task.number,
         spec.tasks.len()
     ));
-    Ok(0)
+    Ok(exit::OK)
 }

@@ -1,10 +1,11 @@
 //! `git agents test`: run the tests in an agent's worktree and record the result.
 
+use crate::cli::exit;
 use git_agents::Error;
 use git_agents::ops;
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Run the tests in an agent's worktree and record the result on its commit
 ///
@@ -31,7 +32,11 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         spinner.output(chunk)
     })?;
     spinner.finish();
-    let code = if report.passing { 0 } else { 1 };
+    let code = if report.passing {
+        exit::OK
+    } else {
+        exit::REFUSED
+    };
     if ctx.out.json(&report) {
         return Ok(code);
     }

@@ -1,11 +1,12 @@
 //! `git agents update`: change an agent's status or leave a note.
 
+use crate::cli::exit;
 use git_agents::Error;
 use git_agents::ops;
 use git_agents::state::Status;
 
 use super::Context;
-use crate::output::style;
+use crate::cli::output::style;
 
 /// Change an agent's status or leave a note
 ///
@@ -50,12 +51,12 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         .agent(&name)
         .ok_or_else(|| Error::Usage(format!("{name} vanished from the plan")))?;
     if ctx.out.json(&serde_json::json!({ "agent": name, "status": doc.status, "changed": changed, "notes": doc.notes.len() })) {
-        return Ok(0);
+        return Ok(exit::OK);
     }
     ctx.out.say(format!(
         "Updated {}: {}",
         style::name().apply_to(&name),
         doc.status
     ));
-    Ok(0)
+    Ok(exit::OK)
 }

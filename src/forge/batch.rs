@@ -22,9 +22,9 @@ use serde::Serialize;
 
 use super::local::{TAIL_LINES, exit_text, scratch_env, short, test_in_scratch_worktree};
 use super::{ForgeError, Local, MergeOutcome, MergeRequest, advance_base, checked_out_clean};
-use crate::runner::{CommandLine, Finished};
-use crate::workspace::Workspace;
-use crate::worktree;
+use crate::git::workspace::Workspace;
+use crate::git::worktree;
+use crate::process::runner::{CommandLine, Finished};
 
 /// Why an entry of a batch did not land.
 #[derive(Debug, Clone, Serialize)]

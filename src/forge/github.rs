@@ -11,9 +11,9 @@ use super::{
     Checks, ForgeError, MergeOutcome, MergeRequest, Mergeable, OpenedPr, PrFacts, PrRequest,
     PrState, advance_base,
 };
+use crate::git::workspace::Workspace;
+use crate::git::worktree;
 use crate::plan::MergeMethod;
-use crate::workspace::Workspace;
-use crate::worktree;
 
 /// The remote PR branches are pushed to and whose URL names the GitHub repository.
 pub const REMOTE: &str = "origin";

@@ -12,11 +12,11 @@ use super::{
     advance_base, checked_out_clean, merge_tree,
 };
 use crate::git::Git;
+use crate::git::workspace::Workspace;
+use crate::git::worktree;
 use crate::plan::MergeMethod;
-use crate::runner;
+use crate::process::runner;
 use crate::state::State;
-use crate::workspace::Workspace;
-use crate::worktree;
 
 /// Lines of a failing test run's output quoted in the error.
 pub(crate) const TAIL_LINES: usize = 12;
@@ -337,7 +337,7 @@ pub fn stale_scratch(ws: &Workspace) -> Vec<StaleScratch> {
             Some((label, pid)) => (label.to_owned(), pid.parse::<u32>().ok()),
             None => (name.clone(), None),
         };
-        if pid.is_some_and(crate::doctor::process_alive) {
+        if pid.is_some_and(crate::ops::doctor::process_alive) {
             continue;
         }
         found.push(StaleScratch {

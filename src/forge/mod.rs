@@ -17,11 +17,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::error::ExitCode;
 use crate::git::GitError;
+use crate::git::workspace::Workspace;
 use crate::plan::{ForgeKind, MergeMethod};
-use crate::runner::CommandLine;
-use crate::workspace::Workspace;
+use crate::process::runner::CommandLine;
 
 /// What can go wrong talking to a forge or merging.
 #[derive(Debug, thiserror::Error)]
@@ -94,24 +93,7 @@ pub enum ForgeError {
     Git(#[from] GitError),
     /// Running the test command failed.
     #[error(transparent)]
-    Run(#[from] crate::runner::RunError),
-}
-
-impl ForgeError {
-    /// The exit code this error maps to.
-    pub fn exit_code(&self) -> ExitCode {
-        match self {
-            ForgeError::Conflict { .. }
-            | ForgeError::MergedTestsFailed(_)
-            | ForgeError::BaseDirty { .. }
-            | ForgeError::Refused(_) => ExitCode::Refused,
-            ForgeError::BaseMoved { .. } | ForgeError::Git(GitError::Locked { .. }) => {
-                ExitCode::Contention
-            }
-            ForgeError::NotGitHub(_) => ExitCode::Usage,
-            _ => ExitCode::External,
-        }
-    }
+    Run(#[from] crate::process::runner::RunError),
 }
 
 /// Tests that failed on a merge result, which therefore did not land.
@@ -496,14 +478,14 @@ fn clear_index_lock(ws: &Workspace, checkout: &crate::git::Git) {
         return;
     };
     let name = relative.join("index");
-    let _ = crate::cas::wait_for_lock(&ws.repo, &name.to_string_lossy());
+    let _ = crate::git::cas::wait_for_lock(&ws.repo, &name.to_string_lossy());
 }
 
 /// The worktree that has `base` checked out, after checking it has no uncommitted
 /// changes to tracked files.
 pub(crate) fn checked_out_clean(ws: &Workspace, base: &str) -> Result<Option<PathBuf>, ForgeError> {
-    let worktrees = crate::worktree::list(&ws.git())?;
-    let Some(found) = crate::worktree::find_with_branch(&worktrees, base) else {
+    let worktrees = crate::git::worktree::list(&ws.git())?;
+    let Some(found) = crate::git::worktree::find_with_branch(&worktrees, base) else {
         return Ok(None);
     };
     let path = found.path.clone();

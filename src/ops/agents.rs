@@ -2,9 +2,9 @@
 
 use crate::config;
 use crate::error::{Error, Result};
+use crate::git::workspace::Workspace;
 use crate::plan::{AgentSpec, PlanError, Task, join_dir};
 use crate::state::{self, State, Status};
-use crate::workspace::Workspace;
 
 /// A new agent, as `add` describes it.
 #[derive(Debug, Default, Clone)]
@@ -33,7 +33,7 @@ pub fn add(ws: &Workspace, options: &AddOptions) -> Result<State> {
         .map(|t| parse_task(t))
         .collect::<Result<Vec<_>>>()?;
     let configured_dir = config::git_config_string(&ws.repo, config::WORKTREES_DIR);
-    let updated = state::update(&ws.repo, |state| {
+    let updated = state::update::<_, Error>(&ws.repo, |state| {
         if state.plan.agent(&options.name).is_some() {
             return Err(PlanError::DuplicateAgent(options.name.clone()).into());
         }
@@ -65,7 +65,7 @@ pub fn add(ws: &Workspace, options: &AddOptions) -> Result<State> {
 /// Remove an agent from the plan; refused while others depend on it, or while it has
 /// work under way unless `force`.
 pub fn remove(ws: &Workspace, name: &str, force: bool) -> Result<State> {
-    let updated = state::update(&ws.repo, |state| {
+    let updated = state::update::<_, Error>(&ws.repo, |state| {
         super::find_agent(state, name)?;
         let dependents = state.plan.dependents(name);
         if !dependents.is_empty() {

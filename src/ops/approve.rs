@@ -6,10 +6,10 @@ use serde::Serialize;
 use crate::config;
 use crate::error::{Error, Result};
 use crate::forge::Forge;
-use crate::notes::{self, Record};
+use crate::git::workspace::Workspace;
+use crate::git::worktree;
+use crate::state::notes::{self, Record};
 use crate::state::{State, StateError};
-use crate::workspace::Workspace;
-use crate::worktree;
 
 /// An approval that was recorded.
 #[derive(Debug, Clone, Serialize)]
@@ -52,7 +52,7 @@ pub fn approve(ws: &Workspace, agent: &str, by: Option<&str>) -> Result<Approval
         Some("") => return Err(Error::Usage("--by needs a name".to_owned())),
         Some(name) => name.to_owned(),
         None => {
-            let identity = crate::cas::identity(&ws.repo).map_err(StateError::from)?;
+            let identity = crate::git::cas::identity(&ws.repo).map_err(StateError::from)?;
             identity.split(" <").next().unwrap_or(&identity).to_owned()
         }
     };

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::git::workspace::Workspace;
 use crate::plan::{MergeMethod, MergeSettings, format_hours};
 use crate::state::{Note, State, Status};
-use crate::workspace::Workspace;
 
 /// One task as the brief lists it.
 #[derive(Debug, Clone, Serialize)]

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::git::Git;
-use crate::runner::RunError;
+use crate::git::workspace::Workspace;
+use crate::process::runner::RunError;
 use crate::state::State;
-use crate::workspace::Workspace;
 
 /// An agent's worktree and the commit checked out there.
 #[derive(Debug, Clone)]

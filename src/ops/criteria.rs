@@ -7,11 +7,11 @@ use serde::Serialize;
 use crate::config;
 use crate::error::Result;
 use crate::forge::{Checks, Forge, Mergeable, PrFacts, PrState};
-use crate::notes::{self, Record, Summary};
+use crate::git::workspace::Workspace;
+use crate::git::worktree;
 use crate::plan::MergeSettings;
+use crate::state::notes::{self, Record, Summary};
 use crate::state::{PullRequest, State, StateError, Status};
-use crate::workspace::Workspace;
-use crate::worktree;
 
 /// One criterion and why it holds or not.
 #[derive(Debug, Clone, Serialize)]

@@ -16,9 +16,9 @@ use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use super::AgentView;
+use crate::git::workspace::Workspace;
+use crate::git::worktree;
 use crate::state::cache as files;
-use crate::workspace::Workspace;
-use crate::worktree;
 
 /// What the dashboard was computed from.
 #[derive(Debug, Serialize, Deserialize)]
@@ -72,7 +72,7 @@ impl Inputs {
             && self.main_root == ws.main_root
             && direct_target(&ws.repo, crate::state::STATE_REF)
                 .is_some_and(|id| hex(id).as_deref() == Some(self.state.as_str()))
-            && direct_target(&ws.repo, crate::notes::NOTES_REF)
+            && direct_target(&ws.repo, crate::state::notes::NOTES_REF)
                 .is_some_and(|id| hex(id) == self.notes)
             && self
                 .branches

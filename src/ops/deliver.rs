@@ -5,8 +5,8 @@ use super::run::{Deliver, RunEvent};
 use super::{ReviewOptions, approve, open_pr, queue_run, review, run_tests};
 use crate::config::{self, CommandKind};
 use crate::error::{Error, Result};
+use crate::git::workspace::Workspace;
 use crate::state::State;
-use crate::workspace::Workspace;
 
 /// The full pipeline: test, review, pull request, merge queue. Steps whose command is not
 /// configured are skipped; the merge criteria still decide what merges.

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::git::Git;
+use crate::git::workspace::Workspace;
 use crate::plan::{ForgeKind, Format, Plan};
-use crate::workspace::Workspace;
 
 /// The example plan, shipped inside the binary.
 pub const EXAMPLE_PLAN: &str = include_str!("../../examples/parallel-plan.md");
@@ -99,7 +99,7 @@ pub fn create(dir: &Path) -> Result<DemoRepo> {
     plan.forge = Some(ForgeKind::Local);
     plan.test_command = Some("sh test.sh".to_owned());
     plan.review_command = Some("sh review.sh".to_owned());
-    let root = crate::workspace::canonical(dir);
+    let root = crate::git::workspace::canonical(dir);
     Ok(DemoRepo { root, plan })
 }
 

@@ -12,9 +12,9 @@ use serde::Serialize;
 use crate::config;
 use crate::error::{Error, Result};
 use crate::forge::{Forge, PrState};
+use crate::git::workspace::Workspace;
+use crate::git::worktree;
 use crate::state::{self, State, Status};
-use crate::workspace::Workspace;
-use crate::worktree;
 
 /// What finishing an agent did.
 #[derive(Debug, Clone, Serialize)]
@@ -132,7 +132,7 @@ pub fn finish(
     } else {
         (Status::Completed, "finish")
     };
-    let updated = state::update(&ws.repo, |state| {
+    let updated = state::update::<_, Error>(&ws.repo, |state| {
         let doc = state
             .agent_mut(name)
             .ok_or_else(|| Error::Usage(format!("{name} was removed from the plan meanwhile")))?;

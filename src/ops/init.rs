@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{self, Layer, Settings, Source};
 use crate::error::{Error, Result};
+use crate::git::workspace::Workspace;
+use crate::git::worktree;
 use crate::plan::{DEFAULT_WORKTREES_DIR, Format, Plan, join_dir, normalize_dir};
 use crate::state::{self, State, StateError};
-use crate::workspace::Workspace;
-use crate::worktree;
 
 /// What `init` was asked to do.
 #[derive(Debug, Default, Clone)]
@@ -104,7 +104,7 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
     let message = format!("init: import plan with {} agents", plan.agents.len());
     let mut replaced = false;
     let force = options.force;
-    let updated = state::replace(&ws.repo, &message, State::new(plan), |exists| {
+    let updated = state::replace::<Error>(&ws.repo, &message, State::new(plan), |exists| {
         replaced = exists;
         if exists && !force {
             return Err(StateError::AlreadyInitialized { agents: 0 }.into());

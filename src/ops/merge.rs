@@ -7,11 +7,11 @@ use super::criteria::{self, Criteria, Judged};
 use crate::config::{self, CommandKind};
 use crate::error::{Error, Result};
 use crate::forge::{MergeOutcome, MergeRequest, PrState};
-use crate::notes::Record;
+use crate::git::workspace::Workspace;
 use crate::plan::{AgentSpec, MergeMethod};
-use crate::runner::CommandLine;
+use crate::process::runner::CommandLine;
+use crate::state::notes::Record;
 use crate::state::{self, State, Status};
-use crate::workspace::Workspace;
 
 /// What `merge` found and did.
 #[derive(Debug, Clone, Serialize)]
@@ -168,7 +168,7 @@ pub(crate) fn record_merges(
     ws: &Workspace,
     merges: Vec<(&str, &Judged, MergeOutcome)>,
 ) -> Result<Vec<Merged>> {
-    let updated = state::update(&ws.repo, |state| {
+    let updated = state::update::<_, Error>(&ws.repo, |state| {
         for (name, judged, outcome) in &merges {
             let doc = state.agent_mut(name).ok_or_else(|| {
                 Error::Usage(format!("{name} was removed from the plan meanwhile"))

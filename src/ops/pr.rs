@@ -7,11 +7,11 @@ use crate::config;
 use crate::error::{Error, Result};
 use crate::forge::{Forge, Local, PrRequest};
 use crate::git::Git;
-use crate::notes::{self, Record, Summary};
+use crate::git::workspace::Workspace;
+use crate::git::worktree;
 use crate::plan::{AgentSpec, MergeSettings, format_hours};
+use crate::state::notes::{self, Record, Summary};
 use crate::state::{self, PullRequest, State, StateError, Status};
-use crate::workspace::Workspace;
-use crate::worktree;
 
 /// Commits of a branch searched for review history.
 const HISTORY_LIMIT: usize = 200;
@@ -113,7 +113,7 @@ pub fn open_pr(
         Forge::Local(_) => None,
     };
     let forge_name = forge.name();
-    let updated = state::update(&ws.repo, |state| {
+    let updated = state::update::<_, Error>(&ws.repo, |state| {
         let number = match (&opened, state.agent(name).and_then(|d| d.pr.clone())) {
             (Some(opened), _) => opened.number,
             (None, Some(pr)) if pr.forge == "local" => pr.number,

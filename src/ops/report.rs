@@ -2,8 +2,8 @@
 //! agent the current worktree belongs to.
 
 use crate::error::{Error, Result};
+use crate::git::workspace::{Workspace, canonical};
 use crate::state::{self, Note, State, Status};
-use crate::workspace::{Workspace, canonical};
 
 /// What to do with a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub fn set_task(
 ) -> Result<(String, State, bool)> {
     let known = State::load(&ws.repo)?;
     let name = infer_agent(ws, &known, agent)?;
-    let updated = state::update_from(&ws.repo, Some(known), |state| {
+    let updated = state::update_from::<_, Error>(&ws.repo, Some(known), |state| {
         let spec = state
             .plan
             .agent_mut(&name)
@@ -107,9 +107,9 @@ pub fn update(
     }
     let known = State::load(&ws.repo)?;
     let name = infer_agent(ws, &known, agent)?;
-    let by = crate::cas::identity(&ws.repo)?;
+    let by = crate::git::cas::identity(&ws.repo)?;
     let at = crate::time::now_rfc3339();
-    let updated = state::update_from(&ws.repo, Some(known), |state| {
+    let updated = state::update_from::<_, Error>(&ws.repo, Some(known), |state| {
         let doc = state
             .agent_mut(&name)
             .ok_or_else(|| Error::Usage(format!("{name} has no status document")))?;

@@ -8,9 +8,9 @@ use super::score::parse_score;
 use crate::config::{self, CommandKind};
 use crate::error::{Error, Result};
 use crate::git::Git;
-use crate::notes::{self, Record};
+use crate::git::workspace::Workspace;
+use crate::state::notes::{self, Record};
 use crate::state::{self, State, StateError, Status};
-use crate::workspace::Workspace;
 
 /// What to review and how hard.
 #[derive(Debug, Clone, Default)]
@@ -111,10 +111,11 @@ pub fn review(
         });
         let mut env = checkout.env(state.base());
         env.push(("GIT_AGENTS_REVIEW_ITERATION", iteration.to_string()));
-        let finished = crate::runner::run(&command, &checkout.path, &env, None, &mut |chunk| {
-            events(ReviewEvent::Output(chunk))
-        })
-        .map_err(run_error)?;
+        let finished =
+            crate::process::runner::run(&command, &checkout.path, &env, None, &mut |chunk| {
+                events(ReviewEvent::Output(chunk))
+            })
+            .map_err(run_error)?;
         let Some(score) = parse_score(&finished.output) else {
             let exit = finished
                 .exit_code
@@ -161,7 +162,7 @@ pub fn review(
                 let display = fix.display();
                 events(ReviewEvent::Fixing { command: &display });
                 env.push(("GIT_AGENTS_REVIEW_SCORE", score.score.to_string()));
-                let fixed = crate::runner::run(
+                let fixed = crate::process::runner::run(
                     fix,
                     &checkout.path,
                     &env,
@@ -202,7 +203,7 @@ pub fn review(
                 "s"
             }
         );
-        state::update(&ws.repo, |state| {
+        state::update::<_, Error>(&ws.repo, |state| {
             if let Some(doc) = state.agent_mut(&name)
                 && matches!(doc.status, Status::InProgress | Status::Failed)
             {

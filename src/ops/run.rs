@@ -5,7 +5,7 @@
 //! interrupted resumes where the state says.
 //!
 //! A run that was killed outright leaves its agents' commands running; each has a
-//! [`record`](crate::launcher::record). The next run takes them over instead of starting
+//! [`record`](crate::process::launcher::record). The next run takes them over instead of starting
 //! a second copy: it watches a command that still runs, takes the exit status of one that
 //! finished while no run was watching, and launches again only a command that was killed.
 
@@ -15,11 +15,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::launcher::record::{self, Condition, Record};
-use crate::launcher::{self, Launch, Running};
-use crate::provision::AgentVars;
+use crate::git::workspace::Workspace;
+use crate::ops::provision::AgentVars;
+use crate::process::launcher::record::{self, Condition, Record};
+use crate::process::launcher::{self, Launch, Running};
 use crate::state::{self, State, Status};
-use crate::workspace::Workspace;
 
 /// What `run` was asked to do.
 #[derive(Debug, Clone)]
@@ -144,7 +144,7 @@ pub fn run(
             .map(|n| super::find_agent(&initial, n).map(|a| a.name.clone()))
             .collect::<Result<_>>()?
     };
-    let port_base = crate::provision::settings(ws, &initial)?.port_base;
+    let port_base = crate::ops::provision::settings(ws, &initial)?.port_base;
     for name in &chosen {
         let command = command_for(&initial, options, name)?;
         if port_base.is_none() && command.contains("{port}") {
@@ -294,7 +294,7 @@ fn drive(
                 progressed = true;
                 continue;
             }
-            crate::provision::ensure_port(ws, name)?;
+            crate::ops::provision::ensure_port(ws, name)?;
             let state = State::load(&ws.repo)?;
             let launch = launch_for(ws, &state, options, name)?;
             let child = launcher::start(&launch)
@@ -515,7 +515,7 @@ fn launch_for(ws: &Workspace, state: &State, options: &RunOptions, name: &str) -
 }
 
 fn set_status(ws: &Workspace, name: &str, status: Status, failure: Option<&str>) -> Result<()> {
-    state::update(&ws.repo, |state| {
+    state::update::<_, Error>(&ws.repo, |state| {
         let doc = state
             .agent_mut(name)
             .ok_or_else(|| Error::Usage(format!("{name} was removed from the plan")))?;

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::git::workspace::Workspace;
+use crate::git::worktree::{self, WorktreeInfo};
 use crate::state::{self, State, Status};
-use crate::workspace::Workspace;
-use crate::worktree::{self, WorktreeInfo};
 
 /// What spawning one agent did.
 #[derive(Debug, Clone)]
@@ -23,7 +23,7 @@ pub struct SpawnOutcome {
     /// Whether the state changed (otherwise the agent was already spawned).
     pub state_changed: bool,
     /// What provisioning the worktree did (copies, setup, port), if anything.
-    pub provisioned: Option<crate::provision::Provisioned>,
+    pub provisioned: Option<crate::ops::provision::Provisioned>,
     /// Why provisioning failed, if it did; the agent is spawned all the same.
     pub provision_error: Option<String>,
 }
@@ -75,7 +75,7 @@ pub fn spawn(
         ))
     })?;
     let git = ws.git();
-    let port_base = crate::provision::settings(ws, &state)?.port_base;
+    let port_base = crate::ops::provision::settings(ws, &state)?.port_base;
     let mut worktrees = worktree::list(&git)?;
     let mut outcomes = Vec::with_capacity(chosen.len());
     let count = chosen.len();
@@ -101,7 +101,7 @@ pub fn spawn(
         let created_branch = branch_tip.is_none();
         let starts_at_base = branch_tip.is_none_or(|tip| tip == base_tip);
         if created_branch || !existing_worktree {
-            crate::cas::wait_for_lock(&ws.repo, &format!("refs/heads/{}", spec.branch))?;
+            crate::git::cas::wait_for_lock(&ws.repo, &format!("refs/heads/{}", spec.branch))?;
         }
         if created_branch {
             progress(&format!("creating branch {} from {base}", spec.branch));
@@ -123,7 +123,7 @@ pub fn spawn(
             crate::fault::point(crate::fault::AFTER_WORKTREE);
         }
         let head = worktree::branch_tip(&ws.repo, &spec.branch)?.map(|id| id.to_string());
-        let recorded = state::update(&ws.repo, |state| {
+        let recorded = state::update::<_, Error>(&ws.repo, |state| {
             let doc = state.agent_mut(&name).ok_or_else(|| {
                 Error::Usage(format!("{name} was removed from the plan meanwhile"))
             })?;
@@ -136,7 +136,7 @@ pub fn spawn(
                 }
             }
             if let Some(base) = port_base {
-                crate::provision::assign_port(state, &name, base);
+                crate::ops::provision::assign_port(state, &name, base);
             }
             Ok((format!("spawn {name}"), ()))
         });
@@ -156,7 +156,7 @@ pub fn spawn(
             worktrees = worktree::list(&git)?;
         }
         let (provisioned, provision_error) =
-            match crate::provision::provision(ws, &name, !existing_worktree, progress) {
+            match crate::ops::provision::provision(ws, &name, !existing_worktree, progress) {
                 Ok(done) => (done, None),
                 Err(err) => (None, Some(err.to_string())),
             };

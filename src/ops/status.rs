@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use super::dashboard_cache::Recalled;
 use crate::error::Result;
-use crate::notes;
+use crate::git::workspace::Workspace;
+use crate::git::worktree;
+use crate::state::notes;
 use crate::state::{PullRequest, State, Status};
-use crate::workspace::Workspace;
-use crate::worktree;
 
 /// One agent as the dashboard shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -113,7 +113,7 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
             return Err(super::unknown_agent(&State::load(&ws.repo)?, name));
         }
     }
-    let risks = crate::conflicts::current_risks(
+    let risks = crate::ops::conflicts::current_risks(
         ws,
         &base,
         agents

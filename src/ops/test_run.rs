@@ -6,9 +6,9 @@ use serde::Serialize;
 use super::checkout::{Checkout, run_error};
 use crate::config::{self, CommandKind};
 use crate::error::Result;
-use crate::notes::{self, Record};
+use crate::git::workspace::Workspace;
+use crate::state::notes::{self, Record};
 use crate::state::{State, StateError};
-use crate::workspace::Workspace;
 
 /// What a test run found.
 #[derive(Debug, Clone, Serialize)]
@@ -39,7 +39,7 @@ pub fn run_tests(
     let checkout = Checkout::find(ws, &state, agent)?;
     let command = config::required_command(&ws.repo, &state.plan, CommandKind::Test, words)?;
     checkout.require_committed("test result")?;
-    let finished = crate::runner::run(
+    let finished = crate::process::runner::run(
         &command,
         &checkout.path,
         &checkout.env(state.base()),

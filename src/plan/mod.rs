@@ -3,10 +3,12 @@
 //! This module owns the in-memory model and its validation; the submodules read and
 //! write it in the formats people use (Markdown as written by hand, TOML, JSON).
 
+pub mod graph;
 mod hours;
 mod markdown;
 mod model;
 mod names;
+pub mod timeline;
 mod toml_format;
 
 pub use hours::{format_hours, parse_estimate};

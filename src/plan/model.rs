@@ -251,7 +251,7 @@ impl Plan {
                 }
             }
         }
-        if let Some(cycle) = crate::graph::Graph::new(self).find_cycle() {
+        if let Some(cycle) = crate::plan::graph::Graph::new(self).find_cycle() {
             return Err(PlanError::Cycle(cycle));
         }
         for path in &self.copy {

@@ -4,7 +4,7 @@ use gix::ObjectId;
 use serde::Serialize;
 
 use super::{AGENTS_DIR, STATE_REF, StateError};
-use crate::cas;
+use crate::git::cas;
 
 /// One change to the state.
 #[derive(Debug, Clone, Serialize)]

@@ -1,12 +1,14 @@
 //! The fleet's state in git: `refs/agents/state`, a commit chain whose tree holds
 //! `plan.json` and one `agents/<name>.json` status document per agent.
 //!
-//! Every change is one commit made with compare-and-swap (see [`crate::cas`]), so the
+//! Every change is one commit made with compare-and-swap (see [`crate::git::cas`]), so the
 //! ref's history is the audit log and concurrent writers never lose an update.
 
 pub(crate) mod cache;
 mod log;
 mod model;
+pub mod notes;
+pub mod watch;
 
 pub use log::{LogEntry, read_log};
 pub use model::SetupRun;
@@ -17,8 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use gix::ObjectId;
 use gix::object::tree::EntryKind;
 
-use crate::cas::{self, CasError, Step, Tip};
-use crate::error::{Error, ExitCode};
+use crate::git::cas::{self, CasError, Step, Tip};
 use crate::plan::Plan;
 
 /// The ref that holds the fleet's state.
@@ -59,20 +60,6 @@ pub enum StateError {
     /// Reading or writing the ref failed.
     #[error(transparent)]
     Cas(#[from] CasError),
-}
-
-impl StateError {
-    /// The exit code this error maps to.
-    pub fn exit_code(&self) -> ExitCode {
-        match self {
-            StateError::AlreadyInitialized { .. } => ExitCode::Refused,
-            StateError::Cas(CasError::Contention { .. } | CasError::Locked(_)) => {
-                ExitCode::Contention
-            }
-            StateError::Cas(CasError::Git(_)) => ExitCode::External,
-            _ => ExitCode::Usage,
-        }
-    }
 }
 
 /// One consistent reading of the state: the plan (with task done marks filled in from
@@ -364,24 +351,30 @@ pub struct Updated<T> {
 /// Change the state with compare-and-swap: `change` is applied to a fresh reading of the
 /// state, as often as needed until the write wins, and returns the commit message and a
 /// value. A change that leaves every document as it was writes nothing.
-pub fn update<T>(
+pub fn update<T, E>(
     repo: &gix::Repository,
-    change: impl FnMut(&mut State) -> Result<(String, T), Error>,
-) -> Result<Updated<T>, Error> {
+    change: impl FnMut(&mut State) -> Result<(String, T), E>,
+) -> Result<Updated<T>, E>
+where
+    E: From<StateError> + From<CasError>,
+{
     update_from(repo, None, change)
 }
 
 /// Like [`update`], but the first attempt starts from `known`, a state just read with
 /// [`State::load`], if the ref has not moved since, instead of reading it again.
-pub fn update_from<T>(
+pub fn update_from<T, E>(
     repo: &gix::Repository,
     known: Option<State>,
-    mut change: impl FnMut(&mut State) -> Result<(String, T), Error>,
-) -> Result<Updated<T>, Error> {
+    mut change: impl FnMut(&mut State) -> Result<(String, T), E>,
+) -> Result<Updated<T>, E>
+where
+    E: From<StateError> + From<CasError>,
+{
     let identity = cas::identity(repo)?;
     let mut known = known;
     let mut last_state = None;
-    let written = cas::update(repo, STATE_REF, |tip| -> Result<Step<T>, Error> {
+    let written = cas::update(repo, STATE_REF, |tip| -> Result<Step<T>, E> {
         let tip = tip.copied().ok_or(StateError::NotInitialized)?;
         let mut state = match known.take() {
             Some(state) if state.tip == Some(tip) => state,
@@ -410,12 +403,15 @@ pub fn update_from<T>(
 /// Write `state` as a fresh state (its documents only), on top of whatever the ref held;
 /// a ref that holds no commit chain is replaced by a new root commit.
 /// `check` is told whether a state exists and may refuse.
-pub fn replace(
+pub fn replace<E>(
     repo: &gix::Repository,
     message: &str,
     state: State,
-    mut check: impl FnMut(bool) -> Result<(), Error>,
-) -> Result<Updated<()>, Error> {
+    mut check: impl FnMut(bool) -> Result<(), E>,
+) -> Result<Updated<()>, E>
+where
+    E: From<StateError> + From<CasError>,
+{
     let identity = cas::identity(repo)?;
     if let Err(CasError::NotACommit { .. } | CasError::Missing { .. }) =
         cas::read_tip(repo, STATE_REF)
@@ -435,7 +431,7 @@ pub fn replace(
         });
     }
     let mut last_state = None;
-    let written = cas::update(repo, STATE_REF, |tip| -> Result<Step<()>, Error> {
+    let written = cas::update(repo, STATE_REF, |tip| -> Result<Step<()>, E> {
         check(tip.is_some())?;
         let mut fresh = state.clone();
         fresh.tip = None;
@@ -478,7 +474,7 @@ fn finish(
     repo: &gix::Repository,
     mut state: State,
     commit: Option<ObjectId>,
-) -> Result<State, Error> {
+) -> Result<State, CasError> {
     if let Some(commit) = commit {
         state.tip = Some(cas::tip_of(repo, STATE_REF, commit)?);
     }

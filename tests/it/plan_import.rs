@@ -1,6 +1,6 @@
 //! Importing, exporting and validating plans, and the dependency graph, through the library API.
 
-use git_agents::graph::*;
+use git_agents::plan::graph::*;
 use git_agents::plan::*;
 
 const EXAMPLE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/parallel-plan.md");

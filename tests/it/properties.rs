@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use git_agents::graph::Graph;
+use git_agents::plan::graph::Graph;
 use git_agents::plan::{AgentSpec, ForgeKind, Format, MergeMethod, Plan, Task};
 use git_agents::state::{decode_agent, decode_plan};
 use proptest::prelude::*;

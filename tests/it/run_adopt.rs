@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::Repo;
 use common::crash::{kill_group, start};
-use git_agents::launcher::record::{self, Record};
+use git_agents::process::launcher::record::{self, Record};
 
 /// How long anything may take on a loaded machine before a test gives up.
 const PATIENCE: Duration = Duration::from_secs(60);

@@ -287,8 +287,8 @@ fn many_writers_in_many_worktrees_lose_nothing() {
     let mut recorded = BTreeSet::new();
     for head in &heads {
         let id = gix::ObjectId::from_hex(head.as_bytes()).unwrap();
-        for record in git_agents::notes::read(&open(&repo), id).unwrap() {
-            if let git_agents::notes::Record::Test { command, .. } = record {
+        for record in git_agents::state::notes::read(&open(&repo), id).unwrap() {
+            if let git_agents::state::notes::Record::Test { command, .. } = record {
                 assert!(recorded.insert(command.clone()), "{command} recorded twice");
             }
         }
@@ -399,7 +399,7 @@ fn record_test_runs(repo: &Repo, heads: &[String], thread: usize, count: usize) 
     let git = open(repo);
     for i in 0..count {
         let head = &heads[(thread + i) % heads.len()];
-        let record = git_agents::notes::Record::Test {
+        let record = git_agents::state::notes::Record::Test {
             passing: i % 3 != 0,
             exit_code: Some(0),
             command: format!("t{thread} r{i}"),
@@ -408,7 +408,7 @@ fn record_test_runs(repo: &Repo, heads: &[String], thread: usize, count: usize) 
             at: "2026-01-01T00:00:00Z".to_owned(),
             agent: None,
         };
-        git_agents::notes::append(
+        git_agents::state::notes::append(
             &git,
             gix::ObjectId::from_hex(head.as_bytes()).unwrap(),
             &record,
@@ -447,7 +447,7 @@ fn loose_in_sample(repo: &Repo) -> usize {
 
 /// Add a note to docs-agent in-process and return the new state commit.
 fn write_note(git: &gix::Repository, i: usize) -> gix::ObjectId {
-    git_agents::state::update(git, |state| {
+    git_agents::state::update::<_, git_agents::Error>(git, |state| {
         let doc = state.agent_mut("docs-agent").unwrap();
         doc.notes.push(git_agents::state::Note {
             at: String::new(),
@@ -485,7 +485,7 @@ fn bursts_of_writes_get_packed_by_automatic_maintenance() {
     let mut writes = 0;
     loop {
         let due = loose_in_sample(&repo) > 1;
-        let chosen = git_agents::maintenance::is_chosen(write_note(&git, writes));
+        let chosen = git_agents::git::maintenance::is_chosen(write_note(&git, writes));
         writes += 1;
         if due && chosen {
             break;
@@ -567,7 +567,9 @@ fn write_until_chosen(repo: &Repo, env: &[(String, String)], label: &str) -> usi
         let chosen = commits
             .lines()
             .filter(|id| {
-                git_agents::maintenance::is_chosen(gix::ObjectId::from_hex(id.as_bytes()).unwrap())
+                git_agents::git::maintenance::is_chosen(
+                    gix::ObjectId::from_hex(id.as_bytes()).unwrap(),
+                )
             })
             .count();
         if chosen > 0 {
@@ -614,40 +616,47 @@ fn a_state_returned_by_a_write_can_start_the_next_write() {
     repo.git(&["config", "user.email", "test@example.com"]);
     let git = open(&repo);
     let known = git_agents::state::State::load(&git).unwrap();
-    let first = git_agents::state::update_from(&git, Some(known), |state| {
-        state.agent_mut("rag-agent").unwrap().current_task = Some(2);
-        Ok(("task start rag-agent #2".to_owned(), ()))
-    })
-    .unwrap();
+    let first =
+        git_agents::state::update_from::<_, git_agents::Error>(&git, Some(known), |state| {
+            state.agent_mut("rag-agent").unwrap().current_task = Some(2);
+            Ok(("task start rag-agent #2".to_owned(), ()))
+        })
+        .unwrap();
     assert!(first.commit.is_some());
     let fresh = git_agents::state::State::load(&git).unwrap();
     assert_eq!(first.state.tip, fresh.tip);
     assert_eq!(first.state.agents, fresh.agents);
     assert_eq!(first.state.plan, fresh.plan);
 
-    let unchanged = git_agents::state::update_from(&git, Some(first.state.clone()), |state| {
-        state.agent_mut("rag-agent").unwrap().current_task = Some(2);
-        Ok(("task start rag-agent #2".to_owned(), ()))
-    })
+    let unchanged = git_agents::state::update_from::<_, git_agents::Error>(
+        &git,
+        Some(first.state.clone()),
+        |state| {
+            state.agent_mut("rag-agent").unwrap().current_task = Some(2);
+            Ok(("task start rag-agent #2".to_owned(), ()))
+        },
+    )
     .unwrap();
     assert_eq!(unchanged.commit, None, "nothing changed, nothing written");
 
-    let second = git_agents::state::update_from(&git, Some(first.state), |state| {
-        state.agent_mut("docs-agent").unwrap().current_task = Some(1);
-        Ok(("task start docs-agent #1".to_owned(), ()))
-    })
-    .unwrap();
+    let second =
+        git_agents::state::update_from::<_, git_agents::Error>(&git, Some(first.state), |state| {
+            state.agent_mut("docs-agent").unwrap().current_task = Some(1);
+            Ok(("task start docs-agent #1".to_owned(), ()))
+        })
+        .unwrap();
     let commit = second.commit.unwrap().to_string();
     let touched = repo.git(&["diff-tree", "-r", "--name-only", "--no-commit-id", &commit]);
     assert_eq!(touched.trim(), "agents/docs-agent.json");
 
     repo.agents(&["update", "--agent", "docs-agent", "--note", "elsewhere"])
         .ok();
-    let stale = git_agents::state::update_from(&git, Some(second.state), |state| {
-        state.agent_mut("docs-agent").unwrap().current_task = Some(2);
-        Ok(("task start docs-agent #2".to_owned(), ()))
-    })
-    .unwrap();
+    let stale =
+        git_agents::state::update_from::<_, git_agents::Error>(&git, Some(second.state), |state| {
+            state.agent_mut("docs-agent").unwrap().current_task = Some(2);
+            Ok(("task start docs-agent #2".to_owned(), ()))
+        })
+        .unwrap();
     assert!(stale.commit.is_some());
     let doc = repo.git(&["show", "refs/agents/state:agents/docs-agent.json"]);
     assert!(
@@ -735,7 +744,7 @@ fn writes_survive_git_pack_refs_moving_the_state_ref() {
                 scope.spawn(move || {
                     let git = open(repo);
                     let write = |i: usize| {
-                        git_agents::state::update(&git, |state| {
+                        git_agents::state::update::<_, git_agents::Error>(&git, |state| {
                             let doc = state.agent_mut("docs-agent").unwrap();
                             doc.notes.push(git_agents::state::Note {
                                 at: String::new(),

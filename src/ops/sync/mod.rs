@@ -20,7 +20,7 @@
 //! here ordered by their time so that "the latest test result" stays the latest.
 //!
 //! Both merges are two-parent commits moved with the same compare-and-swap as every
-//! other write ([`crate::cas::swap`]); a local writer racing the merge makes it start
+//! other write ([`crate::git::cas::swap`]); a local writer racing the merge makes it start
 //! over from the new local tip.
 
 pub mod merge;
@@ -31,12 +31,12 @@ use gix::ObjectId;
 use gix::object::tree::EntryKind;
 use serde::Serialize;
 
-use crate::cas::{self, Tip};
 use crate::error::{Error, Result};
+use crate::git::cas::{self, Tip};
+use crate::git::workspace::Workspace;
 use crate::git::{Git, GitError};
-use crate::notes::NOTES_REF;
 use crate::state::STATE_REF;
-use crate::workspace::Workspace;
+use crate::state::notes::NOTES_REF;
 
 pub use merge::{Conflict, Side};
 
@@ -464,13 +464,13 @@ fn merge_state_trees(
         .edit_tree(ObjectId::empty_tree(ws.repo.object_hash()))
         .map_err(|e| GitError::library("building the merged state", e))?;
     for (path, bytes) in &merged.documents {
-        let id = crate::cas::retry_object_write(|| ws.repo.write_blob(bytes))
+        let id = crate::git::cas::retry_object_write(|| ws.repo.write_blob(bytes))
             .map_err(|e| GitError::library("writing a merged document", e))?;
         editor
             .upsert(path.as_str(), EntryKind::Blob, id)
             .map_err(|e| GitError::library("building the merged state", e))?;
     }
-    let tree = crate::cas::retry_object_write(|| editor.write())
+    let tree = crate::git::cas::retry_object_write(|| editor.write())
         .map_err(|e| GitError::library("writing the merged state", e))?
         .detach();
     Ok((tree, merged.changed, merged.conflicts))
@@ -510,14 +510,14 @@ fn merge_notes_trees(
         .edit_tree(ObjectId::empty_tree(ws.repo.object_hash()))
         .map_err(|e| GitError::library("building the merged notes", e))?;
     for (object, text) in &merged {
-        let id = crate::cas::retry_object_write(|| ws.repo.write_blob(text))
+        let id = crate::git::cas::retry_object_write(|| ws.repo.write_blob(text))
             .map_err(|e| GitError::library("writing a merged note", e))?;
         let path = paths.get(object).cloned().unwrap_or_else(|| object.clone());
         editor
             .upsert(path.as_str(), EntryKind::Blob, id)
             .map_err(|e| GitError::library("building the merged notes", e))?;
     }
-    let tree = crate::cas::retry_object_write(|| editor.write())
+    let tree = crate::git::cas::retry_object_write(|| editor.write())
         .map_err(|e| GitError::library("writing the merged notes", e))?
         .detach();
     Ok((tree, changed, Vec::new()))

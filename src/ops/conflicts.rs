@@ -16,10 +16,10 @@ use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::git::workspace::Workspace;
+use crate::git::worktree;
 use crate::git::{Git, GitError};
 use crate::state::State;
-use crate::workspace::Workspace;
-use crate::worktree;
 
 /// The oldest git whose `merge-tree` has `--write-tree`.
 pub const MIN_GIT: (u32, u32) = (2, 38);

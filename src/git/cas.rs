@@ -7,7 +7,7 @@
 //!
 //! Moving the ref takes git's lock file, `<ref>.lock`, for a moment. A process killed
 //! while holding it leaves the file behind, and git never removes such a file by itself.
-//! A write that meets a lock waits for it to go away or turn stale ([`crate::locks`]),
+//! A write that meets a lock waits for it to go away or turn stale ([`crate::git::locks`]),
 //! removes a stale one, says so through [`take_notices`], and carries on.
 
 use std::path::PathBuf;
@@ -21,12 +21,12 @@ use gix::refs::{FullName, Target};
 /// How many times a write is rebuilt after losing a race before giving up.
 pub const MAX_ATTEMPTS: u32 = 400;
 
-pub use crate::locks::{STALE_LOCK_AGE, STALE_LOCK_CONFIG};
+pub use crate::git::locks::{STALE_LOCK_AGE, STALE_LOCK_CONFIG};
 
 /// Things this process did that the user should hear about (stale locks removed), oldest
 /// first; each is returned once.
 pub fn take_notices() -> Vec<String> {
-    crate::locks::take_notices()
+    crate::git::locks::take_notices()
 }
 
 /// What can go wrong reading or moving a commit-chain ref.
@@ -50,7 +50,7 @@ pub enum CasError {
     Contention { name: String, attempts: u32 },
     /// A lock the write needs stayed taken.
     #[error("{0}")]
-    Locked(#[from] crate::locks::LockError),
+    Locked(#[from] crate::git::locks::LockError),
     /// The object database or ref store failed.
     #[error("{0}")]
     Git(String),
@@ -213,7 +213,7 @@ where
         match repo.edit_reference(edit) {
             Ok(_) => {
                 crate::fault::point(crate::fault::AFTER_REF_UPDATE);
-                crate::maintenance::after_write(repo, commit);
+                crate::git::maintenance::after_write(repo, commit);
                 return Ok(Written {
                     value,
                     commit: Some(commit),
@@ -441,7 +441,7 @@ pub fn stale_lock_age(repo: &gix::Repository) -> Duration {
 /// directory), removing the lock once it is stale: for callers about to have git itself
 /// move that ref. Fails, naming the lock, when it stays taken past the stale age.
 pub fn wait_for_lock(repo: &gix::Repository, name: &str) -> Result<(), CasError> {
-    crate::locks::wait_for(&lock_path(repo, name), stale_lock_age(repo), name)?;
+    crate::git::locks::wait_for(&lock_path(repo, name), stale_lock_age(repo), name)?;
     Ok(())
 }
 
@@ -454,8 +454,8 @@ fn wait_for_ref_locks(repo: &gix::Repository, name: &str) -> Result<bool, CasErr
         lock_path(repo, name),
         repo.common_dir().join("packed-refs.lock"),
     ] {
-        let cleared = crate::locks::wait_for(&lock, stale_after, name)?;
-        removed |= cleared == crate::locks::Cleared::Removed;
+        let cleared = crate::git::locks::wait_for(&lock, stale_after, name)?;
+        removed |= cleared == crate::git::locks::Cleared::Removed;
     }
     Ok(removed)
 }
@@ -484,7 +484,7 @@ impl Backoff {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos() as u64)
             .unwrap_or(0);
-        let seed = nanos ^ (u64::from(std::process::id()) << 32) ^ crate::locks::salt();
+        let seed = nanos ^ (u64::from(std::process::id()) << 32) ^ crate::git::locks::salt();
         Backoff {
             step: 0,
             seed: seed | 1,

@@ -2,17 +2,19 @@
 //! criteria, and `queue run`, which merges ready entries one at a time in that order,
 //! judging the rest again after every merge because each merge changes base.
 
+pub mod batch;
+
 use std::collections::HashSet;
 
 use serde::Serialize;
 
-use super::batch::BatchReport;
-use super::criteria::{self, Criteria};
-use super::merge::{self, MergeReport};
 use crate::error::Result;
-use crate::graph::Graph;
+use crate::git::workspace::Workspace;
+use crate::ops::criteria::{self, Criteria};
+use crate::ops::merge::{self, MergeReport};
+use crate::plan::graph::Graph;
 use crate::state::{State, Status};
-use crate::workspace::Workspace;
+use batch::BatchReport;
 
 /// One agent waiting to merge.
 #[derive(Debug, Clone, Serialize)]
@@ -74,7 +76,7 @@ pub fn queue(ws: &Workspace) -> Result<QueueReport> {
 }
 
 /// What `queue run` did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct QueueRun {
     /// Each merge made (or, with a dry run, each entry ready now), in order.
     pub merges: Vec<MergeReport>,
@@ -82,9 +84,9 @@ pub struct QueueRun {
     pub remaining: QueueReport,
     /// Why the run stopped early, when a merge failed.
     pub stopped: Option<String>,
-    /// The exit code the failure maps to, when it stopped.
+    /// The failure that stopped the run, for the caller to judge.
     #[serde(skip)]
-    pub stopped_code: Option<crate::ExitCode>,
+    pub stopped_by: Option<crate::Error>,
     /// Whether this was only a check.
     pub dry_run: bool,
     /// The most entries tested together, with `--batch`.
@@ -128,7 +130,7 @@ pub fn queue_run(
             merges,
             remaining,
             stopped: None,
-            stopped_code: None,
+            stopped_by: None,
             dry_run,
             batch: None,
             batches: Vec::new(),
@@ -146,7 +148,7 @@ pub fn queue_run(
                 merges,
                 remaining: current,
                 stopped: None,
-                stopped_code: None,
+                stopped_by: None,
                 dry_run,
                 batch: None,
                 batches: Vec::new(),
@@ -165,13 +167,12 @@ pub fn queue_run(
                 merges.push(report);
             }
             Err(err) => {
-                let code = err.exit_code();
                 let remaining = queue(ws)?;
                 return Ok(QueueRun {
                     merges,
                     remaining,
                     stopped: Some(format!("{agent}: {err}")),
-                    stopped_code: Some(code),
+                    stopped_by: Some(err),
                     dry_run,
                     batch: None,
                     batches: Vec::new(),

@@ -7,10 +7,8 @@
 //! Any argument whose value name is `AGENT` completes agent names, in every shell,
 //! without further code: a new subcommand only has to name its agent argument so.
 
-use clap::{Arg, Command, CommandFactory, ValueHint};
+use clap::{Arg, Command, ValueHint};
 use clap_complete::Shell;
-
-use crate::cli::Cli;
 
 /// The value name that marks an argument whose value is an agent's name.
 pub const AGENT_VALUE_NAME: &str = "AGENT";
@@ -25,22 +23,23 @@ pub const FILES: [(&str, Shell); 3] = [
     ("git-agents.fish", Shell::Fish),
 ];
 
-/// The completion script for `shell`, exactly as `completions/` ships it.
-pub fn script(shell: Shell) -> String {
-    let nodes = nodes(&visible_command());
+/// The completion script for `shell` of the command line `full` defines, exactly as
+/// `completions/` ships it.
+pub fn script(shell: Shell, full: &Command) -> String {
+    let visible = visible_command(full);
+    let nodes = nodes(&visible);
     match shell {
-        Shell::Bash => bash(&nodes),
-        Shell::Zsh => zsh(),
-        Shell::Fish => fish(&nodes),
-        other => generated(other, &visible_command()),
+        Shell::Bash => bash(&visible, &nodes),
+        Shell::Zsh => zsh(&visible),
+        Shell::Fish => fish(&visible, &nodes),
+        other => generated(other, &visible),
     }
 }
 
 /// The command definition without hidden subcommands (clap_complete lists every
 /// subcommand, hidden or not, so the root is put together again from the visible ones),
 /// built so that every subcommand's arguments are in place.
-fn visible_command() -> Command {
-    let full = Cli::command();
+fn visible_command(full: &Command) -> Command {
     let mut root = Command::new(PROGRAM)
         .bin_name(PROGRAM)
         .subcommand_required(full.is_subcommand_required_set())
@@ -192,8 +191,8 @@ fn case_arms(nodes: &[Node], words: impl Fn(&Node) -> Option<String>) -> String 
     arms
 }
 
-fn bash(nodes: &[Node]) -> String {
-    let base = generated(Shell::Bash, &visible_command());
+fn bash(visible: &Command, nodes: &[Node]) -> String {
+    let base = generated(Shell::Bash, visible);
     // clap_complete 4.6 spells a hyphenated program name one way in the variable its
     // case statement matches (`git__agents__subcmd__task`) and another in the labels
     // (`git__subcmd__agents__subcmd__task`), so no subcommand would ever match.
@@ -386,8 +385,8 @@ _git_agents ()
 }
 "#;
 
-fn zsh() -> String {
-    let base = generated(Shell::Zsh, &with_agent_hints(&visible_command()));
+fn zsh(visible: &Command) -> String {
+    let base = generated(Shell::Zsh, &with_agent_hints(visible));
     let base = base.replace(":_users'", ":__git_agents_names'");
     let tail = "if [ \"$funcstack[1]\" = \"_git-agents\" ]; then";
     match base.find(tail) {
@@ -405,8 +404,8 @@ __git_agents_names() {
 }
 "#;
 
-fn fish(nodes: &[Node]) -> String {
-    let base = generated(Shell::Fish, &with_agent_hints(&visible_command()));
+fn fish(visible: &Command, nodes: &[Node]) -> String {
+    let base = generated(Shell::Fish, &with_agent_hints(visible));
     let mut script = base.replace("(__fish_complete_users)", "(__fish_git_agents_names)");
     script.push_str(FISH_NAMES);
     for node in nodes.iter().filter(|n| n.agent_slot.is_some()) {
@@ -433,7 +432,18 @@ end
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory;
+
     use super::*;
+    use crate::commands::Cli;
+
+    fn visible() -> Command {
+        visible_command(&Cli::command())
+    }
+
+    fn script(shell: Shell) -> String {
+        super::script(shell, &Cli::command())
+    }
 
     fn node<'a>(nodes: &'a [Node], path: &str) -> &'a Node {
         nodes.iter().find(|n| n.path == path).expect(path)
@@ -441,7 +451,7 @@ mod tests {
 
     #[test]
     fn agent_arguments_are_found_wherever_they_are() {
-        let nodes = nodes(&visible_command());
+        let nodes = nodes(&visible());
         assert_eq!(node(&nodes, "spawn").agent_slot, Some((0, true)));
         assert_eq!(node(&nodes, "status").agent_slot, Some((0, false)));
         assert_eq!(node(&nodes, "task done").agent_options, ["--agent"]);

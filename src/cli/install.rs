@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use git_agents::error::{Error, Result};
 
 /// The manual directory pages go to by default: `$XDG_DATA_HOME/man`, else
 /// `~/.local/share/man`; `None` when neither variable says where home is.
@@ -73,13 +73,13 @@ pub fn on_manpath(man_dir: &Path) -> Option<bool> {
     if !output.status.success() {
         return None;
     }
-    let wanted = crate::workspace::canonical(man_dir);
+    let wanted = git_agents::git::workspace::canonical(man_dir);
     let text = String::from_utf8_lossy(&output.stdout);
     Some(
         text.trim()
             .split(':')
             .filter(|entry| !entry.is_empty())
-            .any(|entry| crate::workspace::canonical(Path::new(entry)) == wanted),
+            .any(|entry| git_agents::git::workspace::canonical(Path::new(entry)) == wanted),
     )
 }
 
@@ -115,6 +115,6 @@ mod tests {
         fs_err::write(&blocker, "x").unwrap();
         let err = write_files(&blocker.join("man1"), &[]).unwrap_err();
         assert!(err.to_string().contains("cannot write"), "{err}");
-        assert_eq!(err.exit_code(), crate::ExitCode::Usage);
+        assert_eq!(crate::cli::exit::code(&err), crate::cli::exit::USAGE);
     }
 }

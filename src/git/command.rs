@@ -2,7 +2,7 @@
 //!
 //! A command that fails because a lock file it needs exists ("Unable to create
 //! '….lock': File exists") waits for that lock to go away or turn stale, as
-//! [`crate::locks`] describes, and is run again; a lock that stays taken is named in the
+//! [`crate::git::locks`] describes, and is run again; a lock that stays taken is named in the
 //! error, with how to remove it.
 
 use std::ffi::OsString;
@@ -85,7 +85,7 @@ impl Git {
             if out.success() {
                 return Ok(out);
             }
-            let Some(lock) = crate::locks::lock_in_message(&out.stderr, &self.dir) else {
+            let Some(lock) = crate::git::locks::lock_in_message(&out.stderr, &self.dir) else {
                 return Ok(out);
             };
             if cleared.len() >= MAX_LOCKS_CLEARED
@@ -93,8 +93,8 @@ impl Git {
             {
                 return Ok(out);
             }
-            let name = crate::locks::locked_name(&lock);
-            crate::locks::wait_for(&lock, self.stale_lock_age(), &name).map_err(|err| {
+            let name = crate::git::locks::locked_name(&lock);
+            crate::git::locks::wait_for(&lock, self.stale_lock_age(), &name).map_err(|err| {
                 GitError::Locked {
                     command: subcommand(&args),
                     message: err.to_string(),
@@ -111,11 +111,11 @@ impl Git {
             .output_once(&[
                 "config".into(),
                 "--get".into(),
-                crate::locks::STALE_LOCK_CONFIG.into(),
+                crate::git::locks::STALE_LOCK_CONFIG.into(),
             ])
             .ok()
             .filter(Output::success);
-        crate::locks::stale_age_from(configured.as_ref().map(|o| o.stdout.as_str()))
+        crate::git::locks::stale_age_from(configured.as_ref().map(|o| o.stdout.as_str()))
     }
 
     fn output_once(&self, args: &[OsString]) -> Result<Output, GitError> {

@@ -5,14 +5,14 @@
 //! directory that git itself may then refuse to use: an empty `commondir` makes
 //! `git worktree list` fail, and a record without `HEAD` makes `git worktree remove`
 //! refuse. Once such a record is old enough not to belong to a live `git worktree add`
-//! (the stale age of [`crate::locks`]), [`list`] and [`remove`] take it away by hand.
+//! (the stale age of [`crate::git::locks`]), [`list`] and [`remove`] take it away by hand.
 
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
 
+use crate::git::workspace::canonical;
 use crate::git::{Git, GitError};
-use crate::workspace::canonical;
 
 /// One entry of `git worktree list`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,7 +230,7 @@ fn common_dir(git: &Git) -> Result<PathBuf, GitError> {
 /// record itself.
 fn remove_record(git: &Git, record: &Record) -> Result<(), GitError> {
     let stale_after = git.stale_lock_age();
-    let deadline = std::time::Instant::now() + stale_after + crate::locks::GRACE;
+    let deadline = std::time::Instant::now() + stale_after + crate::git::locks::GRACE;
     while record.age() < stale_after {
         if std::time::Instant::now() >= deadline {
             return Err(GitError::Library(format!(
@@ -261,7 +261,7 @@ fn remove_record(git: &Git, record: &Record) -> Result<(), GitError> {
     match std::fs::remove_dir_all(&record.admin) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(cannot(&record.admin, e)),
         _ => {
-            crate::locks::notice(format!(
+            crate::git::locks::notice(format!(
                 "removed {}, a worktree record left half-made by a killed `git worktree add`",
                 record.admin.display()
             ));

@@ -3,11 +3,9 @@
 //! configuration, environment, files, exit status), and one page per subcommand
 //! (`git-agents-spawn.1`, nested ones as `git-agents-plan-export.1`).
 
-use clap::{Command, CommandFactory};
+use clap::Command;
 use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, roman};
-
-use crate::cli::Cli;
 
 /// The manual section every page belongs to.
 const SECTION: &str = "1";
@@ -23,9 +21,10 @@ pub struct Page {
     pub text: String,
 }
 
-/// Every page: the main one first, then one per visible subcommand, depth first.
-pub fn pages() -> Vec<Page> {
-    let mut root = Cli::command().disable_help_subcommand(true);
+/// Every page of the command line `root` defines: the main one first, then one per
+/// visible subcommand, depth first.
+pub fn pages(root: Command) -> Vec<Page> {
+    let mut root = root.disable_help_subcommand(true);
     root.build();
     let mut pages = vec![Page {
         file_name: format!("git-agents.{SECTION}"),
@@ -405,10 +404,15 @@ const SEE_ALSO: &[Block] = &[Para(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::Cli;
+    use clap::CommandFactory;
 
     #[test]
     fn every_visible_subcommand_has_a_page() {
-        let names: Vec<String> = pages().into_iter().map(|p| p.file_name).collect();
+        let names: Vec<String> = pages(Cli::command())
+            .into_iter()
+            .map(|p| p.file_name)
+            .collect();
         for expected in [
             "git-agents.1",
             "git-agents-spawn.1",
@@ -426,7 +430,7 @@ mod tests {
 
     #[test]
     fn the_main_page_has_the_sections_a_git_command_documents() {
-        let main = &pages()[0].text;
+        let main = &pages(Cli::command())[0].text;
         for title in [
             ".SH NAME",
             ".SH SYNOPSIS",

@@ -1,13 +1,13 @@
 //! The plan's timeline: dependency phases, the critical path, and a schedule with a
 //! limited number of agents at once, compared with one agent doing everything in turn.
 //!
-//! Everything is derived from the plan's estimates through [`crate::graph::Graph`]; the
+//! Everything is derived from the plan's estimates through [`crate::plan::graph::Graph`]; the
 //! command renders it as a chart.
 
 use serde::Serialize;
 
-use crate::graph::{Graph, ScheduledAgent};
 use crate::plan::Plan;
+use crate::plan::graph::{Graph, ScheduledAgent};
 
 /// One dependency phase: agents whose longest chain of dependencies has the same length.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -44,7 +44,7 @@ impl CommandLine {
             CommandLine::Shell(text) => text.clone(),
             CommandLine::Argv(words) => words
                 .iter()
-                .map(|w| crate::launcher::shell_quote(w))
+                .map(|w| crate::process::launcher::shell_quote(w))
                 .collect::<Vec<_>>()
                 .join(" "),
         }

@@ -9,7 +9,7 @@ use gix::ObjectId;
 use gix::object::tree::EntryKind;
 use serde::{Deserialize, Serialize};
 
-use crate::cas::{self, CasError, Step};
+use crate::git::cas::{self, CasError, Step};
 
 /// The notes ref git-agents writes to.
 pub const NOTES_REF: &str = "refs/notes/agents";

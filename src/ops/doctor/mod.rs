@@ -21,10 +21,10 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::forge::{Forge, PrState};
 use crate::git::Git;
-use crate::launcher::record::{self, Condition};
+use crate::git::workspace::Workspace;
+use crate::git::worktree::{self, WorktreeInfo};
+use crate::process::launcher::record::{self, Condition};
 use crate::state::{self, AgentState, Note, State, Status};
-use crate::workspace::Workspace;
-use crate::worktree::{self, WorktreeInfo};
 
 /// How many survey-and-repair rounds `repair` runs at most.
 pub const MAX_ROUNDS: usize = 6;
@@ -291,7 +291,7 @@ impl Repair {
                 let shown = path.strip_prefix(&ws.main_root).unwrap_or(path);
                 progress(&format!("checking out {branch} into {}", shown.display()));
                 worktree::add(&git, &ws.repo, path, branch)?;
-                crate::provision::provision(ws, agent, true, progress).map_err(|err| {
+                crate::ops::provision::provision(ws, agent, true, progress).map_err(|err| {
                     Error::External(format!(
                         "the worktree is back, but provisioning it failed: {err}"
                     ))
@@ -369,9 +369,13 @@ impl Repair {
                 record::remove(&dir, agent).map_err(|e| Error::External(e.to_string()))?;
             }
             Repair::RemoveLock { path } => {
-                let stale_after = crate::cas::stale_lock_age(&ws.repo);
-                crate::locks::wait_for(path, stale_after, &crate::locks::locked_name(path))
-                    .map_err(|e| Error::External(e.to_string()))?;
+                let stale_after = crate::git::cas::stale_lock_age(&ws.repo);
+                crate::git::locks::wait_for(
+                    path,
+                    stale_after,
+                    &crate::git::locks::locked_name(path),
+                )
+                .map_err(|e| Error::External(e.to_string()))?;
             }
         }
         Ok(())
@@ -386,9 +390,9 @@ fn update_agent(
     message: &str,
     change: impl Fn(&mut AgentState) -> Option<String>,
 ) -> Result<()> {
-    let by = crate::cas::identity(&ws.repo)?;
+    let by = crate::git::cas::identity(&ws.repo)?;
     let at = crate::time::now_rfc3339();
-    state::update(&ws.repo, |state| {
+    state::update::<_, Error>(&ws.repo, |state| {
         let doc = state
             .agent_mut(agent)
             .ok_or_else(|| Error::Usage(format!("{agent} was removed from the plan meanwhile")))?;
@@ -529,15 +533,15 @@ pub const REPOSITORY: &str = "repository";
 /// holds is left to it.
 pub fn lock_files(survey: &Survey) -> Result<Vec<Problem>> {
     let mut problems = Vec::new();
-    for path in crate::locks::find_all(&survey.ws.common_dir) {
-        let Some(info) = crate::locks::LockInfo::read(&path) else {
+    for path in crate::git::locks::find_all(&survey.ws.common_dir) {
+        let Some(info) = crate::git::locks::LockInfo::read(&path) else {
             continue;
         };
         let what = format!(
             "lock file {} ({} s old, on {})",
             path.display(),
             info.age.as_secs(),
-            crate::locks::locked_name(&path)
+            crate::git::locks::locked_name(&path)
         );
         let holder = info.holders.as_ref().and_then(|h| h.first());
         problems.push(match (holder, &info.holders) {
@@ -1076,7 +1080,7 @@ pub fn scratch_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
 /// Whatever stops git's automatic maintenance, which would leave the loose objects every
 /// state and notes write adds unpacked; reported against `repository`, for a person to fix.
 pub fn stopped_maintenance(survey: &Survey) -> Result<Vec<Problem>> {
-    Ok(crate::maintenance::blockers(&survey.ws.repo)
+    Ok(crate::git::maintenance::blockers(&survey.ws.repo)
         .into_iter()
         .map(|blocker| {
             Problem::manual(
@@ -1204,7 +1208,7 @@ fn agent_worktrees<'s>(
     path: &Path,
     branch: &str,
 ) -> impl Iterator<Item = &'s WorktreeInfo> {
-    let path = crate::workspace::canonical(path);
+    let path = crate::git::workspace::canonical(path);
     let branch = branch.to_owned();
     survey
         .worktrees

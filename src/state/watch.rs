@@ -4,7 +4,7 @@
 use gix::ObjectId;
 
 use crate::git::GitError;
-use crate::notes::NOTES_REF;
+use crate::state::notes::NOTES_REF;
 use crate::state::{STATE_REF, State};
 
 /// The tips of the watched refs at one moment; equal fingerprints mean nothing moved.

@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::git::workspace::Workspace;
 use crate::state::{self, SetupRun, State};
-use crate::workspace::Workspace;
 
 /// How many lines of a failed setup's output are kept in the agent's document.
 const TAIL_LINES: usize = 20;
@@ -159,7 +159,7 @@ impl AgentVars {
         if let Some(port) = &port {
             values.push(("port", port.as_str()));
         }
-        crate::launcher::expand(template, &values)
+        crate::process::launcher::expand(template, &values)
     }
 
     /// The environment an agent's commands run with: `GIT_AGENTS_AGENT`, `_BRANCH`,
@@ -191,7 +191,7 @@ pub fn ensure_port(ws: &Workspace, name: &str) -> Result<Option<u16>> {
     if let Some(port) = state.agent(name).and_then(|d| d.port) {
         return Ok(Some(port));
     }
-    let updated = state::update(&ws.repo, |state| {
+    let updated = state::update::<_, Error>(&ws.repo, |state| {
         let port = assign_port(state, name, base);
         Ok((format!("port {name}"), port))
     })?;
@@ -425,7 +425,7 @@ pub fn provision(
         progress(&format!("running the setup command in {name}'s worktree"));
         let run = run_setup(ws, &vars, command)?;
         let recorded = run.clone();
-        state::update(&ws.repo, |state| {
+        state::update::<_, Error>(&ws.repo, |state| {
             if let Some(doc) = state.agent_mut(name) {
                 doc.setup = Some(recorded.clone());
             }

@@ -13,14 +13,14 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use super::criteria::{self, Judged};
-use super::merge::{self, MergeReport};
-use super::queue::{QueueRun, queue, queue_run};
+use super::{QueueRun, queue, queue_run};
 use crate::error::{Error, Result};
 use crate::forge::MergeOutcome;
 use crate::forge::batch::{self as forge_batch, Rejection};
+use crate::git::workspace::Workspace;
+use crate::ops::criteria::{self, Judged};
+use crate::ops::merge::{self, MergeReport};
 use crate::state::{self, State};
-use crate::workspace::Workspace;
 
 /// The notice given when entries on GitHub cannot be batched.
 pub const GITHUB_NOTICE: &str = "GitHub merges pull requests through gh one at a time; batching there needs a merge queue enabled on the repository's branch rules, so entries on GitHub are merged one at a time";
@@ -73,7 +73,7 @@ pub fn queue_run_batch(
         merges: Vec::new(),
         remaining: queue(ws)?,
         stopped: None,
-        stopped_code: None,
+        stopped_by: None,
         dry_run,
         batch: Some(size),
         batches: Vec::new(),
@@ -105,8 +105,8 @@ pub fn queue_run_batch(
                     run.merges.push(report);
                 }
                 Err(err) => {
-                    run.stopped_code = Some(err.exit_code());
                     run.stopped = Some(format!("{first}: {err}"));
+                    run.stopped_by = Some(err);
                     run.remaining = queue(ws)?;
                     return Ok(run);
                 }
@@ -134,8 +134,8 @@ pub fn queue_run_batch(
                 run.batches.push(report);
             }
             Err(err) => {
-                run.stopped_code = Some(err.exit_code());
                 run.stopped = Some(format!("the batch {}: {err}", group.join(", ")));
+                run.stopped_by = Some(err);
                 run.remaining = queue(ws)?;
                 return Ok(run);
             }
@@ -159,7 +159,7 @@ fn merge_one_batch(
         if !verdict.criteria.ready {
             continue;
         }
-        let spec = super::find_agent(&state, name)?;
+        let spec = crate::ops::find_agent(&state, name)?;
         requests.push(merge::merge_request(ws, &state, spec, &verdict)?);
         judged.push(verdict);
     }
@@ -200,7 +200,7 @@ fn merge_one_batch(
         })
         .collect();
     if !rejected.is_empty() {
-        state::update(&ws.repo, |state| {
+        state::update::<_, Error>(&ws.repo, |state| {
             for set_aside in &rejected {
                 if let Some(doc) = state.agent_mut(&set_aside.agent) {
                     doc.failure = Some(format!(
