@@ -5,9 +5,16 @@
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
 use crate::plan::{DEFAULT_WORKTREES_DIR, ForgeKind, MergeMethod, MergeSettings, Plan};
 use crate::process::runner::CommandLine;
+
+/// A setting that is missing or can't be used; the message names the key and the fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+/// Shorthand for results of reading settings.
+pub type Result<T, E = ConfigError> = std::result::Result<T, E>;
 
 /// The git config key for the branch agents start from and merge into.
 pub const BASE: &str = "agents.base";
@@ -210,7 +217,7 @@ pub fn required_command(
 ) -> Result<CommandLine> {
     command(repo, plan, kind, words).ok_or_else(|| {
         let (what, example) = kind.example();
-        Error::Usage(format!(
+        ConfigError(format!(
             "no {what} command configured; pass one after -- (git agents {what} -- {example}), or set it with `git config {} \"{example}\"` or `{} = \"{example}\"` in the plan",
             kind.config_key(),
             kind.plan_key(),
@@ -266,7 +273,7 @@ impl<'r> GitConfig<'r> {
             return Ok(None);
         }
         parse_forge(&text).map(Some).ok_or_else(|| {
-            Error::Usage(format!(
+            ConfigError(format!(
                 "git config {FORGE} is {text:?}; set it to github, local or auto (git config {FORGE} local) or unset it (git config --unset {FORGE})"
             ))
         })
@@ -281,7 +288,7 @@ impl<'r> GitConfig<'r> {
                 "merge" => MergeMethod::Merge,
                 "rebase" => MergeMethod::Rebase,
                 other => {
-                    return Err(Error::Usage(format!(
+                    return Err(ConfigError(format!(
                         "git config {MERGE_METHOD} is {other:?}; use squash, merge or rebase"
                     )));
                 }
@@ -290,7 +297,7 @@ impl<'r> GitConfig<'r> {
         let require_tests = match self.string(REQUIRE_TESTS) {
             None => None,
             Some(text) => Some(parse_bool(&text).ok_or_else(|| {
-                Error::Usage(format!(
+                ConfigError(format!(
                     "git config {REQUIRE_TESTS} is {text:?}; use true or false"
                 ))
             })?),
@@ -312,7 +319,7 @@ impl<'r> GitConfig<'r> {
             return Ok(None);
         };
         text.parse::<u32>().map(Some).map_err(|_| {
-            Error::Usage(format!(
+            ConfigError(format!(
                 "git config {key} is {text:?}; use a whole number like 1 or 10"
             ))
         })
@@ -644,7 +651,7 @@ mod tests {
         let err = Layer::from_git_config(&repo).unwrap_err();
         assert!(err.to_string().contains("agents.forge"), "{err}");
         assert!(err.to_string().contains("gitlab"), "{err}");
-        assert!(matches!(err, crate::Error::Usage(_)), "{err:?}");
+        assert!(matches!(err, ConfigError(_)), "{err:?}");
         assert_eq!(
             git_config_string(&repo, WORKTREES_DIR),
             None,
@@ -705,7 +712,7 @@ mod tests {
             let (_dir, repo) = repo_with_config(&format!("[agents]\n\t{config}\n"));
             let err = merge_settings(&repo, &Plan::new("trees")).unwrap_err();
             assert!(err.to_string().contains(key), "{err}");
-            assert!(matches!(err, crate::Error::Usage(_)), "{err:?}");
+            assert!(matches!(err, ConfigError(_)), "{err:?}");
             assert!(
                 command(&repo, &Plan::new("trees"), CommandKind::Test, &[]).is_none(),
                 "reading a command does not trip over another key"

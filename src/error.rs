@@ -1,6 +1,7 @@
 //! The error every operation returns, written for the person at the terminal; the
 //! binary decides which exit code each kind maps to.
 
+use crate::config::ConfigError;
 use crate::git::GitError;
 use crate::git::cas::CasError;
 use crate::git::workspace::WorkspaceError;
@@ -10,6 +11,9 @@ use crate::state::StateError;
 /// An error from any operation, with a message written for the person at the terminal.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A setting is missing or can't be used.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// The plan could not be read or is invalid.
     #[error(transparent)]
     Plan(#[from] PlanError),

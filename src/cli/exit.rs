@@ -26,7 +26,7 @@ pub const INTERRUPTED: i32 = 130;
 /// The exit code for `err`.
 pub fn code(err: &Error) -> i32 {
     match err {
-        Error::Plan(_) | Error::Usage(_) | Error::Workspace(_) => USAGE,
+        Error::Config(_) | Error::Plan(_) | Error::Usage(_) | Error::Workspace(_) => USAGE,
         Error::Refused(_) => REFUSED,
         Error::Git(git) => git_code(git),
         Error::External(_) => EXTERNAL,

@@ -337,7 +337,7 @@ pub fn stale_scratch(ws: &Workspace) -> Vec<StaleScratch> {
             Some((label, pid)) => (label.to_owned(), pid.parse::<u32>().ok()),
             None => (name.clone(), None),
         };
-        if pid.is_some_and(crate::ops::doctor::process_alive) {
+        if pid.is_some_and(crate::process::alive) {
             continue;
         }
         found.push(StaleScratch {

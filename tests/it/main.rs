@@ -3,6 +3,7 @@
 
 mod common;
 
+mod architecture;
 mod brief_timeline;
 mod cli_core;
 mod cli_native;

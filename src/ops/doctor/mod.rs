@@ -586,7 +586,7 @@ pub fn stale_locks(survey: &Survey) -> Result<Vec<Problem>> {
             };
             let why = if !info.path.exists() {
                 "its directory is gone".to_owned()
-            } else if let Some(pid) = pid_in(reason).filter(|&pid| !process_alive(pid)) {
+            } else if let Some(pid) = pid_in(reason).filter(|&pid| !crate::process::alive(pid)) {
                 format!("process {pid}, which held it, is no longer running")
             } else {
                 continue;
@@ -1277,23 +1277,6 @@ pub fn pid_in(reason: &str) -> Option<u32> {
     digits.parse().ok().filter(|&pid| pid > 0)
 }
 
-/// Whether process `pid` exists on this machine.
-#[cfg(unix)]
-pub fn process_alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: kill with signal 0 sends nothing; it only asks whether the process exists.
-    let result = unsafe { libc::kill(pid, 0) };
-    result == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
-}
-
-/// Whether process `pid` exists on this machine (assumed so where it cannot be asked).
-#[cfg(not(unix))]
-pub fn process_alive(_pid: u32) -> bool {
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1306,14 +1289,5 @@ mod tests {
         assert_eq!(pid_in("rapid work"), None);
         assert_eq!(pid_in("pid 0"), None);
         assert_eq!(pid_in("on a USB disk"), None);
-    }
-
-    #[test]
-    fn knows_live_and_dead_processes() {
-        assert!(process_alive(std::process::id()));
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        assert!(!process_alive(pid));
     }
 }

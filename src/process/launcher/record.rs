@@ -194,17 +194,8 @@ pub fn is_running(pid: u32, start_time: Option<u64>) -> bool {
     }
     match start_time {
         Some(recorded) => self::start_time(pid) == Some(recorded),
-        None => process_exists(pid),
+        None => crate::process::alive(pid),
     }
-}
-
-fn process_exists(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: kill with signal 0 sends nothing; it only asks whether the process exists.
-    let result = unsafe { libc::kill(pid, 0) };
-    result == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 #[cfg(test)]
