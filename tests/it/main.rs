@@ -31,3 +31,4 @@ mod status_layout;
 mod status_watch;
 mod stress;
 mod sync;
+mod views;

@@ -340,3 +340,34 @@ pub fn as_foreground_job(command: &mut std::process::Command) {
         });
     }
 }
+
+/// Filters for snapshots of what the user sees: the repository's paths, commit ids and
+/// times differ on every run.
+pub fn view_filters(repo: &Repo) -> Vec<(String, String)> {
+    let escape = |path: &Path| regex_escape(&path.display().to_string());
+    vec![
+        (escape(&repo.root), "[REPO]".to_owned()),
+        (escape(repo.tmp.path()), "[TMP]".to_owned()),
+        (r"\b[0-9a-f]{7,40}\b".to_owned(), "[SHA]".to_owned()),
+        (
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ".to_owned(),
+            "[TIME]".to_owned(),
+        ),
+        (
+            r"\b\d+(\.\d+)? ?(ms|s|min|h|d) ago\b".to_owned(),
+            "[AGO]".to_owned(),
+        ),
+    ]
+}
+
+/// `text` with every character a regular expression gives a meaning escaped.
+fn regex_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if r"\.+*?()|[]{}^$#&-~".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
