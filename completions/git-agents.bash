@@ -37,6 +37,9 @@ _git__agents() {
             git__agents,doctor)
                 cmd="git__agents__subcmd__doctor"
                 ;;
+            git__agents,edit)
+                cmd="git__agents__subcmd__edit"
+                ;;
             git__agents,finish)
                 cmd="git__agents__subcmd__finish"
                 ;;
@@ -112,6 +115,9 @@ _git__agents() {
             git__agents__subcmd__help,doctor)
                 cmd="git__agents__subcmd__help__subcmd__doctor"
                 ;;
+            git__agents__subcmd__help,edit)
+                cmd="git__agents__subcmd__help__subcmd__edit"
+                ;;
             git__agents__subcmd__help,finish)
                 cmd="git__agents__subcmd__help__subcmd__finish"
                 ;;
@@ -166,6 +172,9 @@ _git__agents() {
             git__agents__subcmd__help,update)
                 cmd="git__agents__subcmd__help__subcmd__update"
                 ;;
+            git__agents__subcmd__plan,edit)
+                cmd="git__agents__subcmd__plan__subcmd__edit"
+                ;;
             git__agents__subcmd__plan,export)
                 cmd="git__agents__subcmd__plan__subcmd__export"
                 ;;
@@ -177,6 +186,9 @@ _git__agents() {
                 ;;
             git__agents__subcmd__plan,timeline)
                 cmd="git__agents__subcmd__plan__subcmd__timeline"
+                ;;
+            git__agents__subcmd__plan__subcmd__help,edit)
+                cmd="git__agents__subcmd__plan__subcmd__help__subcmd__edit"
                 ;;
             git__agents__subcmd__plan__subcmd__help,export)
                 cmd="git__agents__subcmd__plan__subcmd__help__subcmd__export"
@@ -233,7 +245,7 @@ _git__agents() {
 
     case "${cmd}" in
         git__agents)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync help"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -444,6 +456,44 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__edit)
+            opts="-C -q -v -h -V --json --quiet --verbose --color --depends-on --no-dependencies --title --branch --command --no-command --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --depends-on)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --title)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --branch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__finish)
             opts="-C -q -v -h -V --json --quiet --verbose --color --merged --abandon --force --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -467,7 +517,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help)
-            opts="init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync help"
+            opts="init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -565,6 +615,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__edit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -943,7 +1007,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__plan)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --timeline --parallel --help --version show export timeline help"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --timeline --parallel --help --version show export edit timeline help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -959,6 +1023,28 @@ _git__agents() {
                     ;;
                 --parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__plan__subcmd__edit)
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -995,8 +1081,22 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__plan__subcmd__help)
-            opts="show export timeline help"
+            opts="show export edit timeline help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__plan__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1628,8 +1728,8 @@ fi
 __git_agents_subcommands ()
 {
 	case "$1" in
-	"") echo "init plan add remove spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync" ;;
-	"plan") echo "show export timeline" ;;
+	"") echo "init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync" ;;
+	"plan") echo "show export edit timeline" ;;
 	"task") echo "start done undo" ;;
 	"queue") echo "run" ;;
 	esac
@@ -1644,9 +1744,11 @@ __git_agents_value_options ()
 	"plan") echo "-C --color --parallel" ;;
 	"plan show") echo "-C --color" ;;
 	"plan export") echo "--format -C --color" ;;
+	"plan edit") echo "-C --color" ;;
 	"plan timeline") echo "--parallel -C --color" ;;
 	"add") echo "-C --color --title --branch --worktree --depends-on --task --command" ;;
 	"remove") echo "-C --color" ;;
+	"edit") echo "-C --color --depends-on --title --branch --command" ;;
 	"spawn") echo "-C --color" ;;
 	"status") echo "-C --color" ;;
 	"task") echo "-C --color" ;;
@@ -1694,6 +1796,7 @@ __git_agents_agent_slot ()
 {
 	case "$1" in
 	"remove") echo "0" ;;
+	"edit") echo "0" ;;
 	"spawn") echo "0+" ;;
 	"status") echo "0" ;;
 	"log") echo "0" ;;

@@ -106,9 +106,10 @@ fn say(report: &FinishReport, ctx: &Context) {
         ctx.out.say(
             style::warn()
                 .apply_to(format!(
-                    "{} depend{} on it and stay blocked; change their dependencies with git agents plan edit",
+                    "{} depend{} on it and stay blocked; change their dependencies with git agents edit {} --depends-on … (or git agents plan edit)",
                     report.left_blocked.join(", "),
-                    if report.left_blocked.len() == 1 { "s" } else { "" }
+                    if report.left_blocked.len() == 1 { "s" } else { "" },
+                    report.left_blocked[0]
                 ))
                 .to_string(),
         );

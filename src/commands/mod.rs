@@ -7,6 +7,7 @@ pub mod completions;
 pub mod conflicts;
 pub mod demo;
 pub mod doctor;
+pub mod edit;
 pub mod finish;
 pub mod generate;
 pub mod init;
@@ -64,6 +65,8 @@ pub enum Command {
     Add(add::Args),
     /// Remove an agent from the plan
     Remove(remove::Args),
+    /// Change an agent's dependencies, branch, title or command
+    Edit(edit::Args),
     /// Create agents' branches and worktrees and mark them in progress
     Spawn(spawn::Args),
     /// Show the dashboard: progress, current task, tests, review, PR, blockers
@@ -134,6 +137,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Plan(args) => plan::run(&args, ctx),
         Command::Add(args) => add::run(&args, ctx),
         Command::Remove(args) => remove::run(&args, ctx),
+        Command::Edit(args) => edit::run(&args, ctx),
         Command::Spawn(args) => spawn::run(&args, ctx),
         Command::Status(args) => status::run(&args, ctx),
         Command::Task(args) => task::run(&args, ctx),

@@ -1,13 +1,14 @@
-//! `git agents plan`: show or export the plan.
+//! `git agents plan`: show, export, edit the plan, or chart its timeline.
 
 use crate::cli::exit;
 use git_agents::Error;
+use git_agents::git::workspace::Workspace;
 use git_agents::plan::timeline::{self, Timeline};
-use git_agents::plan::{Format, format_hours};
+use git_agents::plan::{Format, Plan, format_hours};
 use git_agents::state::State;
 
 use super::Context;
-use crate::cli::output::style;
+use crate::cli::output::{self, style};
 
 /// Show or export the plan
 #[derive(Debug, clap::Args)]
@@ -34,6 +35,13 @@ pub enum Action {
         #[arg(long, value_enum, default_value_t = ExportFormat::Md)]
         format: ExportFormat,
     },
+    /// Open the plan in your editor (as TOML) and apply it when you save and quit
+    ///
+    /// The editor is the one git uses (GIT_EDITOR, core.editor, VISUAL, EDITOR). The plan is
+    /// checked before anything changes: an edit that does not read back, or that would move
+    /// a spawned agent's branch or worktree, changes nothing and is kept in
+    /// .git/agents/PLAN_EDIT.toml, where the next plan edit picks it up again.
+    Edit,
     /// Print the phases, the critical path and a schedule chart with N agents at once
     Timeline {
         /// How many agents work at once [default: one per agent]
@@ -87,6 +95,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             }
         }
         Action::Timeline { parallel } => return show_timeline(&state, *parallel, ctx),
+        Action::Edit => return edit(&ws, &state, ctx),
     }
     Ok(exit::OK)
 }
@@ -273,3 +282,81 @@ fn tick_step(hours: f64) -> f64 {
         .find(|step| hours / step <= 7.0)
         .unwrap_or(magnitude * 10.0)
 }
+
+/// `plan edit`: the plan as TOML in the user's editor, applied when it reads back.
+fn edit(ws: &Workspace, state: &State, ctx: &Context) -> Result<i32, Error> {
+    let dir = ws.common_dir.join("agents");
+    let path = dir.join("PLAN_EDIT.toml");
+    let shown = path.display().to_string();
+    let kept = fs_err::read_to_string(&path).ok();
+    let original = match &kept {
+        Some(text) => {
+            output::warning(&format!(
+                "going on with the edit kept in {shown} (delete it to start from the plan)"
+            ));
+            text.clone()
+        }
+        None => {
+            let text = format!("{EDIT_HEADER}{}", state.plan.export(Format::Toml));
+            fs_err::create_dir_all(&dir).map_err(|e| Error::Usage(e.to_string()))?;
+            fs_err::write(&path, &text).map_err(|e| Error::Usage(e.to_string()))?;
+            text
+        }
+    };
+    let kept_note = |what: String| {
+        format!(
+            "{what}; the plan was not changed and your edit is kept in {shown}: run git agents plan edit again to go on from it"
+        )
+    };
+    let keep = |what: String| Error::Usage(kept_note(what));
+    let editor = ws
+        .git()
+        .output(["var", "GIT_EDITOR"])
+        .ok()
+        .filter(|out| out.code == Some(0))
+        .map(|out| out.stdout.trim().to_owned())
+        .filter(|editor| !editor.is_empty())
+        .ok_or_else(|| {
+            Error::Usage(
+                "no editor configured; set one with git config --global core.editor vim (or GIT_EDITOR, VISUAL, EDITOR)"
+                    .to_owned(),
+            )
+        })?;
+    let status = duct::cmd!("sh", "-c", format!("{editor} \"$@\""), &editor, &path)
+        .unchecked()
+        .run()
+        .map_err(|e| keep(format!("cannot run the editor {editor:?}: {e}")))?
+        .status;
+    if !status.success() {
+        return Err(keep(format!(
+            "the editor {editor:?} exited with {}",
+            status
+                .code()
+                .map_or("a signal".to_owned(), |c| format!("status {c}"))
+        )));
+    }
+    let text = fs_err::read_to_string(&path).map_err(|e| keep(e.to_string()))?;
+    if kept.is_none() && text == original {
+        let _ = fs_err::remove_file(&path);
+        let report = git_agents::ops::EditReport::default();
+        if !ctx.out.json(&report) {
+            ctx.out.say("Nothing changed.");
+        }
+        return Ok(exit::OK);
+    }
+    let plan = Plan::parse(&text, Format::Toml, &shown, &state.plan.worktrees_dir)
+        .map_err(|e| keep(e.to_string()))?;
+    let report = git_agents::ops::set_plan(ws, &plan).map_err(|e| match e {
+        Error::Refused(why) => Error::Refused(kept_note(why)),
+        other => other,
+    })?;
+    let _ = fs_err::remove_file(&path);
+    if ctx.out.json(&report) {
+        return Ok(exit::OK);
+    }
+    super::edit::say(&report, ctx);
+    Ok(exit::OK)
+}
+
+/// The comment at the top of the file `plan edit` opens.
+const EDIT_HEADER: &str = "# The fleet's plan. Change it, save and quit to apply it; quit without saving to\n# leave it as it was. A spawned agent's branch and worktree can't change here.\n\n";

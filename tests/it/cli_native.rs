@@ -820,6 +820,7 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
     repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
     repo.git(&["config", "agents.testCommand", "true"]);
     repo.git(&["config", "agents.reviewCommand", "echo Score: 10/10"]);
+    repo.git(&["config", "core.editor", "true"]);
     vec![
         (
             "init",
@@ -841,6 +842,12 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
             false,
         ),
         ("remove", owned(&["remove", "zed"]), false),
+        (
+            "edit",
+            owned(&["edit", "docs-agent", "--title", "Docs"]),
+            false,
+        ),
+        ("plan-edit", owned(&["plan", "edit"]), false),
         ("spawn", owned(&["spawn", "security-agent"]), false),
         (
             "task-start",
