@@ -419,7 +419,7 @@ never\t'Never'"
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -s v -l verbose -d 'Say more about what is being done'
-complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l merged -d 'Finish every merged agent'
+complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l merged -d 'Finish every merged agent (with AGENT: only that one, and only if it is merged)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l abandon -d 'Give the agent\'s work up: remove its worktree and branch and mark it abandoned'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l force -d 'Remove the worktree even when it has uncommitted work'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -s h -l help -d 'Print help (see more with \'--help\')'

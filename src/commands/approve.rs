@@ -13,9 +13,9 @@ use crate::cli::output::style;
 /// A later commit needs approving again.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The agent whose work to approve
+    /// The agent whose work to approve [default: the agent whose worktree this is]
     #[arg(value_name = "AGENT")]
-    pub agent: String,
+    pub agent: Option<String>,
     /// Who approves [default: your git user.name]
     #[arg(long, value_name = "NAME")]
     pub by: Option<String>,
@@ -24,7 +24,8 @@ pub struct Args {
 /// Run `approve`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let approval = ops::approve(&ws, &args.agent, args.by.as_deref())?;
+    let agent = ctx.agent(&ws, args.agent.as_deref())?;
+    let approval = ops::approve(&ws, &agent, args.by.as_deref())?;
     if ctx.out.json(&approval) {
         return Ok(exit::OK);
     }

@@ -13,14 +13,10 @@ use crate::cli::output::{self, style};
 /// included) and mark it completed. With --abandon, drop work that will not merge.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The agent to finish
-    #[arg(
-        value_name = "AGENT",
-        required_unless_present = "merged",
-        conflicts_with = "merged"
-    )]
+    /// The agent to finish [default: the agent whose worktree this is]
+    #[arg(value_name = "AGENT")]
     pub agent: Option<String>,
-    /// Finish every merged agent
+    /// Finish every merged agent (with AGENT: only that one, and only if it is merged)
     #[arg(long)]
     pub merged: bool,
     /// Give the agent's work up: remove its worktree and branch and mark it abandoned
@@ -35,7 +31,7 @@ pub struct Args {
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
     let out = ctx.out;
-    if args.merged {
+    if args.merged && args.agent.is_none() {
         let spinner = out.spinner("finishing merged agents");
         let results = ops::finish_merged(&ws, args.force, &mut |line| spinner.step(line))?;
         spinner.finish();
@@ -62,7 +58,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         ctx.out.json(&serde_json::json!({ "results": json }));
         return Ok(code);
     }
-    let name = args.agent.as_deref().unwrap_or_default();
+    let name = ctx.agent(&ws, args.agent.as_deref())?;
+    let name = name.as_str();
     let spinner = out.spinner(&format!("finishing {name}"));
     let report = ops::finish(&ws, name, args.abandon, args.force, &mut |line| {
         spinner.step(line)

@@ -13,9 +13,9 @@ use crate::cli::output::style;
 /// (squash by default), mark it merged and name the agents that unblocks.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The agent whose work to merge
+    /// The agent whose work to merge [default: the agent whose worktree this is]
     #[arg(value_name = "AGENT")]
-    pub agent: String,
+    pub agent: Option<String>,
     /// Only check the criteria; exit 0 when they hold, 1 when not
     #[arg(long)]
     pub dry_run: bool,
@@ -24,12 +24,13 @@ pub struct Args {
 /// Run `merge`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
+    let agent = ctx.agent(&ws, args.agent.as_deref())?;
     let spinner = ctx
         .out
-        .spinner(&format!("checking {}'s merge criteria", args.agent));
+        .spinner(&format!("checking {}'s merge criteria", agent));
     let report = ops::merge(
         &ws,
-        &args.agent,
+        &agent,
         args.dry_run,
         &mut |line| spinner.step(line),
         &mut |chunk| spinner.output(chunk),

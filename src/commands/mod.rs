@@ -128,6 +128,12 @@ impl Context {
             .map_err(|e| Error::Usage(format!("cannot read the current directory: {e}")))?;
         Ok(Workspace::discover(&here)?)
     }
+
+    /// The agent `explicit` names, or else the one whose worktree (or branch) this is.
+    pub fn agent(&self, ws: &Workspace, explicit: Option<&str>) -> Result<String, Error> {
+        let state = git_agents::state::State::load(&ws.repo)?;
+        git_agents::ops::infer_agent(ws, &state, explicit)
+    }
 }
 
 /// Run one subcommand; `Ok` carries the exit code for commands that can succeed with a refusal.

@@ -13,9 +13,9 @@ use crate::cli::output::style;
 /// local forge, record a local PR); adopt the PR that already exists for the branch.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The agent whose work to propose
+    /// The agent whose work to propose [default: the agent whose worktree this is]
     #[arg(value_name = "AGENT")]
-    pub agent: String,
+    pub agent: Option<String>,
     /// Open it as a draft (not merged until marked ready; `pr` again without --draft marks a local PR ready)
     #[arg(long)]
     pub draft: bool,
@@ -24,10 +24,11 @@ pub struct Args {
 /// Run `pr`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
+    let agent = ctx.agent(&ws, args.agent.as_deref())?;
     let spinner = ctx
         .out
-        .spinner(&format!("opening a pull request for {}", args.agent));
-    let report = ops::open_pr(&ws, &args.agent, args.draft, &mut |line| spinner.step(line))?;
+        .spinner(&format!("opening a pull request for {}", agent));
+    let report = ops::open_pr(&ws, &agent, args.draft, &mut |line| spinner.step(line))?;
     spinner.finish();
     if ctx.out.json(&report) {
         return Ok(exit::OK);

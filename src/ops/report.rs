@@ -39,7 +39,7 @@ pub fn infer_agent(ws: &Workspace, state: &State, explicit: Option<&str>) -> Res
         }
     }
     Err(Error::Usage(format!(
-        "cannot tell which agent {} belongs to; run this inside an agent's worktree or pass --agent NAME",
+        "cannot tell which agent {} belongs to; run this inside an agent's worktree or name the agent",
         here.display()
     )))
 }

@@ -18,6 +18,7 @@ mod edit;
 mod fleet_e2e;
 mod github_forge;
 mod hostile;
+mod inference;
 mod judge;
 mod local_forge;
 mod locks;
