@@ -320,7 +320,7 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s C 
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -l dir -d 'The manual directory, as listed on MANPATH; pages go into its man1 [default: ~/.local/share/man, or $XDG_DATA_HOME/man]' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -l dir -d 'The manual directory, as listed on MANPATH; pages go into its man1 [default: share/man beside the binary\'s bin directory (~/.cargo/share/man), else $XDG_DATA_HOME/man or ~/.local/share/man]' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand install-man" -s v -l verbose -d 'Say more about what is being done'

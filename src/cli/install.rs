@@ -5,9 +5,19 @@ use std::path::{Path, PathBuf};
 
 use git_agents::error::{Error, Result};
 
-/// The manual directory pages go to by default: `$XDG_DATA_HOME/man`, else
-/// `~/.local/share/man`; `None` when neither variable says where home is.
+/// The manual directory pages go to by default: beside the installed binary when it
+/// lives in a `bin` directory (`~/.cargo/bin/git-agents` → `~/.cargo/share/man`, which
+/// man-db searches by itself for every `bin` directory on `PATH`), else
+/// `$XDG_DATA_HOME/man`, else `~/.local/share/man`; `None` when nothing says where.
 pub fn default_man_dir() -> Option<PathBuf> {
+    let beside_binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .filter(|dir| dir.file_name().is_some_and(|name| name == "bin"))
+        .and_then(|bin| bin.parent().map(|prefix| prefix.join("share/man")));
+    if beside_binary.is_some() {
+        return beside_binary;
+    }
     let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     if let Some(data) = non_empty("XDG_DATA_HOME") {
         return Some(PathBuf::from(data).join("man"));

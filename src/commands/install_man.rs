@@ -16,7 +16,7 @@ use crate::cli::output::style;
 /// Install the manual pages (git-agents.1 and one per subcommand) into DIR/man1.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The manual directory, as listed on MANPATH; pages go into its man1 [default: ~/.local/share/man, or $XDG_DATA_HOME/man]
+    /// The manual directory, as listed on MANPATH; pages go into its man1 [default: share/man beside the binary's bin directory (~/.cargo/share/man), else $XDG_DATA_HOME/man or ~/.local/share/man]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }

@@ -6,7 +6,7 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use common::Repo;
+use common::{Repo, bin_dir};
 
 fn plan_json(repo: &Repo) -> serde_json::Value {
     repo.agents(&["plan", "show", "--json"]).ok().json()
@@ -803,6 +803,38 @@ fn install_man_makes_git_help_agents_work_without_root() {
     repo.agents(&["install-man", "--dir", blocked.to_str().unwrap()])
         .fails(2)
         .says("cannot write");
+}
+
+#[test]
+fn installed_in_a_bin_directory_the_pages_go_where_man_looks_by_itself() {
+    if !available("man", on_path("man")) {
+        return;
+    }
+    let repo = Repo::new();
+    let prefix = repo.tmp.path().join("prefix");
+    let bin = prefix.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(bin_dir().join("git-agents"), bin.join("git-agents")).unwrap();
+    // Only the installed copy on PATH, as after `cargo install`.
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let env = [("PATH".to_owned(), path.clone())];
+    let run = repo.agents_with(&repo.root, &["install-man"], &env).ok();
+    let page = prefix.join("share/man/man1/git-agents.1");
+    assert!(page.is_file(), "{}", run.stdout);
+    run.prints("git help agents and git agents --help now show the manual.");
+    let help = repo
+        .command("git", &repo.root)
+        .args(["agents", "--help"])
+        .env("PATH", &path)
+        .env_remove("MANPATH")
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .env("MANWIDTH", "80")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(help.status.success(), "{help:?}");
+    assert!(text.contains("STATE LAYOUT"), "{text}");
 }
 
 // ---------------------------------------------------------------------------
