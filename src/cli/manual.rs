@@ -242,7 +242,7 @@ const JSON_OUTPUT: &[Block] = &[
     Item("plan export", "{\"format\", \"text\"}"),
     Item(
         "log",
-        "{\"entries\": [{\"commit\", \"time\", \"author\", \"summary\", \"agents\"}]}",
+        "{\"entries\": [{\"commit\", \"kind\" (state or fact), \"time\", \"author\", \"summary\", \"agents\"}]}: every state change and every fact recorded in the notes (test runs, each review iteration, approvals), both sides of every sync, newest first.",
     ),
     Item(
         "errors",

@@ -9,7 +9,9 @@ use crate::cli::output::style;
 
 /// Show the audit trail of state changes
 ///
-/// Show the audit trail: every change to the state, newest first.
+/// Show the audit trail, newest first: every change to the state and every fact recorded
+/// on a commit (test runs, each review iteration, approvals), with what other machines
+/// did before a sync beside what this one did.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only the changes that concern this agent

@@ -59,6 +59,7 @@ pub fn approve(ws: &Workspace, agent: &str, by: Option<&str>) -> Result<Approval
     let record = Record::Approval {
         by: by.clone(),
         at: crate::time::now_rfc3339(),
+        agent: Some(agent.to_owned()),
     };
     notes::append(&ws.repo, head, &record).map_err(StateError::from)?;
     let approvals = notes::summary(&ws.repo, head)

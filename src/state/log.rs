@@ -1,28 +1,57 @@
-//! The audit trail: the state ref's commit history, newest first.
+//! The audit trail: every change to the state ref and every fact recorded in the notes
+//! ref, both sides of every merge `sync` made, newest first.
+//!
+//! The state's history is walked through all parents, in the order the changes were
+//! made, so what another machine did before a `sync` shows beside what this one did.
+//! The notes ref's history adds one entry per fact (a test run, each review iteration,
+//! an approval), read from the lines each notes commit appended.
+
+use std::collections::{BinaryHeap, HashSet};
 
 use gix::ObjectId;
 use serde::Serialize;
 
+use super::notes::{self, NOTES_REF, Record};
 use super::{AGENTS_DIR, STATE_REF, StateError};
-use crate::git::cas;
+use crate::git::{Git, cas};
 
-/// One change to the state.
+/// What kind of change an entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// A commit on the state ref: the plan or an agent's status changed.
+    State,
+    /// A fact recorded on a commit: a test run, a review, an approval.
+    Fact,
+}
+
+/// One change to the state, or one fact recorded.
 #[derive(Debug, Clone, Serialize)]
 pub struct LogEntry {
-    /// The state commit.
+    /// The state or notes commit.
     pub commit: String,
+    /// Which ref it is on.
+    pub kind: EntryKind,
     /// When it was made (RFC 3339, UTC).
     pub time: String,
     /// Who made it.
     pub author: String,
-    /// What happened (the commit message's first line).
+    /// What happened (for the state, the commit message's first line).
     pub summary: String,
-    /// Agents whose documents the change touched.
+    /// Agents the change concerns.
     pub agents: Vec<String>,
 }
 
-/// Read up to `limit` entries of the audit trail, newest first, keeping only the changes
-/// that touched `agent` when one is given.
+/// An entry with the time it sorts by.
+struct Timed {
+    seconds: i64,
+    /// Later discoveries sort after earlier ones at the same second.
+    order: usize,
+    entry: LogEntry,
+}
+
+/// Read up to `limit` entries of the audit trail, newest first, keeping only those that
+/// concern `agent` when one is given.
 pub fn read_log(
     repo: &gix::Repository,
     agent: Option<&str>,
@@ -31,23 +60,49 @@ pub fn read_log(
     let Some(tip) = cas::read_tip(repo, STATE_REF)? else {
         return Err(StateError::NotInitialized);
     };
-    let mut entries = Vec::new();
-    let mut next = Some(tip.commit);
-    while let Some(id) = next {
-        if entries.len() >= limit {
-            break;
-        }
+    let mut timed = state_entries(repo, tip.commit)?;
+    let offset = timed.len();
+    for (index, mut fact) in fact_entries(repo)?.into_iter().enumerate() {
+        fact.order = offset + index;
+        timed.push(fact);
+    }
+    timed.retain(|t| match agent {
+        None => true,
+        Some(name) => t.entry.agents.iter().any(|a| a == name) || mentions(&t.entry.summary, name),
+    });
+    // Newest first; at the same second, the later discovery (the newer commit) first.
+    timed.sort_by(|a, b| b.seconds.cmp(&a.seconds).then(a.order.cmp(&b.order)));
+    Ok(timed.into_iter().take(limit).map(|t| t.entry).collect())
+}
+
+/// Every commit reachable from the state ref's `tip`, through all parents.
+fn state_entries(repo: &gix::Repository, tip: ObjectId) -> Result<Vec<Timed>, StateError> {
+    /// A commit waiting to be visited, newest first.
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    struct Pending(i64, ObjectId);
+    let mut seen = HashSet::new();
+    let mut pending = BinaryHeap::new();
+    let time_of = |id: ObjectId| -> Result<i64, StateError> {
         let commit = repo
             .find_commit(id)
             .map_err(|e| git_err("reading the state history", e))?;
-        let parent = commit.parent_ids().next().map(|p| p.detach());
+        Ok(commit.time().map(|t| t.seconds).unwrap_or(0))
+    };
+    pending.push(Pending(time_of(tip)?, tip));
+    seen.insert(tip);
+    let mut entries = Vec::new();
+    while let Some(Pending(_, id)) = pending.pop() {
+        let commit = repo
+            .find_commit(id)
+            .map_err(|e| git_err("reading the state history", e))?;
+        let parents: Vec<ObjectId> = commit.parent_ids().map(|p| p.detach()).collect();
         let tree = commit
             .tree_id()
             .map_err(|e| git_err("reading the state history", e))?
             .detach();
-        let parent_tree = match parent {
+        let parent_tree = match parents.first() {
             Some(parent) => Some(
-                repo.find_commit(parent)
+                repo.find_commit(*parent)
                     .and_then(|c| c.tree_id())
                     .map_err(|e| git_err("reading the state history", e))?
                     .detach(),
@@ -57,26 +112,147 @@ pub fn read_log(
         let touched = changed_agents(repo, tree, parent_tree)?;
         let message = commit.message_raw_sloppy().to_string();
         let summary = message.lines().next().unwrap_or("").to_owned();
-        let keep = match agent {
-            None => true,
-            Some(name) => touched.iter().any(|a| a == name) || mentions(&summary, name),
-        };
-        if keep {
-            let author = commit
-                .author()
-                .map_err(|e| git_err("reading the state history", e))?;
-            let seconds = author.time().map(|t| t.seconds).unwrap_or(0);
-            entries.push(LogEntry {
+        let author = commit
+            .author()
+            .map_err(|e| git_err("reading the state history", e))?;
+        let seconds = author.time().map(|t| t.seconds).unwrap_or(0);
+        entries.push(Timed {
+            seconds,
+            order: entries.len(),
+            entry: LogEntry {
                 commit: id.to_string(),
+                kind: EntryKind::State,
                 time: crate::time::format_unix(seconds),
                 author: author.name.to_string(),
                 summary,
                 agents: touched,
-            });
+            },
+        });
+        for parent in parents {
+            if seen.insert(parent) {
+                pending.push(Pending(time_of(parent)?, parent));
+            }
         }
-        next = parent;
     }
     Ok(entries)
+}
+
+/// One entry per fact the notes ref's history recorded, newest commit first. Merge
+/// commits add nothing of their own: each fact they bring was appended by a commit on
+/// one of their sides, which the history holds too.
+fn fact_entries(repo: &gix::Repository) -> Result<Vec<Timed>, StateError> {
+    if cas::read_tip(repo, NOTES_REF)?.is_none() {
+        return Ok(Vec::new());
+    }
+    let git = Git::new(repo.common_dir());
+    let out = git
+        .run([
+            "log",
+            "--raw",
+            "-r",
+            "--no-abbrev",
+            "--no-renames",
+            "--format=%x01%H%x00%at%x00%an",
+            NOTES_REF,
+            "--",
+        ])
+        .map_err(|e| git_err("reading the notes history", e))?;
+    let mut entries = Vec::new();
+    for block in out.split('\u{1}').filter(|b| !b.trim().is_empty()) {
+        let mut lines = block.lines();
+        let header = lines.next().unwrap_or_default();
+        let mut fields = header.split('\0');
+        let (Some(commit), Some(seconds), Some(author)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let seconds: i64 = seconds.trim().parse().unwrap_or(0);
+        for line in lines.filter(|l| l.starts_with(':')) {
+            // `:100644 100644 OLD NEW M\tab/cdef…`
+            let Some((meta, path)) = line.split_once('\t') else {
+                continue;
+            };
+            let ids: Vec<&str> = meta.split_whitespace().collect();
+            let (Some(old), Some(new)) = (ids.get(2), ids.get(3)) else {
+                continue;
+            };
+            let annotated: String = path.chars().filter(|c| *c != '/').collect();
+            let before = records_of(repo, old)?;
+            let after = records_of(repo, new)?;
+            for record in after.iter().skip(before.len()) {
+                let (summary, agents) = describe(record, &annotated);
+                entries.push(Timed {
+                    seconds,
+                    order: entries.len(),
+                    entry: LogEntry {
+                        commit: commit.to_owned(),
+                        kind: EntryKind::Fact,
+                        time: crate::time::format_unix(seconds),
+                        author: author.to_owned(),
+                        summary,
+                        agents,
+                    },
+                });
+            }
+        }
+    }
+    Ok(entries)
+}
+
+/// The records of the note blob `id` (none for git's all-zero id of a missing side).
+fn records_of(repo: &gix::Repository, id: &str) -> Result<Vec<Record>, StateError> {
+    let Ok(id) = ObjectId::from_hex(id.as_bytes()) else {
+        return Ok(Vec::new());
+    };
+    if id.is_null() {
+        return Ok(Vec::new());
+    }
+    let Some(object) = cas::find_object(repo, id).map_err(|e| git_err("reading a note", e))? else {
+        return Ok(Vec::new());
+    };
+    Ok(notes::parse_records(&object.detach().data))
+}
+
+/// A fact in words, and the agents it concerns.
+fn describe(record: &Record, annotated: &str) -> (String, Vec<String>) {
+    let short = &annotated[..annotated.len().min(12)];
+    match record {
+        Record::Test {
+            passing,
+            command,
+            agent,
+            ..
+        } => (
+            format!(
+                "test {} on {short}{}: {command}",
+                if *passing { "passed" } else { "failed" },
+                for_agent(agent.as_deref())
+            ),
+            agent.iter().cloned().collect(),
+        ),
+        Record::Review {
+            score,
+            out_of,
+            iteration,
+            agent,
+            ..
+        } => (
+            format!(
+                "review {score}/{out_of} on {short}{} (iteration {iteration})",
+                for_agent(agent.as_deref())
+            ),
+            agent.iter().cloned().collect(),
+        ),
+        Record::Approval { by, agent, .. } => (
+            format!("approval by {by} on {short}{}", for_agent(agent.as_deref())),
+            agent.iter().cloned().collect(),
+        ),
+    }
+}
+
+fn for_agent(agent: Option<&str>) -> String {
+    agent.map(|a| format!(" for {a}")).unwrap_or_default()
 }
 
 fn mentions(summary: &str, name: &str) -> bool {

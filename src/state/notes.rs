@@ -59,6 +59,9 @@ pub enum Record {
         by: String,
         /// When.
         at: String,
+        /// The agent whose work was approved.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
     },
 }
 

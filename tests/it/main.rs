@@ -4,6 +4,7 @@
 mod common;
 
 mod architecture;
+mod audit_log;
 mod brief_timeline;
 mod cli_core;
 mod cli_native;

@@ -9,13 +9,13 @@ use common::Repo;
 
 /// Clone `a` (the fixture's repository) with the example plan, a bare remote both push
 /// to, and clone `b` that took the state from it.
-struct Fleet {
-    a: Repo,
-    b: PathBuf,
+pub(crate) struct Fleet {
+    pub(crate) a: Repo,
+    pub(crate) b: PathBuf,
 }
 
 impl Fleet {
-    fn new() -> Fleet {
+    pub(crate) fn new() -> Fleet {
         let a = Repo::new();
         let remote = a.tmp.path().join("remote.git");
         let remote = remote.to_str().unwrap();
@@ -32,11 +32,11 @@ impl Fleet {
         Fleet { a, b }
     }
 
-    fn in_a(&self, args: &[&str]) -> common::Run {
+    pub(crate) fn in_a(&self, args: &[&str]) -> common::Run {
         self.a.agents(args).ok()
     }
 
-    fn in_b(&self, args: &[&str]) -> common::Run {
+    pub(crate) fn in_b(&self, args: &[&str]) -> common::Run {
         self.a.agents_in(&self.b, args).ok()
     }
 
