@@ -5,7 +5,7 @@
 
 use clap::Command;
 use clap_mangen::Man;
-use clap_mangen::roff::{Roff, bold, roman};
+use clap_mangen::roff::{Inline, Roff, bold, italic, roman};
 
 /// The manual section every page belongs to.
 const SECTION: &str = "1";
@@ -80,7 +80,7 @@ fn generated_sections(man: &Man, command: &Command, description: bool) -> String
     let _ = man.render_title(&mut buffer);
     text.push_str(&String::from_utf8_lossy(&buffer));
     text.push_str(&piece(|w| man.render_name_section(w)));
-    text.push_str(&piece(|w| man.render_synopsis_section(w)));
+    text.push_str(&synopsis(command));
     if description {
         text.push_str(&piece(|w| man.render_description_section(w)));
     }
@@ -91,6 +91,66 @@ fn generated_sections(man: &Man, command: &Command, description: bool) -> String
         text.push_str(&piece(|w| man.render_subcommands_section(w)));
     }
     text
+}
+
+/// The SYNOPSIS section: the command, then every visible option with its value's name
+/// (`[-C DIR]`, `[--color WHEN]`), the positional arguments and the subcommand slot.
+fn synopsis(command: &Command) -> String {
+    let name = command.get_bin_name().unwrap_or_else(|| command.get_name());
+    let mut line: Vec<Inline> = vec![bold(name)];
+    for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+        let takes_values = arg.get_num_args().is_some_and(|n| n.takes_values());
+        let values: Vec<String> = match arg.get_value_names() {
+            _ if !takes_values => Vec::new(),
+            Some(names) => names.iter().map(|n| n.to_string()).collect(),
+            None => vec![arg.get_id().as_str().to_uppercase().replace('-', "_")],
+        };
+        let repeats = matches!(arg.get_action(), clap::ArgAction::Append)
+            || arg.get_num_args().is_some_and(|n| n.max_values() > 1);
+        let (open, close) = if arg.is_required_set() {
+            ("", "")
+        } else {
+            ("[", "]")
+        };
+        line.push(roman(format!(" {open}")));
+        if arg.is_positional() {
+            let name = values
+                .first()
+                .cloned()
+                .unwrap_or_else(|| arg.get_id().to_string());
+            line.push(italic(name));
+        } else {
+            let flag = match (arg.get_short(), arg.get_long()) {
+                (Some(short), Some(long)) => format!("-{short}|--{long}"),
+                (Some(short), None) => format!("-{short}"),
+                (None, Some(long)) => format!("--{long}"),
+                (None, None) => arg.get_id().to_string(),
+            };
+            line.push(bold(flag));
+            for value in &values {
+                line.push(roman(" "));
+                line.push(italic(value.clone()));
+            }
+        }
+        if repeats {
+            line.push(roman("..."));
+        }
+        line.push(roman(close));
+    }
+    if visible_subcommands(command).next().is_some() {
+        let (open, close) = if command.is_subcommand_required_set() {
+            ("<", ">")
+        } else {
+            ("[", "]")
+        };
+        line.push(roman(format!(" {open}")));
+        line.push(italic("SUBCOMMAND"));
+        line.push(roman(close));
+    }
+    let mut roff = Roff::new();
+    roff.control("SH", ["SYNOPSIS"]);
+    roff.text(line);
+    roff.to_roff()
 }
 
 fn subcommand_pages(command: &Command, parent: Option<&Command>, pages: &mut Vec<Page>) {

@@ -29,8 +29,13 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     if ctx.out.json(&approval) {
         return Ok(exit::OK);
     }
+    let verb = if approval.already_approved {
+        "had already approved"
+    } else {
+        "approved"
+    };
     ctx.out.say(format!(
-        "{} {} approved {} at {} ({} approval{})",
+        "{} {} {verb} {} at {} ({} approval{}: {})",
         style::good().apply_to("✓"),
         approval.by,
         style::name().apply_to(&approval.agent),
@@ -40,7 +45,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             ""
         } else {
             "s"
-        }
+        },
+        approval.approvals.join(", ")
     ));
     Ok(exit::OK)
 }

@@ -58,8 +58,13 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     if code != 0 && report.merged.is_none() {
         let unmet = report.criteria.unmet();
         return Err(Error::Refused(format!(
-            "{} not merged: {} criteri{} unmet ({})",
+            "{} {}: {} criteri{} unmet ({})",
             report.agent,
+            if report.dry_run {
+                "would not merge"
+            } else {
+                "not merged"
+            },
             unmet.len(),
             if unmet.len() == 1 { "on" } else { "a" },
             unmet.join(", ")

@@ -3,6 +3,7 @@
 use crate::cli::exit;
 use git_agents::Error;
 use git_agents::ops;
+use git_agents::state::{State, Status};
 
 use super::Context;
 use crate::cli::output::style;
@@ -54,8 +55,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         return Ok(exit::OK);
     }
     if outcomes.is_empty() {
-        ctx.out
-            .say("Nothing to spawn: no planned agent has all its dependencies merged.");
+        ctx.out.say(nothing_to_spawn(&State::load(&ws.repo)?));
     }
     for outcome in &outcomes {
         let verb = if outcome.state_changed || outcome.created_worktree {
@@ -137,4 +137,41 @@ fn provision_lines(done: &git_agents::ops::provision::Provisioned) -> Vec<String
         }
     }
     lines
+}
+
+/// Why `spawn --ready` found nothing to spawn, in the state's own words.
+fn nothing_to_spawn(state: &State) -> String {
+    let mut spawned = 0;
+    let mut finished = 0;
+    let mut waiting = Vec::new();
+    for spec in &state.plan.agents {
+        let status = state.agent(&spec.name).map(|a| a.status);
+        match status {
+            Some(Status::Planned) | None => {
+                let unmerged = state.unmerged_dependencies(&spec.name);
+                if !unmerged.is_empty() {
+                    waiting.push(format!("{} waits for {}", spec.name, unmerged.join(", ")));
+                }
+            }
+            Some(status) if status.is_active() => spawned += 1,
+            Some(_) => finished += 1,
+        }
+    }
+    let mut parts = Vec::new();
+    if spawned > 0 {
+        parts.push(format!(
+            "{spawned} agent{} already spawned",
+            if spawned == 1 { " is" } else { "s are" }
+        ));
+    }
+    if finished > 0 {
+        parts.push(format!("{finished} merged, finished or given up"));
+    }
+    if !waiting.is_empty() {
+        parts.push(waiting.join("; "));
+    }
+    if parts.is_empty() {
+        return "Nothing to spawn: the plan has no agents yet (git agents add NAME).".to_owned();
+    }
+    format!("Nothing to spawn: {}.", parts.join("; "))
 }

@@ -3,7 +3,7 @@
 use crate::config;
 use crate::error::{Error, Result};
 use crate::git::workspace::Workspace;
-use crate::plan::{AgentSpec, PlanError, Task, join_dir};
+use crate::plan::{AgentSpec, Task, join_dir};
 use crate::state::{self, State, Status};
 
 /// A new agent, as `add` describes it.
@@ -35,7 +35,10 @@ pub fn add(ws: &Workspace, options: &AddOptions) -> Result<State> {
     let configured_dir = config::git_config_string(&ws.repo, config::WORKTREES_DIR);
     let updated = state::update::<_, Error>(&ws.repo, |state| {
         if state.plan.agent(&options.name).is_some() {
-            return Err(PlanError::DuplicateAgent(options.name.clone()).into());
+            return Err(Error::Usage(format!(
+                "the plan already has an agent named {}; change it with git agents edit {}, or choose another name",
+                options.name, options.name
+            )));
         }
         let spec = AgentSpec {
             name: options.name.clone(),

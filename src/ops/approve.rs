@@ -22,6 +22,8 @@ pub struct Approval {
     pub by: String,
     /// Everyone who has approved that commit now.
     pub approvals: Vec<String>,
+    /// Whether `by` had already approved this commit, so nothing new was recorded.
+    pub already_approved: bool,
 }
 
 /// Approve the head of `agent`'s branch as `by` (default: the git identity's name).
@@ -56,6 +58,18 @@ pub fn approve(ws: &Workspace, agent: &str, by: Option<&str>) -> Result<Approval
             identity.split(" <").next().unwrap_or(&identity).to_owned()
         }
     };
+    let before = notes::summary(&ws.repo, head)
+        .map_err(StateError::from)?
+        .approvals;
+    if before.contains(&by) {
+        return Ok(Approval {
+            agent: agent.to_owned(),
+            commit: head.to_string(),
+            by,
+            approvals: before,
+            already_approved: true,
+        });
+    }
     let record = Record::Approval {
         by: by.clone(),
         at: crate::time::now_rfc3339(),
@@ -70,5 +84,6 @@ pub fn approve(ws: &Workspace, agent: &str, by: Option<&str>) -> Result<Approval
         commit: head.to_string(),
         by,
         approvals,
+        already_approved: false,
     })
 }

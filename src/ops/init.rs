@@ -101,7 +101,11 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
             }
         }
     }
-    let message = format!("init: import plan with {} agents", plan.agents.len());
+    let count = plan.agents.len();
+    let message = format!(
+        "init: import plan with {count} agent{}",
+        if count == 1 { "" } else { "s" }
+    );
     let mut replaced = false;
     let force = options.force;
     let updated = state::replace::<Error>(&ws.repo, &message, State::new(plan), |exists| {

@@ -23,6 +23,7 @@ mod inference;
 mod judge;
 mod local_forge;
 mod locks;
+mod messages;
 mod plan_import;
 mod progress;
 mod properties;
