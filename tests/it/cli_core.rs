@@ -508,7 +508,10 @@ fn add_and_remove_validate_everything() {
         (vec!["add", "tab\there"], "invalid agent name"),
         (vec!["add", "аpi"], "invalid agent name"),
         (vec!["add", &"x".repeat(65)], "invalid agent name"),
-        (vec!["add", "api"], "the plan already has an agent named api"),
+        (
+            vec!["add", "api"],
+            "the plan already has an agent named api",
+        ),
         (
             vec!["add", "db", "--depends-on", "apj"],
             "unknown agent apj (did you mean api?)",
