@@ -1,5 +1,5 @@
 //! Settings people set with `git config agents.*` (the base branch, the worktrees
-//! directory, the forge, the test, review and fix commands, and the merge criteria),
+//! directory, the forge, the commands, the merge criteria, provisioning and lock ages),
 //! resolved with one precedence everywhere: command-line flag > git config > plan >
 //! built-in default. This is the one module that reads them; everything else asks it.
 
@@ -39,19 +39,88 @@ pub const MAX_REVIEW_ITERATIONS: &str = "agents.maxReviewIterations";
 /// The git config key for how many approvals a merge needs.
 pub const APPROVALS: &str = "agents.approvals";
 
-/// Every key this module reads, in the order the manual lists them.
-pub const KEYS: [&str; 11] = [
-    BASE,
-    FORGE,
-    TEST_COMMAND,
-    REVIEW_COMMAND,
-    WORKTREES_DIR,
-    FIX_COMMAND,
-    MERGE_METHOD,
-    REQUIRE_TESTS,
-    REVIEW_THRESHOLD,
-    MAX_REVIEW_ITERATIONS,
-    APPROVALS,
+/// The git config key for files copied from the main worktree into each new worktree.
+pub const COPY: &str = "agents.copy";
+/// The git config key for the command run once in each new worktree.
+pub const SETUP: &str = "agents.setup";
+/// The git config key for the first port handed to agents.
+pub const PORT_BASE: &str = "agents.portBase";
+/// The git config key for how old, in seconds, a lock file must be to count as abandoned.
+pub const STALE_LOCK_SECONDS: &str = "agents.staleLockSeconds";
+
+/// One `agents.*` key: its name and what the manual says of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    /// The key as git config spells it.
+    pub name: &'static str,
+    /// What it sets, its values and its default, as the manual prints it.
+    pub doc: &'static str,
+}
+
+/// Every key git-agents reads, in the order the manual lists them. The manual's
+/// CONFIGURATION section is rendered from this table, and a test keeps every `agents.*`
+/// name the code uses in it.
+pub const KEYS: &[Key] = &[
+    Key {
+        name: BASE,
+        doc: "The branch agents start from and merge into. Default: the branch checked out in the main worktree when the plan is imported. Read by init (--base overrides it).",
+    },
+    Key {
+        name: WORKTREES_DIR,
+        doc: "Where agent worktrees go, relative to the main worktree unless absolute. Default: worktrees. Read by init (--worktrees-dir overrides it), where it also moves the agents the plan places in its own worktrees directory, and by add for agents without --worktree.",
+    },
+    Key {
+        name: FORGE,
+        doc: "Where pull requests are opened and merged: github (through gh) or local (merges made by git agents into the base branch). Default: github when origin is on GitHub, local otherwise.",
+    },
+    Key {
+        name: TEST_COMMAND,
+        doc: "The command that tests an agent's work, run in its worktree. Default: none.",
+    },
+    Key {
+        name: REVIEW_COMMAND,
+        doc: "The command that reviews an agent's work and prints a score. Default: none.",
+    },
+    Key {
+        name: FIX_COMMAND,
+        doc: "The command run in the agent's worktree between review iterations, to act on the review. Default: none.",
+    },
+    Key {
+        name: MERGE_METHOD,
+        doc: "How pull requests merge: squash (one commit per agent on base), merge or rebase. Default: the plan's, else squash.",
+    },
+    Key {
+        name: REQUIRE_TESTS,
+        doc: "Whether tests must pass on an agent's head commit before it merges: true or false. Default: the plan's, else true.",
+    },
+    Key {
+        name: REVIEW_THRESHOLD,
+        doc: "The lowest review score out of 10 that may merge; 0 turns the review criterion off. Default: the plan's, else 10.",
+    },
+    Key {
+        name: MAX_REVIEW_ITERATIONS,
+        doc: "How many iterations git agents review runs at most. Default: the plan's, else 5.",
+    },
+    Key {
+        name: APPROVALS,
+        doc: "How many approvals an agent's head commit needs before it merges. Default: the plan's, else 1.",
+    },
+    Key {
+        name: COPY,
+        doc: "A file or directory, relative to the main worktree, copied into each new worktree (set it once per path with git config --add). Added to the plan's copy list. Default: none.",
+    },
+    Key {
+        name: SETUP,
+        doc: "A command run once in each new worktree after the copies, with its output in the agent's setup log. Default: the plan's setup, else none.",
+    },
+    Key {
+        name: PORT_BASE,
+        doc: "The first port handed out: each active agent gets its own port from here, as GIT_AGENTS_PORT. Default: the plan's, else none.",
+    },
+    Key {
+        name: STALE_LOCK_SECONDS,
+        doc: "How old, in whole seconds, a lock file must be before a write takes it as left by a killed process and removes it. Default: 10.",
+    },
 ];
 
 /// Which kind of command is wanted.
@@ -245,6 +314,50 @@ pub fn forge_kind(repo: &gix::Repository, plan: &Plan) -> Result<Option<ForgeKin
     )
 }
 
+/// The paths `agents.copy` lists, in the order git config gives them, blanks left out.
+pub fn copy_paths(repo: &gix::Repository) -> Vec<String> {
+    GitConfig::open(repo).strings(COPY)
+}
+
+/// `agents.setup`, when set and not blank.
+pub fn setup_command(repo: &gix::Repository) -> Option<String> {
+    GitConfig::open(repo).string(SETUP)
+}
+
+/// `agents.portBase`: a port from 1 to 65535, `None` when unset.
+pub fn port_base(repo: &gix::Repository) -> Result<Option<u16>> {
+    let Some(text) = GitConfig::open(repo).string(PORT_BASE) else {
+        return Ok(None);
+    };
+    text.parse::<u16>()
+        .ok()
+        .filter(|port| *port > 0)
+        .map(Some)
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "git config {PORT_BASE} is {text:?}; set it to a port from 1 to 65535"
+            ))
+        })
+}
+
+/// How old a lock file must be in `repo` before a write takes it as abandoned:
+/// `agents.staleLockSeconds`, else [`DEFAULT_STALE_LOCK_AGE`].
+pub fn stale_lock_age(repo: &gix::Repository) -> std::time::Duration {
+    stale_lock_age_from(GitConfig::open(repo).string(STALE_LOCK_SECONDS).as_deref())
+}
+
+/// The lock age an `agents.staleLockSeconds` value gives (for callers that read git
+/// config through the git program): whole seconds, else the default.
+pub fn stale_lock_age_from(value: Option<&str>) -> std::time::Duration {
+    value
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(DEFAULT_STALE_LOCK_AGE, std::time::Duration::from_secs)
+}
+
+/// How old a lock file must be before it is taken as left by a killed process, unless
+/// `agents.staleLockSeconds` says otherwise.
+pub const DEFAULT_STALE_LOCK_AGE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// git config as git-agents reads it: `git -c` values first, then the config files.
 struct GitConfig<'r> {
     command_line: Vec<(String, Option<String>)>,
@@ -262,6 +375,27 @@ impl<'r> GitConfig<'r> {
     /// `key`, trimmed; `None` when unset or blank.
     fn string(&self, key: &str) -> Option<String> {
         lookup(&self.command_line, &self.snapshot, key)
+    }
+
+    /// Every value of a key that may be given many times: the config files' in order,
+    /// then `git -c`'s, as `git config --get-all` lists them; trimmed, blanks left out.
+    fn strings(&self, key: &str) -> Vec<String> {
+        let from_files = self
+            .snapshot
+            .strings(key)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| v.to_string());
+        let from_command_line = self
+            .command_line
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(key))
+            .filter_map(|(_, value)| value.clone());
+        from_files
+            .chain(from_command_line)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect()
     }
 
     /// `agents.forge`; `auto` means unset.
@@ -543,6 +677,14 @@ mod tests {
             worktrees_dir: dir.map(str::to_owned),
             ..Layer::default()
         }
+    }
+
+    #[test]
+    fn stale_lock_age_comes_from_the_setting() {
+        use std::time::Duration;
+        assert_eq!(stale_lock_age_from(Some("2\n")), Duration::from_secs(2));
+        assert_eq!(stale_lock_age_from(Some("soon")), DEFAULT_STALE_LOCK_AGE);
+        assert_eq!(stale_lock_age_from(None), DEFAULT_STALE_LOCK_AGE);
     }
 
     #[test]

@@ -183,14 +183,15 @@ fn main_page(root: &Command) -> String {
     let description = section("DESCRIPTION", DESCRIPTION);
     let at = text.find(".SH OPTIONS").unwrap_or(text.len());
     text.insert_str(at, &description);
-    for (title, blocks) in MAIN_SECTIONS {
-        text.push_str(&section(title, blocks));
+    for (title, blocks) in main_sections() {
+        text.push_str(&section(title, &blocks));
     }
     text.push_str(&piece(|w| man.render_version_section(w)));
     text
 }
 
 /// A piece of hand-written manual text.
+#[derive(Clone, Copy)]
 enum Block {
     /// A paragraph.
     Para(&'static str),
@@ -257,15 +258,18 @@ const DESCRIPTION: &[Block] = &[
     ),
 ];
 
-const MAIN_SECTIONS: &[(&str, &[Block])] = &[
-    ("STATE LAYOUT", STATE_LAYOUT),
-    ("JSON OUTPUT", JSON_OUTPUT),
-    ("CONFIGURATION", CONFIGURATION),
-    ("ENVIRONMENT", ENVIRONMENT),
-    ("FILES", FILES),
-    ("EXIT STATUS", EXIT_STATUS),
-    ("SEE ALSO", SEE_ALSO),
-];
+/// The main page's sections after the generated ones, in order.
+fn main_sections() -> Vec<(&'static str, Vec<Block>)> {
+    vec![
+        ("STATE LAYOUT", STATE_LAYOUT.to_vec()),
+        ("JSON OUTPUT", JSON_OUTPUT.to_vec()),
+        ("CONFIGURATION", configuration()),
+        ("ENVIRONMENT", ENVIRONMENT.to_vec()),
+        ("FILES", FILES.to_vec()),
+        ("EXIT STATUS", EXIT_STATUS.to_vec()),
+        ("SEE ALSO", SEE_ALSO.to_vec()),
+    ]
+}
 
 const STATE_LAYOUT: &[Block] = &[
     Para(
@@ -316,55 +320,18 @@ const JSON_OUTPUT: &[Block] = &[
     ),
 ];
 
-const CONFIGURATION: &[Block] = &[
-    Para(
-        "Settings are read from git config, in every scope git reads (git -c, the repository, the user's and the system's files), so they are set like any other git setting: git config agents.base develop. Each setting is resolved in one order: a command-line flag first, then git config, then the plan, then the built-in default.",
-    ),
-    Item(
-        "agents.base",
-        "The branch agents start from and merge into. Default: the branch checked out in the main worktree when the plan is imported. Read by init (--base overrides it).",
-    ),
-    Item(
-        "agents.worktreesDir",
-        "Where agent worktrees go, relative to the main worktree unless absolute. Default: worktrees. Read by init (--worktrees-dir overrides it), where it also moves the agents the plan places in its own worktrees directory, and by add for agents without --worktree.",
-    ),
-    Item(
-        "agents.forge",
-        "Where pull requests are opened and merged: github (through gh) or local (merges made by git agents into the base branch). Default: github when origin is on GitHub, local otherwise.",
-    ),
-    Item(
-        "agents.testCommand",
-        "The command that tests an agent's work, run in its worktree. Default: none.",
-    ),
-    Item(
-        "agents.reviewCommand",
-        "The command that reviews an agent's work and prints a score. Default: none.",
-    ),
-    Item(
-        "agents.fixCommand",
-        "The command run in the agent's worktree between review iterations, to act on the review. Default: none.",
-    ),
-    Item(
-        "agents.mergeMethod",
-        "How pull requests merge: squash (one commit per agent on base), merge or rebase. Default: the plan's, else squash.",
-    ),
-    Item(
-        "agents.requireTests",
-        "Whether tests must pass on an agent's head commit before it merges: true or false. Default: the plan's, else true.",
-    ),
-    Item(
-        "agents.reviewThreshold",
-        "The lowest review score out of 10 that may merge; 0 turns the review criterion off. Default: the plan's, else 10.",
-    ),
-    Item(
-        "agents.maxReviewIterations",
-        "How many iterations git agents review runs at most. Default: the plan's, else 5.",
-    ),
-    Item(
-        "agents.approvals",
-        "How many approvals an agent's head commit needs before it merges. Default: the plan's, else 1.",
-    ),
-];
+const CONFIGURATION_INTRO: &str = "Settings are read from git config, in every scope git reads (git -c, the repository, the user's and the system's files), so they are set like any other git setting: git config agents.base develop. Each setting is resolved in one order: a command-line flag first, then git config, then the plan, then the built-in default.";
+
+/// The CONFIGURATION section: every key from config's own table, so none can be missing.
+fn configuration() -> Vec<Block> {
+    std::iter::once(Para(CONFIGURATION_INTRO))
+        .chain(
+            git_agents::config::KEYS
+                .iter()
+                .map(|key| Item(key.name, key.doc)),
+        )
+        .collect()
+}
 
 const ENVIRONMENT: &[Block] = &[
     Item(
@@ -508,7 +475,7 @@ mod tests {
         }
         assert_eq!(main.matches(".ds Aq").count(), 2, "one preamble");
         for key in git_agents::config::KEYS {
-            assert!(main.contains(key), "{key} is not documented");
+            assert!(main.contains(key.name), "{} is not documented", key.name);
         }
     }
 }

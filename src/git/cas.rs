@@ -21,7 +21,7 @@ use gix::refs::{FullName, Target};
 /// How many times a write is rebuilt after losing a race before giving up.
 pub const MAX_ATTEMPTS: u32 = 400;
 
-pub use crate::git::locks::{STALE_LOCK_AGE, STALE_LOCK_CONFIG};
+pub use crate::git::locks::STALE_LOCK_AGE;
 
 /// Things this process did that the user should hear about (stale locks removed), oldest
 /// first; each is returned once.
@@ -431,10 +431,7 @@ pub fn lock_path(repo: &gix::Repository, name: &str) -> PathBuf {
 
 /// How old a lock file must be in `repo` before a write removes it.
 pub fn stale_lock_age(repo: &gix::Repository) -> Duration {
-    repo.config_snapshot()
-        .integer(STALE_LOCK_CONFIG)
-        .and_then(|secs| u64::try_from(secs).ok())
-        .map_or(STALE_LOCK_AGE, Duration::from_secs)
+    crate::config::stale_lock_age(repo)
 }
 
 /// Wait while another process holds the lock of ref `name` (its path relative to the git

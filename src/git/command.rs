@@ -111,11 +111,11 @@ impl Git {
             .output_once(&[
                 "config".into(),
                 "--get".into(),
-                crate::git::locks::STALE_LOCK_CONFIG.into(),
+                crate::config::STALE_LOCK_SECONDS.into(),
             ])
             .ok()
             .filter(Output::success);
-        crate::git::locks::stale_age_from(configured.as_ref().map(|o| o.stdout.as_str()))
+        crate::config::stale_lock_age_from(configured.as_ref().map(|o| o.stdout.as_str()))
     }
 
     fn output_once(&self, args: &[OsString]) -> Result<Output, GitError> {

@@ -14,11 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-/// How old a lock file must be before it is taken as left by a killed process.
-pub const STALE_LOCK_AGE: Duration = Duration::from_secs(10);
-
-/// The git config key that overrides [`STALE_LOCK_AGE`], in whole seconds.
-pub const STALE_LOCK_CONFIG: &str = "agents.staleLockSeconds";
+/// How old a lock file must be before it is taken as left by a killed process, unless
+/// `agents.staleLockSeconds` says otherwise (read through [`crate::config`]).
+pub const STALE_LOCK_AGE: Duration = crate::config::DEFAULT_STALE_LOCK_AGE;
 
 /// How much longer than the stale age [`wait_for`] waits before giving up.
 pub const GRACE: Duration = Duration::from_secs(2);
@@ -34,14 +32,6 @@ pub fn take_notices() -> Vec<String> {
 /// Keep `text` for [`take_notices`].
 pub(crate) fn notice(text: String) {
     NOTICES.lock().unwrap_or_else(|p| p.into_inner()).push(text);
-}
-
-/// The stale age a `agents.staleLockSeconds` value gives: the value in seconds, or
-/// [`STALE_LOCK_AGE`] when it is absent or not a whole number.
-pub fn stale_age_from(value: Option<&str>) -> Duration {
-    value
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map_or(STALE_LOCK_AGE, Duration::from_secs)
 }
 
 /// A running process that has a lock file open.
@@ -412,12 +402,5 @@ mod tests {
             locked_name(Path::new("/r/.git/refs/heads/main.lock")),
             "refs/heads/main"
         );
-    }
-
-    #[test]
-    fn stale_age_comes_from_the_setting() {
-        assert_eq!(stale_age_from(Some("2\n")), Duration::from_secs(2));
-        assert_eq!(stale_age_from(Some("soon")), STALE_LOCK_AGE);
-        assert_eq!(stale_age_from(None), STALE_LOCK_AGE);
     }
 }

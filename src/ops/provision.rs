@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::config;
 use crate::error::{Error, Result};
 use crate::git::workspace::Workspace;
 use crate::state::{self, SetupRun, State};
@@ -47,40 +48,18 @@ impl Settings {
 /// The settings for this repository: the plan's, then `agents.copy`, `agents.setup` and
 /// `agents.portBase` from git config.
 pub fn settings(ws: &Workspace, state: &State) -> Result<Settings> {
-    let git = ws.git();
-    let config = |key: &str| -> Result<Vec<String>> {
-        let out = git.output(["config", "--get-all", key])?;
-        Ok(match out.code {
-            Some(0) => out.stdout.lines().map(str::to_owned).collect(),
-            _ => Vec::new(),
-        })
-    };
     let mut copy = state.plan.copy.clone();
-    for path in config("agents.copy")? {
-        let path = path.trim().to_owned();
-        if !path.is_empty() && !copy.contains(&path) {
+    for path in config::copy_paths(&ws.repo) {
+        if !copy.contains(&path) {
             copy.push(path);
         }
     }
     for path in &copy {
         crate::plan::validate_copy_path(path)?;
     }
-    let setup = config("agents.setup")?
-        .pop()
-        .filter(|s| !s.trim().is_empty())
-        .or_else(|| state.plan.setup.clone());
-    let port_base = match config("agents.portBase")?.pop() {
-        Some(text) => Some(
-            text.trim()
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "git config agents.portBase is {text:?}; set it to a port from 1 to 65535"
-                    ))
-                })?,
-        ),
+    let setup = config::setup_command(&ws.repo).or_else(|| state.plan.setup.clone());
+    let port_base = match config::port_base(&ws.repo)? {
+        Some(port) => Some(port),
         None => state.plan.ports.map(|p| p.base),
     };
     Ok(Settings {

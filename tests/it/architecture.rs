@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 /// The library's top-level modules, lowest first: each may use only those before it.
 const LAYERS: [&str; 10] = [
-    "time", "fault", "plan", "process", "git", "state", "config", "forge", "error", "ops",
+    "time", "fault", "plan", "process", "config", "git", "state", "forge", "error", "ops",
 ];
 
 /// Crates only the binary may use.
@@ -115,5 +115,47 @@ fn library_folders_depend_on_lower_ones_only() {
         "each library folder may use only the ones below it ({}):\n{}",
         LAYERS.join(" < "),
         offenders.join("\n")
+    );
+}
+
+/// The `agents.*` names a piece of code spells out: `"agents.` followed by a key.
+fn config_keys_in(code: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("\"agents.") {
+        let after = &rest[at + 1..];
+        let key: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .collect();
+        let closed = after[key.len()..].starts_with('"');
+        if closed && key.len() > "agents.".len() {
+            keys.push(key);
+        }
+        rest = after;
+    }
+    keys
+}
+
+#[test]
+fn every_config_key_the_code_reads_is_in_configs_table_and_the_manual() {
+    let documented: Vec<&str> = git_agents::config::KEYS.iter().map(|k| k.name).collect();
+    let mut missing = Vec::new();
+    for (file, code) in library() {
+        for key in config_keys_in(&code) {
+            if !documented.contains(&key.as_str()) {
+                missing.push(format!("src/{file}: {key}"));
+            }
+            if file != "config.rs" {
+                missing.push(format!(
+                    "src/{file} names {key}; read it through src/config.rs"
+                ));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "every agents.* key is read through config.rs and listed in config::KEYS:\n{}",
+        missing.join("\n")
     );
 }
