@@ -47,21 +47,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         Action::Done(task) => (task, TaskAction::Done),
         Action::Undo(task) => (task, TaskAction::Undo),
     };
-    let (name, state, changed) = ops::set_task(&ws, task.agent.as_deref(), task.number, action)?;
-    let spec = state
-        .plan
-        .agent(&name)
-        .ok_or_else(|| Error::Usage(format!("{name} vanished from the plan")))?;
-    let done = spec.tasks.iter().filter(|t| t.done).count();
-    let title = spec
-        .tasks
-        .get(task.number - 1)
-        .map(|t| t.title.clone())
-        .unwrap_or_default();
-    if ctx.out.json(&serde_json::json!({
-        "agent": name, "task": task.number, "title": title, "changed": changed,
-        "tasks_done": done, "tasks_total": spec.tasks.len(),
-    })) {
+    let report = ops::set_task(&ws, task.agent.as_deref(), task.number, action)?;
+    if ctx.out.json(&report) {
         return Ok(exit::OK);
     }
     let verb = match action {
@@ -69,12 +56,14 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         TaskAction::Done => "Done",
         TaskAction::Undo => "Reopened",
     };
-    let unchanged = if changed { "" } else { " (no change)" };
+    let unchanged = if report.changed { "" } else { " (no change)" };
     ctx.out.say(format!(
-        "{verb}: {} #{} {title}{unchanged} — {done}/{} tasks done",
-        style::name().apply_to(&name),
-        task.number,
-        spec.tasks.len()
+        "{verb}: {} #{} {}{unchanged} — {}/{} tasks done",
+        style::name().apply_to(&report.agent),
+        report.task,
+        report.title,
+        report.tasks_done,
+        report.tasks_total
     ));
     Ok(exit::OK)
 }

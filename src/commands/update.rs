@@ -40,23 +40,20 @@ fn parse_status(text: &str) -> Result<Status, String> {
 /// Run `update`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let (name, state, changed) = ops::update(
+    let report = ops::update(
         &ws,
         args.agent.as_deref(),
         args.status,
         args.note.as_deref(),
         None,
     )?;
-    let doc = state
-        .agent(&name)
-        .ok_or_else(|| Error::Usage(format!("{name} vanished from the plan")))?;
-    if ctx.out.json(&serde_json::json!({ "agent": name, "status": doc.status, "changed": changed, "notes": doc.notes.len() })) {
+    if ctx.out.json(&report) {
         return Ok(exit::OK);
     }
     ctx.out.say(format!(
         "Updated {}: {}",
-        style::name().apply_to(&name),
-        doc.status
+        style::name().apply_to(&report.agent),
+        report.status
     ));
     Ok(exit::OK)
 }

@@ -18,14 +18,15 @@ mod merge;
 mod pr;
 pub mod provision;
 mod queue;
-mod report;
 mod review;
 mod run;
 pub mod score;
 mod spawn;
 mod status;
 pub mod sync;
+mod task;
 mod test_run;
+mod update;
 
 pub use crate::forge::batch::Rejection;
 pub use agents::{AddOptions, add, remove};
@@ -41,14 +42,16 @@ pub use merge::{MergeReport, Merged, merge, unblocked_by};
 pub use pr::{PrReport, open_pr};
 pub use queue::batch::{BatchReport, GITHUB_NOTICE, SetAside, queue_run_batch};
 pub use queue::{QueueEntry, QueueReport, QueueRun, queue, queue_run};
-pub use report::{TaskAction, infer_agent, set_task, update};
 pub use review::{ReviewEvent, ReviewIteration, ReviewOptions, ReviewReport, review};
 pub use run::{Deliver, RunEvent, RunOptions, RunReport, run};
 pub use spawn::{SpawnOutcome, spawn};
 pub use status::{AgentView, StatusReport, StatusTotals, status};
+pub use task::{TaskAction, TaskReport, set_task};
 pub use test_run::{TestReport, run_tests};
+pub use update::{UpdateReport, update};
 
 use crate::error::{Error, Result};
+use crate::git::workspace::{Workspace, canonical};
 use crate::plan::{AgentSpec, closest_name};
 use crate::state::State;
 
@@ -70,4 +73,32 @@ pub fn unknown_agent(state: &State, name: &str) -> Error {
         None => format!("; known agents: {}", state.plan.names().join(", ")),
     };
     Error::Usage(format!("unknown agent {name:?}{hint}"))
+}
+
+/// The agent named by `explicit`, or else the one whose worktree (or branch) the command runs in.
+pub fn infer_agent(ws: &Workspace, state: &State, explicit: Option<&str>) -> Result<String> {
+    if let Some(name) = explicit {
+        return Ok(find_agent(state, name)?.name.clone());
+    }
+    let here = canonical(&ws.current_root);
+    if let Some(spec) = state
+        .plan
+        .agents
+        .iter()
+        .find(|a| canonical(&ws.resolve(&a.worktree)) == here)
+    {
+        return Ok(spec.name.clone());
+    }
+    if let Ok(head) = ws.repo.head_name()
+        && let Some(head) = head
+    {
+        let branch = head.shorten().to_string();
+        if let Some(spec) = state.plan.agents.iter().find(|a| a.branch == branch) {
+            return Ok(spec.name.clone());
+        }
+    }
+    Err(Error::Usage(format!(
+        "cannot tell which agent {} belongs to; run this inside an agent's worktree or name the agent",
+        here.display()
+    )))
 }
