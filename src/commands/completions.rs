@@ -29,10 +29,10 @@ pub struct CompleteArgs {
 /// Run `completions`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let text = script(args.shell);
-    if ctx.out.json(&serde_json::json!({
-        "shell": args.shell.to_string(),
-        "script": text,
-    })) {
+    if ctx.out.json(&Completion {
+        shell: args.shell.to_string(),
+        script: &text,
+    }) {
         return Ok(exit::OK);
     }
     ctx.out.print(text);
@@ -62,4 +62,13 @@ pub fn complete(args: &CompleteArgs, ctx: &Context) -> Result<i32, Error> {
         ctx.out.print(text);
     }
     Ok(exit::OK)
+}
+
+/// A completion script; `completions --json` prints it as it is.
+#[derive(serde::Serialize)]
+struct Completion<'a> {
+    /// The shell it is for.
+    shell: String,
+    /// The script.
+    script: &'a str,
 }

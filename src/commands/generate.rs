@@ -41,10 +41,10 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         &args.out.join("completions"),
         &scripts,
     )?);
-    if ctx.out.json(&serde_json::json!({
-        "written": written,
-        "removed": removed,
-    })) {
+    if ctx.out.json(&Generated {
+        written: &written,
+        removed: &removed,
+    }) {
         return Ok(exit::OK);
     }
     ctx.out.say(format!(
@@ -59,4 +59,13 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         }
     ));
     Ok(exit::OK)
+}
+
+/// What `__generate` wrote and removed; `--json` prints it as it is.
+#[derive(serde::Serialize)]
+struct Generated<'a> {
+    /// Files written.
+    written: &'a [std::path::PathBuf],
+    /// Stale files removed.
+    removed: &'a [std::path::PathBuf],
 }

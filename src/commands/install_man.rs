@@ -39,11 +39,11 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         .collect();
     let written = install::write_files(&man_dir.join("man1"), &pages)?;
     let on_manpath = install::on_manpath(&man_dir);
-    if ctx.out.json(&serde_json::json!({
-        "dir": man_dir,
-        "pages": written,
-        "on_manpath": on_manpath,
-    })) {
+    if ctx.out.json(&Installed {
+        dir: &man_dir,
+        pages: &written,
+        on_manpath,
+    }) {
         return Ok(exit::OK);
     }
     ctx.out.say(format!(
@@ -63,4 +63,15 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         )),
     }
     Ok(exit::OK)
+}
+
+/// What `install-man` wrote; `--json` prints it as it is.
+#[derive(serde::Serialize)]
+struct Installed<'a> {
+    /// The manual directory (pages go in its `man1`).
+    dir: &'a std::path::Path,
+    /// Every page written.
+    pages: &'a [std::path::PathBuf],
+    /// Whether man looks there; `None` when that can't be told.
+    on_manpath: Option<bool>,
 }

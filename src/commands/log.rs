@@ -2,7 +2,7 @@
 
 use crate::cli::exit;
 use git_agents::Error;
-use git_agents::state::{State, read_log};
+use git_agents::ops;
 
 use super::Context;
 use crate::cli::output::style;
@@ -28,19 +28,12 @@ pub struct Args {
 /// Run `log`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    if let Some(name) = &args.agent {
-        let state = State::load(&ws.repo)?;
-        git_agents::ops::find_agent(&state, name)?;
-    }
-    let mut entries = read_log(&ws.repo, args.agent.as_deref(), args.max_count)?;
-    if args.reverse {
-        entries.reverse();
-    }
-    if ctx.out.json(&serde_json::json!({ "entries": entries })) {
+    let report = ops::log(&ws, args.agent.as_deref(), args.max_count, args.reverse)?;
+    if ctx.out.json(&report) {
         return Ok(exit::OK);
     }
     let mut text = String::new();
-    for entry in &entries {
+    for entry in &report.entries {
         text.push_str(&format!(
             "{} {}  {}  {}\n",
             style::warn().apply_to(&entry.commit[..12]),

@@ -4,7 +4,7 @@ use crate::cli::exit;
 use git_agents::Error;
 use git_agents::git::workspace::Workspace;
 use git_agents::plan::timeline::{self, Timeline};
-use git_agents::plan::{Format, Plan, format_hours};
+use git_agents::plan::{Export, Format, Plan, format_hours};
 use git_agents::state::State;
 
 use super::Context;
@@ -87,11 +87,12 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
                 ExportFormat::Toml => Format::Toml,
                 ExportFormat::Json => Format::Json,
             };
-            let text = state.plan.export(format);
-            if !ctx.out.json(
-                &serde_json::json!({ "format": format!("{format:?}").to_lowercase(), "text": text }),
-            ) {
-                ctx.out.print(text);
+            let export = Export {
+                format,
+                text: state.plan.export(format),
+            };
+            if !ctx.out.json(&export) {
+                ctx.out.print(export.text);
             }
         }
         Action::Timeline { parallel } => return show_timeline(&state, *parallel, ctx),

@@ -23,17 +23,17 @@ pub struct Args {
 /// Run `remove`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let state = ops::remove(&ws, &args.name, args.force)?;
-    if ctx
-        .out
-        .json(&serde_json::json!({ "removed": args.name, "agents": state.plan.agents.len() }))
-    {
+    let report = ops::remove(&ws, &args.name, args.force)?;
+    if ctx.out.json(&report) {
         return Ok(exit::OK);
     }
     ctx.out.say(format!(
-        "Removed {}; {} agents left",
-        style::name().apply_to(&args.name),
-        state.plan.agents.len()
+        "Removed {}; {} left",
+        style::name().apply_to(&report.removed),
+        match report.agents {
+            1 => "1 agent".to_owned(),
+            n => format!("{n} agents"),
+        }
     ));
     Ok(exit::OK)
 }

@@ -40,24 +40,15 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         spinner.step(line)
     })?;
     spinner.finish();
-    if ctx.out.json(&serde_json::json!({
-        "spawned": outcomes.iter().map(|o| serde_json::json!({
-            "name": o.name,
-            "branch": o.branch,
-            "worktree": o.worktree,
-            "created_branch": o.created_branch,
-            "created_worktree": o.created_worktree,
-            "changed": o.state_changed,
-            "provisioned": o.provisioned,
-            "provision_error": o.provision_error,
-        })).collect::<Vec<_>>()
-    })) {
+    let report = ops::SpawnReport { spawned: outcomes };
+    if ctx.out.json(&report) {
         return Ok(exit::OK);
     }
+    let outcomes = &report.spawned;
     if outcomes.is_empty() {
         ctx.out.say(nothing_to_spawn(&State::load(&ws.repo)?));
     }
-    for outcome in &outcomes {
+    for outcome in outcomes {
         let verb = if outcome.state_changed || outcome.created_worktree {
             "Spawned"
         } else {

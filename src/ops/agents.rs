@@ -67,7 +67,7 @@ pub fn add(ws: &Workspace, options: &AddOptions) -> Result<State> {
 
 /// Remove an agent from the plan; refused while others depend on it, or while it has
 /// work under way unless `force`.
-pub fn remove(ws: &Workspace, name: &str, force: bool) -> Result<State> {
+pub fn remove(ws: &Workspace, name: &str, force: bool) -> Result<RemoveReport> {
     let updated = state::update::<_, Error>(&ws.repo, |state| {
         super::find_agent(state, name)?;
         let dependents = state.plan.dependents(name);
@@ -91,7 +91,19 @@ pub fn remove(ws: &Workspace, name: &str, force: bool) -> Result<State> {
         state.plan.agents.retain(|a| a.name != name);
         Ok((format!("remove {name}"), ()))
     })?;
-    Ok(updated.state)
+    Ok(RemoveReport {
+        removed: name.to_owned(),
+        agents: updated.state.plan.agents.len(),
+    })
+}
+
+/// What `remove` did; `--json` prints it as it is.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RemoveReport {
+    /// The agent taken out of the plan.
+    pub removed: String,
+    /// How many agents the plan has left.
+    pub agents: usize,
 }
 
 /// Read `Title (8h)` into a task.

@@ -1,5 +1,7 @@
 //! `spawn`: give agents their branch and linked worktree and mark them in progress.
 
+use serde::Serialize;
+
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
@@ -7,8 +9,15 @@ use crate::git::workspace::Workspace;
 use crate::git::worktree::{self, WorktreeInfo};
 use crate::state::{self, State, Status};
 
+/// What one `spawn` did, agent by agent; `--json` prints it as it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpawnReport {
+    /// Each agent spawned (or found spawned already), in the order asked.
+    pub spawned: Vec<SpawnOutcome>,
+}
+
 /// What spawning one agent did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SpawnOutcome {
     /// The agent.
     pub name: String,
@@ -21,6 +30,7 @@ pub struct SpawnOutcome {
     /// Whether the worktree was created (otherwise it already existed).
     pub created_worktree: bool,
     /// Whether the state changed (otherwise the agent was already spawned).
+    #[serde(rename = "changed")]
     pub state_changed: bool,
     /// What provisioning the worktree did (copies, setup, port), if anything.
     pub provisioned: Option<crate::ops::provision::Provisioned>,

@@ -89,7 +89,8 @@ pub enum PlanError {
 }
 
 /// The formats a plan can be read from and written to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Markdown as people write it (headings, checklists, dependency lines).
     Markdown,
@@ -97,6 +98,15 @@ pub enum Format {
     Toml,
     /// The JSON shape of `plan show --json`.
     Json,
+}
+
+/// A plan written out in one format; `plan export --json` prints it as it is.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Export {
+    /// The format it is in.
+    pub format: Format,
+    /// The plan in that format.
+    pub text: String,
 }
 
 impl Format {

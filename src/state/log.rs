@@ -47,6 +47,8 @@ struct Timed {
     seconds: i64,
     /// Later discoveries sort after earlier ones at the same second.
     order: usize,
+    /// For a fact, the state commit that was current when it was recorded.
+    after: Option<String>,
     entry: LogEntry,
 }
 
@@ -60,19 +62,57 @@ pub fn read_log(
     let Some(tip) = cas::read_tip(repo, STATE_REF)? else {
         return Err(StateError::NotInitialized);
     };
-    let mut timed = state_entries(repo, tip.commit)?;
-    let offset = timed.len();
-    for (index, mut fact) in fact_entries(repo)?.into_iter().enumerate() {
-        fact.order = offset + index;
-        timed.push(fact);
-    }
+    let mut states = state_entries(repo, tip.commit)?;
+    // Newest first; at the same second, the later discovery (the newer commit) first.
+    states.sort_by(|a, b| b.seconds.cmp(&a.seconds).then(a.order.cmp(&b.order)));
+    let mut facts = fact_entries(repo)?;
+    facts.sort_by(|a, b| b.seconds.cmp(&a.seconds).then(a.order.cmp(&b.order)));
+    let mut timed = interleave(states, facts);
     timed.retain(|t| match agent {
         None => true,
         Some(name) => t.entry.agents.iter().any(|a| a == name) || mentions(&t.entry.summary, name),
     });
-    // Newest first; at the same second, the later discovery (the newer commit) first.
-    timed.sort_by(|a, b| b.seconds.cmp(&a.seconds).then(a.order.cmp(&b.order)));
     Ok(timed.into_iter().take(limit).map(|t| t.entry).collect())
+}
+
+/// Where an entry sorts, oldest first: after which state change (its slot), state
+/// changes before facts in a slot, then by time and order of discovery.
+type Place = (usize, u8, i64, std::cmp::Reverse<usize>);
+
+/// Both histories as one, newest first. A fact goes right after the state commit that
+/// was current when it was recorded (its trailer says which), so the order holds even
+/// when many changes share a second; a fact without one goes by its time.
+fn interleave(states: Vec<Timed>, facts: Vec<Timed>) -> Vec<Timed> {
+    // Oldest first, each entry gets the slot of the last state change before it.
+    let chronological: Vec<Timed> = states.into_iter().rev().collect();
+    let slot_of_commit: std::collections::HashMap<&str, usize> = chronological
+        .iter()
+        .enumerate()
+        .map(|(slot, t)| (t.entry.commit.as_str(), slot))
+        .collect();
+    let mut keyed: Vec<(Place, Timed)> = facts
+        .into_iter()
+        .map(|fact| {
+            let by_time = chronological
+                .iter()
+                .rposition(|state| state.seconds <= fact.seconds)
+                .map_or(0, |slot| slot + 1);
+            let slot = fact
+                .after
+                .as_deref()
+                .and_then(|id| slot_of_commit.get(id))
+                .map_or(by_time, |slot| slot + 1);
+            ((slot, 1, fact.seconds, std::cmp::Reverse(fact.order)), fact)
+        })
+        .collect();
+    keyed.extend(
+        chronological
+            .into_iter()
+            .enumerate()
+            .map(|(slot, state)| ((slot + 1, 0, state.seconds, std::cmp::Reverse(0)), state)),
+    );
+    keyed.sort_by_key(|(place, _)| *place);
+    keyed.into_iter().rev().map(|(_, t)| t).collect()
 }
 
 /// Every commit reachable from the state ref's `tip`, through all parents.
@@ -119,6 +159,7 @@ fn state_entries(repo: &gix::Repository, tip: ObjectId) -> Result<Vec<Timed>, St
         entries.push(Timed {
             seconds,
             order: entries.len(),
+            after: None,
             entry: LogEntry {
                 commit: id.to_string(),
                 kind: EntryKind::State,
@@ -152,7 +193,7 @@ fn fact_entries(repo: &gix::Repository) -> Result<Vec<Timed>, StateError> {
             "-r",
             "--no-abbrev",
             "--no-renames",
-            "--format=%x01%H%x00%at%x00%an",
+            "--format=%x01%H%x00%at%x00%an%x00%(trailers:key=State,valueonly,separator=)",
             NOTES_REF,
             "--",
         ])
@@ -167,6 +208,11 @@ fn fact_entries(repo: &gix::Repository) -> Result<Vec<Timed>, StateError> {
         else {
             continue;
         };
+        let follows = fields
+            .next()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned);
         let seconds: i64 = seconds.trim().parse().unwrap_or(0);
         for line in lines.filter(|l| l.starts_with(':')) {
             // `:100644 100644 OLD NEW M\tab/cdef…`
@@ -185,6 +231,7 @@ fn fact_entries(repo: &gix::Repository) -> Result<Vec<Timed>, StateError> {
                 entries.push(Timed {
                     seconds,
                     order: entries.len(),
+                    after: follows.clone(),
                     entry: LogEntry {
                         commit: commit.to_owned(),
                         kind: EntryKind::Fact,
@@ -316,4 +363,67 @@ fn agent_blobs(
 
 fn git_err(doing: &str, err: impl std::fmt::Display) -> StateError {
     StateError::Cas(cas::CasError::Git(format!("{doing}: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(kind: EntryKind, commit: &str, seconds: i64, after: Option<&str>) -> Timed {
+        Timed {
+            seconds,
+            order: 0,
+            after: after.map(str::to_owned),
+            entry: LogEntry {
+                commit: commit.to_owned(),
+                kind,
+                time: String::new(),
+                author: String::new(),
+                summary: commit.to_owned(),
+                agents: Vec::new(),
+            },
+        }
+    }
+
+    fn order(states: Vec<Timed>, facts: Vec<Timed>) -> Vec<String> {
+        interleave(states, facts)
+            .into_iter()
+            .map(|t| t.entry.summary)
+            .collect()
+    }
+
+    #[test]
+    fn facts_follow_the_state_they_were_recorded_after_within_one_second() {
+        // Newest first, all in one second: init, spawn, then a test and an approval, then
+        // the merge.
+        let mut states = vec![
+            entry(EntryKind::State, "merge", 5, None),
+            entry(EntryKind::State, "spawn", 5, None),
+            entry(EntryKind::State, "init", 5, None),
+        ];
+        for (order, state) in states.iter_mut().enumerate() {
+            state.order = order;
+        }
+        let mut facts = vec![
+            entry(EntryKind::Fact, "approval", 5, Some("spawn")),
+            entry(EntryKind::Fact, "test", 5, Some("spawn")),
+        ];
+        for (order, fact) in facts.iter_mut().enumerate() {
+            fact.order = order;
+        }
+        assert_eq!(
+            order(states, facts),
+            ["merge", "approval", "test", "spawn", "init"]
+        );
+    }
+
+    #[test]
+    fn facts_without_a_trailer_go_by_their_time() {
+        let states = vec![
+            entry(EntryKind::State, "later", 9, None),
+            entry(EntryKind::State, "earlier", 3, None),
+        ];
+        let facts = vec![entry(EntryKind::Fact, "old fact", 5, None)];
+        assert_eq!(order(states, facts), ["later", "old fact", "earlier"]);
+    }
 }

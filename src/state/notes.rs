@@ -14,6 +14,10 @@ use crate::git::cas::{self, CasError, Step};
 /// The notes ref git-agents writes to.
 pub const NOTES_REF: &str = "refs/notes/agents";
 
+/// The trailer of a notes commit naming the state commit that was current when the fact
+/// was recorded.
+pub const STATE_TRAILER: &str = "State";
+
 /// One fact about a commit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -187,7 +191,12 @@ pub fn append(repo: &gix::Repository, commit: ObjectId, record: &Record) -> Resu
         Record::Review { .. } => "review",
         Record::Approval { .. } => "approval",
     };
-    let message = format!("{kind} {}", commit.to_hex_with_len(12));
+    // The state this fact follows, as a trailer, so the audit log can place the fact
+    // between state changes made within the same second.
+    let after = cas::read_tip(repo, super::STATE_REF)?
+        .map(|tip| format!("\n\n{STATE_TRAILER}: {}", tip.commit))
+        .unwrap_or_default();
+    let message = format!("{kind} {}{after}", commit.to_hex_with_len(12));
     cas::update(repo, NOTES_REF, |tip| -> Result<Step<()>, CasError> {
         let base_tree = tip
             .map(|t| t.tree)
