@@ -38,7 +38,7 @@ impl GitError {
 
 /// What a finished git command printed.
 #[derive(Debug, Clone)]
-pub struct Output {
+pub struct Captured {
     /// Exit status code, if it exited normally.
     pub code: Option<i32>,
     /// Standard output as text.
@@ -47,7 +47,7 @@ pub struct Output {
     pub stderr: String,
 }
 
-impl Output {
+impl Captured {
     /// Whether git exited with status 0.
     pub fn success(&self) -> bool {
         self.code == Some(0)
@@ -73,7 +73,7 @@ impl Git {
 
     /// Run git with `args` and return what it printed, whatever its exit status, once
     /// no lock file left by a killed process stands in its way.
-    pub fn output<I, S>(&self, args: I) -> Result<Output, GitError>
+    pub fn output<I, S>(&self, args: I) -> Result<Captured, GitError>
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
@@ -114,11 +114,11 @@ impl Git {
                 crate::config::STALE_LOCK_SECONDS.into(),
             ])
             .ok()
-            .filter(Output::success);
+            .filter(Captured::success);
         crate::config::stale_lock_age_from(configured.as_ref().map(|o| o.stdout.as_str()))
     }
 
-    fn output_once(&self, args: &[OsString]) -> Result<Output, GitError> {
+    fn output_once(&self, args: &[OsString]) -> Result<Captured, GitError> {
         let out = duct::cmd("git", args)
             .dir(&self.dir)
             .env("GIT_TERMINAL_PROMPT", "0")
@@ -128,7 +128,7 @@ impl Git {
             .unchecked()
             .run()
             .map_err(GitError::Spawn)?;
-        Ok(Output {
+        Ok(Captured {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

@@ -13,4 +13,4 @@ pub mod maintenance;
 pub mod workspace;
 pub mod worktree;
 
-pub use command::{Git, GitError, Output, first_meaningful_line};
+pub use command::{Captured, Git, GitError, first_meaningful_line};

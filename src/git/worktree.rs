@@ -150,7 +150,7 @@ pub fn remove(git: &Git, path: &Path, force: bool) -> Result<(), GitError> {
 
 /// Git's record of one linked worktree, read from its files directly.
 #[derive(Debug, Clone)]
-struct Record {
+struct AdminDir {
     /// The record's directory under `worktrees/`.
     admin: PathBuf,
     /// The worktree's top directory, from the record's `gitdir` file, if it names one.
@@ -163,14 +163,14 @@ struct Record {
     locked: Option<String>,
 }
 
-impl Record {
-    fn read(admin: PathBuf) -> Record {
+impl AdminDir {
+    fn read(admin: PathBuf) -> AdminDir {
         let text = |name: &str| std::fs::read_to_string(admin.join(name)).ok();
         let worktree = text("gitdir")
             .map(|g| g.trim().to_owned())
             .filter(|g| !g.is_empty())
             .and_then(|g| Path::new(&g).parent().map(Path::to_path_buf));
-        Record {
+        AdminDir {
             has_commondir: text("commondir").is_some_and(|c| !c.trim().is_empty()),
             has_head: admin.join("HEAD").exists(),
             locked: text("locked").map(|l| l.trim().to_owned()),
@@ -206,14 +206,14 @@ impl Record {
 }
 
 /// Every worktree record in the git directory `common_dir`.
-fn records(common_dir: &Path) -> Vec<Record> {
-    let mut found: Vec<Record> = std::fs::read_dir(common_dir.join("worktrees"))
+fn records(common_dir: &Path) -> Vec<AdminDir> {
+    let mut found: Vec<AdminDir> = std::fs::read_dir(common_dir.join("worktrees"))
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.is_dir())
-        .map(Record::read)
+        .map(AdminDir::read)
         .collect();
     found.sort_by(|a, b| a.admin.cmp(&b.admin));
     found
@@ -228,7 +228,7 @@ fn common_dir(git: &Git) -> Result<PathBuf, GitError> {
 /// lock age (a live `git worktree add` finishes it in moments): its directory, if it
 /// holds nothing but git's `.git` file and what the interrupted checkout wrote, and the
 /// record itself.
-fn remove_record(git: &Git, record: &Record) -> Result<(), GitError> {
+fn remove_record(git: &Git, record: &AdminDir) -> Result<(), GitError> {
     let stale_after = git.stale_lock_age();
     let deadline = std::time::Instant::now() + stale_after + crate::git::locks::GRACE;
     while record.age() < stale_after {
@@ -240,7 +240,7 @@ fn remove_record(git: &Git, record: &Record) -> Result<(), GitError> {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let now = Record::read(record.admin.clone());
+    let now = AdminDir::read(record.admin.clone());
     if !(now.is_half_made() || now.is_unreadable()) {
         return Ok(());
     }
@@ -288,9 +288,9 @@ fn points_at(path: &Path, admin: &Path) -> bool {
 /// Remove the records that make `git worktree list` fail (an empty `commondir`, as a
 /// killed `git worktree add` leaves); whether any were found.
 fn remove_unreadable_records(git: &Git) -> Result<bool, GitError> {
-    let broken: Vec<Record> = records(&common_dir(git)?)
+    let broken: Vec<AdminDir> = records(&common_dir(git)?)
         .into_iter()
-        .filter(Record::is_unreadable)
+        .filter(AdminDir::is_unreadable)
         .collect();
     for record in &broken {
         remove_record(git, record)?;

@@ -1,7 +1,7 @@
 //! Worktree provisioning: what makes a fresh agent worktree usable at once — ignored
 //! files copied from the main worktree, a setup command run in it, and a port of its own.
 //!
-//! Settings come from the plan (`copy`, `setup`, `ports.base`) and from git config
+//! Provisioning come from the plan (`copy`, `setup`, `ports.base`) and from git config
 //! (`agents.copy`, multi-valued, adds paths; `agents.setup` and `agents.portBase`
 //! replace the plan's), so a machine can adjust them without changing the plan.
 //!
@@ -29,7 +29,7 @@ const TAIL_LINES: usize = 20;
 
 /// The provisioning settings in effect: the plan's, adjusted by git config.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Settings {
+pub struct Provisioning {
     /// Paths copied from the main worktree.
     pub copy: Vec<String>,
     /// The setup command.
@@ -38,7 +38,7 @@ pub struct Settings {
     pub port_base: Option<u16>,
 }
 
-impl Settings {
+impl Provisioning {
     /// Whether there is anything to do for a new worktree.
     pub fn is_empty(&self) -> bool {
         self.copy.is_empty() && self.setup.is_none() && self.port_base.is_none()
@@ -47,7 +47,7 @@ impl Settings {
 
 /// The settings for this repository: the plan's, then `agents.copy`, `agents.setup` and
 /// `agents.portBase` from git config.
-pub fn settings(ws: &Workspace, state: &State) -> Result<Settings> {
+pub fn settings(ws: &Workspace, state: &State) -> Result<Provisioning> {
     let mut copy = state.plan.copy.clone();
     for path in config::copy_paths(&ws.repo) {
         if !copy.contains(&path) {
@@ -62,7 +62,7 @@ pub fn settings(ws: &Workspace, state: &State) -> Result<Settings> {
         Some(port) => Some(port),
         None => state.plan.ports.map(|p| p.base),
     };
-    Ok(Settings {
+    Ok(Provisioning {
         copy,
         setup,
         port_base,

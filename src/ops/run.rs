@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::git::workspace::Workspace;
 use crate::ops::provision::AgentVars;
-use crate::process::launcher::record::{self, Condition, Record};
+use crate::process::launcher::record::{self, Condition, RunRecord};
 use crate::process::launcher::{self, Launch, Running};
 use crate::state::{self, State, Status};
 
@@ -354,7 +354,7 @@ impl Watch {
         active: bool,
         events: &mut dyn FnMut(RunEvent),
     ) -> Result<()> {
-        let found = Record::read(&self.records, name).map_err(|err| {
+        let found = RunRecord::read(&self.records, name).map_err(|err| {
             Error::Refused(format!(
                 "cannot read {} ({err}); if no command of {name} is running, delete that file and run again",
                 record::record_path(&self.records, name).display()

@@ -13,7 +13,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use record::Record;
+use record::RunRecord;
 
 /// Where agents' logs live, under the shared git dir.
 pub fn logs_dir(common_dir: &Path) -> PathBuf {
@@ -38,7 +38,7 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
     /// The log its output is appended to.
     pub log: PathBuf,
-    /// The directory its [`Record`] and exit status are kept in ([`record::dir`]).
+    /// The directory its [`RunRecord`] and exit status are kept in ([`record::dir`]).
     pub records: PathBuf,
 }
 
@@ -50,7 +50,7 @@ pub struct Running {
     pub started: Instant,
     /// Its log.
     pub log: PathBuf,
-    record: Record,
+    record: RunRecord,
     records: PathBuf,
     handle: Option<duct::Handle>,
 }
@@ -114,7 +114,7 @@ pub fn start(launch: &Launch) -> std::io::Result<Running> {
     let handle = expression.start()?;
     let pid = handle.pids().first().copied().unwrap_or(0);
     let run_pid = std::process::id();
-    let record = Record {
+    let record = RunRecord {
         agent: launch.agent.clone(),
         pid,
         pgid: pid,
@@ -141,7 +141,7 @@ pub fn start(launch: &Launch) -> std::io::Result<Running> {
 
 /// Watch the command `record` names, started by an earlier run, as if this process had
 /// started it; its output keeps going to `log`.
-pub fn adopt(record: Record, records: &Path, log: &Path) -> Running {
+pub fn adopt(record: RunRecord, records: &Path, log: &Path) -> Running {
     let age = record
         .started_unix()
         .and_then(|started| u64::try_from(crate::time::now_unix() as i64 - started).ok())
@@ -323,7 +323,7 @@ mod tests {
         assert_eq!(tail(&log, 5), "one\ntwo");
         let records = dir.path().join("run");
         assert_eq!(record::exit_status(&records, "a"), Some(3));
-        let written = Record::read(&records, "a").unwrap().unwrap();
+        let written = RunRecord::read(&records, "a").unwrap().unwrap();
         assert_eq!(written.pid, running.pid());
         assert_eq!(written.run_pid, std::process::id());
         assert_eq!(written.command, launch.command);
@@ -366,7 +366,7 @@ mod tests {
             ),
         );
         let own = start(&launch).unwrap();
-        let record = Record::read(&launch.records, "a").unwrap().unwrap();
+        let record = RunRecord::read(&launch.records, "a").unwrap().unwrap();
         assert_eq!(
             record.condition(&launch.records),
             record::Condition::Running { run_alive: true }
@@ -384,7 +384,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let launch = launch_in(dir.path(), "sleep 30");
         let own = start(&launch).unwrap();
-        let record = Record::read(&launch.records, "a").unwrap().unwrap();
+        let record = RunRecord::read(&launch.records, "a").unwrap().unwrap();
         let adopted = adopt(record, &launch.records, &launch.log);
         let reaper = std::thread::spawn(move || wait_for(&own));
         adopted.stop(Duration::from_secs(2));

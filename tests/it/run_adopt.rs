@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::Repo;
 use common::crash::{kill_group, start};
-use git_agents::process::launcher::record::{self, Record};
+use git_agents::process::launcher::record::{self, RunRecord};
 
 /// How long anything may take on a loaded machine before a test gives up.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -92,13 +92,13 @@ fn records(repo: &Repo) -> PathBuf {
     record::dir(&repo.root.join(".git"))
 }
 
-fn web_record(repo: &Repo) -> Option<Record> {
-    Record::read(&records(repo), "web").unwrap()
+fn web_record(repo: &Repo) -> Option<RunRecord> {
+    RunRecord::read(&records(repo), "web").unwrap()
 }
 
 /// Start `run --exec exec`, wait until web's command has started and is recorded, then
 /// kill the run with SIGKILL; returns the record of the command it left running.
-fn run_killed_while_web_works(repo: &Repo, script: &Script, exec: &str) -> Record {
+fn run_killed_while_web_works(repo: &Repo, script: &Script, exec: &str) -> RunRecord {
     let mut run = start(repo, &repo.root, &["run", "--exec", exec], &[]);
     wait_until("web's command started and was recorded", || {
         script.starts() == 1 && web_record(repo).is_some()

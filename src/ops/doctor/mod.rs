@@ -358,7 +358,7 @@ impl Repair {
             }
             Repair::RemoveRunRecord { agent, .. } => {
                 let dir = record::dir(&ws.common_dir);
-                if let Ok(Some(found)) = record::Record::read(&dir, agent)
+                if let Ok(Some(found)) = record::RunRecord::read(&dir, agent)
                     && found.alive()
                 {
                     return Err(Error::Refused(format!(
@@ -1108,7 +1108,7 @@ pub fn run_records(survey: &Survey) -> Result<Vec<Problem>> {
             agent: agent.clone(),
             path: path.clone(),
         };
-        let found = match record::Record::read(&dir, &agent) {
+        let found = match record::RunRecord::read(&dir, &agent) {
             Ok(Some(found)) => found,
             Ok(None) => {
                 problems.push(Problem::fixable(

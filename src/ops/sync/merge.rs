@@ -92,7 +92,7 @@ struct Rule {
 
 /// How a merge of the state's documents went.
 #[derive(Debug, Clone, Default)]
-pub struct Merged {
+pub struct MergedStates {
     /// The merged documents.
     pub documents: Documents,
     /// Paths whose content differs from ours.
@@ -108,7 +108,7 @@ pub fn merge_state(
     ours: &Documents,
     theirs: &Documents,
     plan_winner: Side,
-) -> Merged {
+) -> MergedStates {
     let plan_rule = Rule {
         side: plan_winner,
         reason: "its state was changed last".to_owned(),
@@ -144,7 +144,7 @@ pub fn merge_state(
                 .cloned(),
         )
         .collect();
-    Merged {
+    MergedStates {
         documents,
         changed,
         conflicts,
@@ -627,7 +627,7 @@ mod tests {
         })
     }
 
-    fn read(merged: &Merged, path: &str) -> Value {
+    fn read(merged: &MergedStates, path: &str) -> Value {
         serde_json::from_slice(&merged.documents[path]).unwrap()
     }
 

@@ -1,7 +1,7 @@
 //! Records of the agents' commands a `run` started, kept under the git dir so that a later
 //! process (another `run`, `doctor`) can find them after the run that started them is gone.
 //!
-//! Each launched command has `<git common dir>/agents/run/<agent>.json`, a [`Record`]
+//! Each launched command has `<git common dir>/agents/run/<agent>.json`, a [`RunRecord`]
 //! written atomically (a temporary file renamed into place) that names the process (its
 //! id, which is also its process group's, and its start time as the kernel reports it, so
 //! that a recycled id is never taken for it) and the run that started it. The command runs
@@ -33,7 +33,7 @@ pub fn exit_path(dir: &Path, agent: &str) -> PathBuf {
 
 /// One launched command, as another process needs to find it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Record {
+pub struct RunRecord {
     /// The agent.
     pub agent: String,
     /// The wrapper shell's process id.
@@ -67,9 +67,9 @@ pub enum Condition {
     Killed,
 }
 
-impl Record {
+impl RunRecord {
     /// The record of `agent`'s command in `dir`, if there is one.
-    pub fn read(dir: &Path, agent: &str) -> std::io::Result<Option<Record>> {
+    pub fn read(dir: &Path, agent: &str) -> std::io::Result<Option<RunRecord>> {
         let text = match std::fs::read_to_string(record_path(dir, agent)) {
             Ok(text) => text,
             Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
@@ -234,8 +234,8 @@ mod tests {
     fn records_round_trip_and_are_removed_with_their_exit_status() {
         let dir = tempfile::tempdir().unwrap();
         let dir = dir.path().join("run");
-        assert_eq!(Record::read(&dir, "a").unwrap(), None);
-        let record = Record {
+        assert_eq!(RunRecord::read(&dir, "a").unwrap(), None);
+        let record = RunRecord {
             agent: "a".into(),
             pid: u32::MAX,
             pgid: u32::MAX,
@@ -246,7 +246,7 @@ mod tests {
             run_start_time: None,
         };
         record.write(&dir).unwrap();
-        assert_eq!(Record::read(&dir, "a").unwrap(), Some(record.clone()));
+        assert_eq!(RunRecord::read(&dir, "a").unwrap(), Some(record.clone()));
         assert_eq!(record.condition(&dir), Condition::Killed);
         std::fs::write(exit_path(&dir, "a"), "3\n").unwrap();
         assert_eq!(record.condition(&dir), Condition::Exited(3));
@@ -258,7 +258,7 @@ mod tests {
         assert!(agents(&dir).is_empty());
         std::fs::write(record_path(&dir, "b"), "{").unwrap();
         assert_eq!(
-            Record::read(&dir, "b").unwrap_err().kind(),
+            RunRecord::read(&dir, "b").unwrap_err().kind(),
             ErrorKind::InvalidData
         );
     }
