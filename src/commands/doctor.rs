@@ -110,3 +110,34 @@ fn describe(problem: &Problem) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use git_agents::ops::doctor::{ProblemKind, Repair};
+
+    #[test]
+    fn a_problem_says_what_fix_would_do_or_what_a_person_should() {
+        console::set_colors_enabled(false);
+        let fixable = Problem {
+            kind: ProblemKind::StaleLock,
+            agent: "api".to_owned(),
+            message: "its worktree is locked by process 4242, which is gone".to_owned(),
+            repair: Some(Repair::Unlock {
+                path: "worktrees/api".into(),
+            }),
+            advice: None,
+        };
+        let for_a_person = Problem {
+            repair: None,
+            advice: Some("look at worktrees/api and commit or remove what is there".to_owned()),
+            ..fixable.clone()
+        };
+        insta::assert_snapshot!(describe(&fixable) + &describe(&for_a_person), @"
+        ✗ api: its worktree is locked by process 4242, which is gone
+          --fix: unlock worktree worktrees/api
+        ✗ api: its worktree is locked by process 4242, which is gone
+          to do: look at worktrees/api and commit or remove what is there
+        ");
+    }
+}

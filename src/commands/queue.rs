@@ -232,3 +232,113 @@ fn batch_text(batch: &ops::BatchReport) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use git_agents::ops::{Criterion, QueueEntry};
+    use git_agents::state::{PullRequest, Status};
+
+    fn criteria(agent: &str, status: Status, unmet: &[(&'static str, &str)]) -> ops::Criteria {
+        let mut all: Vec<Criterion> = [
+            ("pr", "PR #7 open"),
+            ("tests", "passed on 0123456789ab"),
+            ("review", "scored 10/10"),
+            ("approvals", "1 of 1 (ada)"),
+            ("dependencies", "all merged"),
+        ]
+        .into_iter()
+        .map(|(name, reason)| Criterion {
+            name,
+            ok: true,
+            reason: reason.to_owned(),
+        })
+        .collect();
+        for (name, reason) in unmet {
+            let criterion = all.iter_mut().find(|c| c.name == *name).unwrap();
+            criterion.ok = false;
+            criterion.reason = (*reason).to_owned();
+        }
+        ops::Criteria {
+            agent: agent.to_owned(),
+            status,
+            forge: "local".to_owned(),
+            pr: Some(PullRequest {
+                forge: "local".to_owned(),
+                number: 7,
+                url: String::new(),
+                draft: false,
+            }),
+            head: Some("0123456789abcdef0123456789abcdef01234567".to_owned()),
+            ready: unmet.is_empty(),
+            criteria: all,
+        }
+    }
+
+    fn made_up_queue() -> QueueReport {
+        QueueReport {
+            base: "main".to_owned(),
+            merged: vec!["db".to_owned()],
+            entries: vec![
+                QueueEntry {
+                    position: 1,
+                    phase: 2,
+                    agent: "api".to_owned(),
+                    criteria: criteria("api", Status::PrOpen, &[]),
+                },
+                QueueEntry {
+                    position: 2,
+                    phase: 3,
+                    agent: "frontend".to_owned(),
+                    criteria: criteria(
+                        "frontend",
+                        Status::Review,
+                        &[
+                            ("review", "scored 7/10; needs 10"),
+                            ("dependencies", "waits for api"),
+                        ],
+                    ),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn the_queue_lists_each_entry_with_what_it_still_needs() {
+        console::set_colors_enabled(false);
+        insta::assert_snapshot!(queue_text(&made_up_queue(), false), @"
+        Merge queue into main (1 merged, 2 waiting)
+         1. api       phase 2  pr_open      PR #7    ✓ ready
+         2. frontend  phase 3  review       PR #7    ✗ 2 unmet
+              ✗ review       scored 7/10; needs 10
+              ✗ dependencies waits for api
+        ");
+    }
+
+    #[test]
+    fn an_empty_queue_says_so() {
+        let empty = QueueReport {
+            entries: Vec::new(),
+            ..made_up_queue()
+        };
+        insta::assert_snapshot!(queue_text(&empty, false), @"The merge queue into main is empty (1 merged).");
+    }
+
+    #[test]
+    fn every_criterion_of_one_agent() {
+        console::set_colors_enabled(false);
+        let one = criteria(
+            "frontend",
+            Status::Review,
+            &[("tests", "failed on 0123456789ab")],
+        );
+        insta::assert_snapshot!(criteria_text(&one, "main", true), @"
+        frontend → main (local forge, head 0123456789ab)
+          ✓ pr           PR #7 open
+          ✗ tests        failed on 0123456789ab
+          ✓ review       scored 10/10
+          ✓ approvals    1 of 1 (ada)
+          ✓ dependencies all merged
+        ");
+    }
+}

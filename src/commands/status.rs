@@ -35,7 +35,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     }
     let report = ops::status(&ws, args.agent.as_deref())?;
     if ctx.out.json {
-        ctx.out.json(&json_report(&report));
+        ctx.out.json(&report);
         return Ok(exit::OK);
     }
     ctx.out.print(render(&report, args));
@@ -69,7 +69,9 @@ fn watch(
             }
             let report = ops::status(ws, args.agent.as_deref())?;
             let text = if ctx.out.json {
-                format!("{}\n", json_report(&report))
+                let json = serde_json::to_string(&report)
+                    .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+                format!("{json}\n")
             } else {
                 render(&report, args)
             };
@@ -124,25 +126,6 @@ fn render(report: &StatusReport, args: &Args) -> String {
     text.push_str(&summary(report));
     text.push('\n');
     text
-}
-
-fn json_report(report: &StatusReport) -> serde_json::Value {
-    let totals = &report.totals;
-    serde_json::json!({
-        "base": report.base,
-        "agents": report.agents,
-        "summary": {
-            "agents": totals.agents,
-            "by_status": totals.by_status.iter().map(|(s, n)| (s.as_str().to_owned(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
-            "tasks_done": totals.tasks_done,
-            "tasks_total": totals.tasks_total,
-            "hours_done": totals.hours_done,
-            "hours_total": totals.hours_total,
-            "progress": if totals.hours_total > 0.0 { totals.hours_done / totals.hours_total } else { 0.0 },
-            "prs_open": totals.prs_open,
-            "blocked": totals.blocked,
-        }
-    })
 }
 
 fn status_style(status: Status) -> console::Style {
@@ -313,4 +296,112 @@ fn summary(report: &StatusReport) -> String {
             totals.blocked
         ))
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use git_agents::ops::StatusTotals;
+
+    fn agent(fields: serde_json::Value) -> AgentView {
+        let mut view = serde_json::json!({
+            "name": "api", "title": "The API", "status": "planned", "progress": 0.0,
+            "current_task": null, "blocked_by": [], "branch": "feature/api",
+            "worktree": "worktrees/api", "worktree_exists": false, "tasks_done": 0,
+            "tasks_total": 3, "hours_done": 0.0, "hours_total": 6.0, "head": null,
+            "tests_passing": null, "review_score": null, "review_iterations": 0,
+            "approvals": [], "pr": null, "failure": null, "depends_on": [],
+            "updated_at": "2026-12-01T10:00:00Z", "at_risk": false, "conflicts_with": [],
+            "port": null, "setup": null,
+        });
+        for (key, value) in fields.as_object().unwrap() {
+            view[key] = value.clone();
+        }
+        serde_json::from_value(view).unwrap()
+    }
+
+    fn report(agents: Vec<AgentView>) -> StatusReport {
+        StatusReport {
+            base: "main".to_owned(),
+            totals: StatusTotals {
+                agents: agents.len(),
+                by_status: vec![
+                    (Status::Planned, 1),
+                    (Status::InProgress, 1),
+                    (Status::Review, 1),
+                ],
+                tasks_done: 3,
+                tasks_total: 9,
+                hours_done: 7.0,
+                hours_total: 18.0,
+                progress: 7.0 / 18.0,
+                prs_open: 0,
+                blocked: 1,
+            },
+            agents,
+        }
+    }
+
+    fn fleet() -> StatusReport {
+        report(vec![
+            agent(serde_json::json!({
+                "name": "db", "title": "Schema", "status": "review", "progress": 1.0,
+                "worktree_exists": true, "tasks_done": 2, "tasks_total": 2, "hours_done": 5.0,
+                "hours_total": 5.0, "head": "0123456789abcdef0123456789abcdef01234567",
+                "tests_passing": true, "review_score": 9, "review_iterations": 2,
+            })),
+            agent(serde_json::json!({
+                "name": "api", "status": "in_progress", "progress": 0.25,
+                "current_task": "Routes", "worktree_exists": true, "tasks_done": 1,
+                "hours_done": 2.0, "depends_on": ["db"],
+            })),
+            agent(serde_json::json!({
+                "name": "docs", "title": "Docs", "blocked_by": ["api"], "depends_on": ["api"],
+            })),
+        ])
+    }
+
+    fn args(agent: Option<&str>) -> Args {
+        Args {
+            agent: agent.map(str::to_owned),
+            conflicts: false,
+            watch: false,
+        }
+    }
+
+    #[test]
+    fn the_dashboard_of_a_made_up_fleet() {
+        console::set_colors_enabled(false);
+        insta::assert_snapshot!(render(&fleet(), &args(None)), @"
+        db     ██████████ 100%  review       tests ✓ · review 9/10
+        api    ███░░░░░░░  25%  in_progress  Routes
+        docs   ░░░░░░░░░░   0%  planned      blocked by api
+        3 agents: 1 planned, 1 in_progress, 1 review · 3/9 tasks · 7 h of 18 h (39%) · 0 PRs open · 1 blocked
+        ");
+    }
+
+    #[test]
+    fn one_agent_in_detail() {
+        console::set_colors_enabled(false);
+        let mut one = fleet();
+        one.agents.truncate(1);
+        insta::assert_snapshot!(render(&one, &args(Some("db"))), @"
+        db     ██████████ 100%  review       tests ✓ · review 9/10
+          title     Schema
+          branch    feature/api
+          worktree  worktrees/api
+          head      0123456789ab
+          tasks     2/2 done, 5 h of 5 h
+        3 agents: 1 planned, 1 in_progress, 1 review · 3/9 tasks · 7 h of 18 h (39%) · 0 PRs open · 1 blocked
+        ");
+    }
+
+    #[test]
+    fn the_json_report_keeps_its_keys() {
+        let json = serde_json::to_value(fleet()).unwrap();
+        assert_eq!(json["summary"]["by_status"]["in_progress"], 1);
+        assert!((json["summary"]["progress"].as_f64().unwrap() - 7.0 / 18.0).abs() < 1e-9);
+        assert_eq!(json["agents"][1]["blocked_by"], serde_json::json!([]));
+        assert_eq!(json["agents"][2]["blocked_by"][0], "api");
+    }
 }

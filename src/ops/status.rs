@@ -74,7 +74,8 @@ pub struct AgentView {
 pub struct StatusTotals {
     /// Agents shown.
     pub agents: usize,
-    /// Agents per status, in life order, only those present.
+    /// Agents per status, in life order, only those present (a map in JSON).
+    #[serde(serialize_with = "status_counts")]
     pub by_status: Vec<(Status, usize)>,
     /// Tasks done.
     pub tasks_done: usize,
@@ -84,6 +85,8 @@ pub struct StatusTotals {
     pub hours_done: f64,
     /// Hours in all.
     pub hours_total: f64,
+    /// Hours done out of hours in all, from 0 to 1.
+    pub progress: f64,
     /// Agents with a pull request open.
     pub prs_open: usize,
     /// Agents blocked by unmerged dependencies.
@@ -97,7 +100,8 @@ pub struct StatusReport {
     pub base: String,
     /// The agents shown, in plan order.
     pub agents: Vec<AgentView>,
-    /// Totals.
+    /// Totals (`summary` in JSON).
+    #[serde(rename = "summary")]
     pub totals: StatusTotals,
 }
 
@@ -288,5 +292,21 @@ fn totals(agents: &[AgentView]) -> StatusTotals {
         totals.prs_open += usize::from(agent.status == Status::PrOpen);
         totals.blocked += usize::from(!agent.blocked_by.is_empty());
     }
+    if totals.hours_total > 0.0 {
+        totals.progress = totals.hours_done / totals.hours_total;
+    }
     totals
+}
+
+/// Status counts as a JSON object keyed by status, in life order.
+fn status_counts<S: serde::Serializer>(
+    counts: &[(Status, usize)],
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(counts.len()))?;
+    for (status, count) in counts {
+        map.serialize_entry(status.as_str(), count)?;
+    }
+    map.end()
 }
