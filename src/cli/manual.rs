@@ -301,7 +301,7 @@ const JSON_OUTPUT: &[Block] = &[
     ),
     Item(
         "plan show",
-        "The plan: {\"base\", \"worktrees_dir\", \"forge\", \"test_command\", \"review_command\", \"merge\", \"agents\": [{\"name\", \"title\", \"branch\", \"worktree\", \"depends_on\", \"tasks\": [{\"title\", \"hours\", \"done\"}], \"command\"}]}",
+        "The plan: {\"base\", \"worktrees_dir\", \"forge\", \"test_command\", \"review_command\", \"merge\", \"agents\": [{\"name\", \"title\", \"branch\", \"worktree\", \"depends_on\", \"tasks\": [{\"title\", \"hours\", \"done\"}], \"command\"}]}; like the plan's unset settings, \"done\" is left out of a task that is not done.",
     ),
     Item("plan export", "{\"format\", \"text\"}"),
     Item(

@@ -76,7 +76,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     }
     match args.action.as_ref().unwrap_or(&Action::Show) {
         Action::Show => {
-            if ctx.out.json(&state.plan) {
+            if ctx.out.json(&state.plan_view()) {
                 return Ok(exit::OK);
             }
             show(&state, ctx);
@@ -89,7 +89,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             };
             let export = Export {
                 format,
-                text: state.plan.export(format),
+                text: state.plan_view().export(format),
             };
             if !ctx.out.json(&export) {
                 ctx.out.print(export.text);
@@ -102,7 +102,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
 }
 
 fn show(state: &State, ctx: &Context) {
-    let plan = &state.plan;
+    let plan = &state.plan_view();
     let mut text = String::new();
     text.push_str(&format!(
         "{} agents · {} tasks · {} · base {} · worktrees in {}/\n",
@@ -298,7 +298,7 @@ fn edit(ws: &Workspace, state: &State, ctx: &Context) -> Result<i32, Error> {
             text.clone()
         }
         None => {
-            let text = format!("{EDIT_HEADER}{}", state.plan.export(Format::Toml));
+            let text = format!("{EDIT_HEADER}{}", state.plan_view().export(Format::Toml));
             fs_err::create_dir_all(&dir).map_err(|e| Error::Usage(e.to_string()))?;
             fs_err::write(&path, &text).map_err(|e| Error::Usage(e.to_string()))?;
             text

@@ -85,10 +85,12 @@ pub fn brief(ws: &Workspace, agent: Option<&str>) -> Result<Brief> {
     let name = super::infer_agent(ws, &state, agent)?;
     let spec = super::find_agent(&state, &name)?;
     let doc = state.document(&name);
+    let done = &doc.done_tasks;
+    let open = |number: usize| number <= spec.tasks.len() && !done.contains(&number);
     let current = doc
         .current_task
-        .filter(|n| spec.tasks.get(n - 1).is_some_and(|t| !t.done))
-        .or_else(|| spec.tasks.iter().position(|t| !t.done).map(|i| i + 1));
+        .filter(|n| open(*n))
+        .or_else(|| (1..=spec.tasks.len()).find(|n| open(*n)));
     let tasks = spec
         .tasks
         .iter()
@@ -97,7 +99,7 @@ pub fn brief(ws: &Workspace, agent: Option<&str>) -> Result<Brief> {
             number: index + 1,
             title: task.title.clone(),
             hours: task.hours,
-            done: task.done,
+            done: done.contains(&(index + 1)),
             current: current == Some(index + 1) && !doc.status.is_merged(),
         })
         .collect();
@@ -131,7 +133,13 @@ pub fn brief(ws: &Workspace, agent: Option<&str>) -> Result<Brief> {
         worktree_path: ws.resolve(&spec.worktree),
         command: spec.command.clone(),
         tasks,
-        hours_done: spec.tasks.iter().filter(|t| t.done).map(|t| t.hours).sum(),
+        hours_done: spec
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| done.contains(&(index + 1)))
+            .map(|(_, t)| t.hours)
+            .sum(),
         hours_total: spec.total_hours(),
         dependencies,
         merge: state.plan.merge.clone(),

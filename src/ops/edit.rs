@@ -108,7 +108,7 @@ fn replace_plan(
     change: impl Fn(&mut Plan) -> Result<String>,
 ) -> Result<EditReport> {
     let updated = state::update::<_, Error>(&ws.repo, |state| {
-        let before = state.plan.clone();
+        let before = state.plan_view();
         let mut after = before.clone();
         let message = change(&mut after)?;
         after.validate()?;
@@ -117,7 +117,7 @@ fn replace_plan(
         if report.changes.is_empty() && report.added.is_empty() && report.removed.is_empty() {
             return Ok((message, report));
         }
-        state.plan = after;
+        state.adopt_plan(after);
         let summary = summary(&report);
         Ok((format!("{message}: {summary}"), report))
     })?;

@@ -271,8 +271,9 @@ fn commit_message(state: &State, spec: &AgentSpec, number: u64, method: MergeMet
     let done: Vec<&str> = spec
         .tasks
         .iter()
-        .filter(|t| t.done)
-        .map(|t| t.title.as_str())
+        .enumerate()
+        .filter(|(index, _)| state.task_done(&spec.name, index + 1))
+        .map(|(_, t)| t.title.as_str())
         .collect();
     if !done.is_empty() {
         body.push_str("Tasks done:\n");

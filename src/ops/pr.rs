@@ -184,10 +184,14 @@ fn body(
     if spec.tasks.is_empty() {
         text.push_str("- (no tasks in the plan)\n");
     }
-    for task in &spec.tasks {
+    for (index, task) in spec.tasks.iter().enumerate() {
         text.push_str(&format!(
             "- [{}] {} ({})\n",
-            if task.done { "x" } else { " " },
+            if state.task_done(&spec.name, index + 1) {
+                "x"
+            } else {
+                " "
+            },
             task.title,
             format_hours(task.hours)
         ));

@@ -199,12 +199,15 @@ fn view(
         }
     };
     let hours_total: f64 = spec.total_hours();
+    let done = &doc.done_tasks;
+    let is_done = |number: usize| done.contains(&number);
     let hours_done: f64 = spec
         .tasks
         .iter()
-        .filter(|t| t.done)
-        .fold(0.0, |sum, t| sum + t.hours);
-    let tasks_done = spec.tasks.iter().filter(|t| t.done).count();
+        .enumerate()
+        .filter(|(index, _)| is_done(index + 1))
+        .fold(0.0, |sum, (_, t)| sum + t.hours);
+    let tasks_done = (1..=spec.tasks.len()).filter(|n| is_done(*n)).count();
     let progress = if hours_total > 0.0 {
         hours_done / hours_total
     } else if !spec.tasks.is_empty() {
@@ -216,11 +219,11 @@ fn view(
     };
     let current = doc
         .current_task
-        .filter(|n| spec.tasks.get(n - 1).is_some_and(|t| !t.done))
+        .filter(|n| *n <= spec.tasks.len() && !is_done(*n))
         .or_else(|| {
             doc.status
                 .is_active()
-                .then(|| spec.tasks.iter().position(|t| !t.done).map(|i| i + 1))
+                .then(|| (1..=spec.tasks.len()).find(|n| !is_done(*n)))
                 .flatten()
         });
     let current_task =

@@ -46,7 +46,7 @@ pub fn set_task(
     let updated = state::update_from::<_, Error>(&ws.repo, Some(known), |state| {
         let spec = state
             .plan
-            .agent_mut(&name)
+            .agent(&name)
             .ok_or_else(|| Error::Usage(format!("{name} was removed from the plan")))?;
         let count = spec.tasks.len();
         if number == 0 || number > count {
@@ -56,27 +56,27 @@ pub fn set_task(
                 _ => format!("{name} has {count} tasks; use a number from 1 to {count}"),
             }));
         }
-        let task = &mut spec.tasks[number - 1];
-        let title = task.title.clone();
-        let verb = match action {
-            TaskAction::Start => "start",
-            TaskAction::Done => {
-                task.done = true;
-                "done"
-            }
-            TaskAction::Undo => {
-                task.done = false;
-                "undo"
-            }
-        };
+        let title = spec.tasks[number - 1].title.clone();
         let doc = state
             .agent_mut(&name)
             .ok_or_else(|| Error::Usage(format!("{name} has no status document")))?;
-        match action {
-            TaskAction::Start => doc.current_task = Some(number),
-            TaskAction::Done if doc.current_task == Some(number) => doc.current_task = None,
-            _ => {}
-        }
+        let verb = match action {
+            TaskAction::Start => {
+                doc.current_task = Some(number);
+                "start"
+            }
+            TaskAction::Done => {
+                doc.done_tasks.insert(number);
+                if doc.current_task == Some(number) {
+                    doc.current_task = None;
+                }
+                "done"
+            }
+            TaskAction::Undo => {
+                doc.done_tasks.remove(&number);
+                "undo"
+            }
+        };
         Ok((format!("task {verb} {name} #{number}: {title}"), ()))
     })?;
     let spec = updated
@@ -88,7 +88,7 @@ pub fn set_task(
         task: number,
         title: spec.tasks[number - 1].title.clone(),
         changed: updated.commit.is_some(),
-        tasks_done: spec.tasks.iter().filter(|t| t.done).count(),
+        tasks_done: updated.state.done_tasks(&name).len(),
         tasks_total: spec.tasks.len(),
         agent: name,
     })

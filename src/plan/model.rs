@@ -80,8 +80,9 @@ pub struct Task {
     /// The estimate in hours (5 minutes is 0.0833…).
     #[serde(default)]
     pub hours: f64,
-    /// Whether the task is done.
-    #[serde(default)]
+    /// Whether the task is done (left out when it is not). In the state, the agent's
+    /// document records this; the plan shows it through `State::plan_view`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub done: bool,
 }
 

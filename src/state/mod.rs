@@ -14,7 +14,7 @@ pub use log::{LogEntry, read_log};
 pub use model::SetupRun;
 pub use model::{AgentState, Note, PullRequest, Status};
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use gix::ObjectId;
 use gix::object::tree::EntryKind;
@@ -84,8 +84,61 @@ impl State {
             agents: BTreeMap::new(),
             loaded: HashMap::new(),
         };
-        state.ensure_agent_documents();
+        state.take_done_marks();
         state
+    }
+
+    /// Make `plan` the plan. The tasks it marks done (a plan file's checked tasks, or the
+    /// marks of a plan edited by hand) become the agents' done tasks, which are the one
+    /// record of them: the stored plan carries no marks.
+    pub fn adopt_plan(&mut self, plan: Plan) {
+        self.plan = plan;
+        self.take_done_marks();
+    }
+
+    /// Move the plan's done marks into the agents' documents.
+    fn take_done_marks(&mut self) {
+        let mut marks = Vec::new();
+        for spec in &mut self.plan.agents {
+            let done: BTreeSet<usize> = spec
+                .tasks
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(index, task)| std::mem::take(&mut task.done).then_some(index + 1))
+                .collect();
+            marks.push((spec.name.clone(), done));
+        }
+        self.ensure_agent_documents();
+        for (name, done) in marks {
+            if let Some(doc) = self.agents.get_mut(&name) {
+                doc.done_tasks = done;
+            }
+        }
+    }
+
+    /// The tasks of `name` that are done, by number from 1.
+    pub fn done_tasks(&self, name: &str) -> &BTreeSet<usize> {
+        static NONE: BTreeSet<usize> = BTreeSet::new();
+        self.agents.get(name).map_or(&NONE, |doc| &doc.done_tasks)
+    }
+
+    /// Whether task `number` (from 1) of `name` is done.
+    pub fn task_done(&self, name: &str, number: usize) -> bool {
+        self.done_tasks(name).contains(&number)
+    }
+
+    /// The plan as people see it: each task marked done as its agent's document records.
+    /// A copy for showing, exporting and editing; the state keeps marks only in the
+    /// documents.
+    pub fn plan_view(&self) -> Plan {
+        let mut plan = self.plan.clone();
+        for spec in &mut plan.agents {
+            let done = self.done_tasks(&spec.name);
+            for (index, task) in spec.tasks.iter_mut().enumerate() {
+                task.done = done.contains(&(index + 1));
+            }
+        }
+        plan
     }
 
     /// The base branch agents start from and merge into.
@@ -129,7 +182,7 @@ impl State {
     }
 
     /// Give every agent of the plan a status document, drop documents of agents no longer
-    /// in it, and make task done marks agree between plan and documents (plan wins).
+    /// in it, and forget done marks and a current task past the end of an agent's tasks.
     pub fn ensure_agent_documents(&mut self) {
         let names: std::collections::HashSet<&str> =
             self.plan.agents.iter().map(|a| a.name.as_str()).collect();
@@ -139,28 +192,13 @@ impl State {
                 .agents
                 .entry(spec.name.clone())
                 .or_insert_with(AgentState::planned);
-            doc.done_tasks = spec
-                .tasks
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| t.done)
-                .map(|(i, _)| i + 1)
-                .collect();
+            let count = spec.tasks.len();
+            doc.done_tasks.retain(|n| (1..=count).contains(n));
             if doc
                 .current_task
                 .is_some_and(|n| n == 0 || n > spec.tasks.len())
             {
                 doc.current_task = None;
-            }
-        }
-    }
-
-    fn apply_done_marks(&mut self) {
-        for spec in &mut self.plan.agents {
-            if let Some(doc) = self.agents.get(&spec.name) {
-                for (index, task) in spec.tasks.iter_mut().enumerate() {
-                    task.done = doc.done_tasks.contains(&(index + 1));
-                }
             }
         }
     }
@@ -255,7 +293,6 @@ impl State {
                 .entry(spec.name.clone())
                 .or_insert_with(AgentState::planned);
         }
-        state.apply_done_marks();
         Ok(state)
     }
 
@@ -506,28 +543,19 @@ fn encode_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     bytes
 }
 
-/// `plan.json`: the plan with the schema version, and without task done marks (those
+/// `plan.json`: the schema version, then the plan (which holds no done marks: those
 /// live in the agents' documents).
 fn encode_plan(plan: &Plan) -> Vec<u8> {
-    let mut value = serde_json::to_value(plan).expect("a plan always serializes");
-    if let Some(agents) = value.get_mut("agents").and_then(|a| a.as_array_mut()) {
-        for agent in agents {
-            if let Some(tasks) = agent.get_mut("tasks").and_then(|t| t.as_array_mut()) {
-                for task in tasks {
-                    if let Some(task) = task.as_object_mut() {
-                        task.remove("done");
-                    }
-                }
-            }
-        }
+    #[derive(serde::Serialize)]
+    struct PlanDocument<'p> {
+        version: u32,
+        #[serde(flatten)]
+        plan: &'p Plan,
     }
-    if let Some(object) = value.as_object_mut() {
-        let mut ordered = serde_json::Map::new();
-        ordered.insert("version".to_owned(), SCHEMA_VERSION.into());
-        ordered.extend(std::mem::take(object));
-        *object = ordered;
-    }
-    encode_json(&value)
+    encode_json(&PlanDocument {
+        version: SCHEMA_VERSION,
+        plan,
+    })
 }
 
 /// Read an agent's status document, stored at `path` in the state tree.

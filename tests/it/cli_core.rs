@@ -24,6 +24,47 @@ fn agent<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value
 }
 
 #[test]
+fn done_marks_live_in_the_agents_documents_and_show_in_the_plan() {
+    let repo = Repo::new();
+    repo.agents(&["init", "--plan", example_plan().to_str().unwrap()])
+        .ok();
+    // A task marked done shows in the plan, and the state keeps the mark in the agent's
+    // document only.
+    repo.agents(&["task", "done", "1", "--agent", "backend-agent"])
+        .ok();
+    let plan = repo.agents(&["plan", "--json"]).ok().json();
+    let backend = plan["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "backend-agent")
+        .unwrap()
+        .clone();
+    assert_eq!(backend["tasks"][0]["done"], true);
+    let stored = repo.git(&["show", "refs/agents/state:plan.json"]);
+    assert!(
+        !stored.contains("\"done\""),
+        "plan.json holds no done marks:\n{stored}"
+    );
+    let doc = repo.git(&["show", "refs/agents/state:agents/backend-agent.json"]);
+    assert!(doc.contains("\"done_tasks\""), "{doc}");
+
+    // Editing the plan by hand keeps the mark where it is.
+    repo.agents(&["edit", "backend-agent", "--title", "Backend"])
+        .ok();
+    let plan = repo.agents(&["plan", "--json"]).ok().json();
+    let backend = plan["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "backend-agent")
+        .unwrap()
+        .clone();
+    assert_eq!(backend["tasks"][0]["done"], true);
+    assert_eq!(backend["tasks"][1].get("done"), None);
+}
+
+#[test]
 fn init_imports_the_example_plan() {
     let repo = Repo::new();
     let run = repo
@@ -84,7 +125,7 @@ fn init_imports_the_example_plan() {
         .find(|t| t["title"] == "Add LICENSE")
         .unwrap();
     assert!((license["hours"].as_f64().unwrap() - 5.0 / 60.0).abs() < 1e-12);
-    assert_eq!(license["done"], false);
+    assert_eq!(license.get("done"), None, "a task not done carries no mark");
 
     // State lives in git, and the worktrees dir is excluded so the main worktree stays clean.
     assert_eq!(
