@@ -421,7 +421,7 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -s q -l qu
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l merged -d 'Finish every merged agent (with AGENT: only that one, and only if it is merged)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l abandon -d 'Give the agent\'s work up: remove its worktree and branch and mark it abandoned'
-complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l force -d 'Remove the worktree even when it has uncommitted work'
+complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -l force -d 'Delete the branch even with commits base does not have (its tip is printed so it can be restored), and remove the worktree even with uncommitted work'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand finish" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand sync" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F

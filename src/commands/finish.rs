@@ -22,7 +22,8 @@ pub struct Args {
     /// Give the agent's work up: remove its worktree and branch and mark it abandoned
     #[arg(long, conflicts_with = "merged")]
     pub abandon: bool,
-    /// Remove the worktree even when it has uncommitted work
+    /// Delete the branch even with commits base does not have (its tip is printed so it
+    /// can be restored), and remove the worktree even with uncommitted work
     #[arg(long)]
     pub force: bool,
 }
@@ -94,11 +95,25 @@ fn say(report: &FinishReport, ctx: &Context) {
             &tip[..tip.len().min(12)]
         ));
     }
+    let restore = report
+        .deleted_branch
+        .as_ref()
+        .filter(|_| !report.discarded.is_empty())
+        .map(|(branch, tip)| {
+            format!(
+                "{} commit{} not in base went with it; restore the branch with: git branch {branch} {tip}",
+                report.discarded.len(),
+                if report.discarded.len() == 1 { "" } else { "s" }
+            )
+        });
     ctx.out.say(format!(
         "{verb} {}: {}",
         style::name().apply_to(&report.agent),
         parts.join(", ")
     ));
+    if let Some(restore) = restore {
+        ctx.out.say(style::warn().apply_to(restore).to_string());
+    }
     if !report.left_blocked.is_empty() {
         ctx.out.say(
             style::warn()

@@ -439,11 +439,19 @@ where
 
 /// Create `branch` at `start`, failing if it exists.
 pub fn create_branch(git: &Git, branch: &str, start: &str) -> Result<(), GitError> {
-    git.run(["branch", "--no-track", branch, start]).map(drop)
+    git.run(["branch", "--no-track", "--end-of-options", branch, start])
+        .map(drop)
 }
 
-/// Delete `branch`; `force` deletes it even when git thinks it unmerged.
-pub fn delete_branch(git: &Git, branch: &str, force: bool) -> Result<(), GitError> {
-    git.run(["branch", if force { "-D" } else { "-d" }, branch])
-        .map(drop)
+/// Delete `branch` only if it still points at `expected`: a commit made after the caller
+/// checked the branch is never lost.
+pub fn delete_branch_at(git: &Git, branch: &str, expected: &str) -> Result<(), GitError> {
+    git.run([
+        "update-ref",
+        "-d",
+        "--end-of-options",
+        &format!("refs/heads/{branch}"),
+        expected,
+    ])
+    .map(drop)
 }

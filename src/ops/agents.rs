@@ -58,8 +58,10 @@ pub fn add(ws: &Workspace, options: &AddOptions) -> Result<State> {
             tasks: tasks.clone(),
             command: options.command.clone(),
         };
+        let branch = spec.branch.clone();
         state.plan.agents.push(spec);
         state.plan.validate()?;
+        super::guard::check_agent_branch(ws, state, &options.name, &branch)?;
         Ok((format!("add {}", options.name), ()))
     })?;
     Ok(updated.state)

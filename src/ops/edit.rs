@@ -112,6 +112,14 @@ fn replace_plan(
         let mut after = before.clone();
         let message = change(&mut after)?;
         after.validate()?;
+        for agent in &after.agents {
+            let moved = before
+                .agent(&agent.name)
+                .is_none_or(|b| b.branch != agent.branch);
+            if moved {
+                super::guard::check_agent_branch(ws, state, &agent.name, &agent.branch)?;
+            }
+        }
         check_spawned_agents(state, &before, &after)?;
         let report = compare(state, &before, &after);
         if report.changes.is_empty() && report.added.is_empty() && report.removed.is_empty() {

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::forge::{Forge, PrState};
 use crate::git::workspace::Workspace;
 use crate::git::worktree;
+use crate::ops::guard::{self, UnmergedCommit};
 use crate::state::{self, State, Status};
 
 /// What finishing an agent did.
@@ -29,13 +30,18 @@ pub struct FinishReport {
     pub removed_worktree: Option<PathBuf>,
     /// The branch deleted, and the commit it pointed at.
     pub deleted_branch: Option<(String, String)>,
+    /// Commits the branch held that base did not, deleted because `--force` said so; the
+    /// branch can be restored at `deleted_branch`'s commit.
+    pub discarded: Vec<UnmergedCommit>,
     /// Agents that depend on an abandoned agent and stay blocked.
     pub left_blocked: Vec<String>,
     /// Whether the state changed.
     pub changed: bool,
 }
 
-/// Finish `name`: see the module docs. `force` removes a worktree with uncommitted work.
+/// Finish `name`: see the module docs. The branch is deleted only when nothing on it would
+/// be lost (its commits are in base, or are the head that was merged); `force` deletes it
+/// all the same and removes a worktree with uncommitted work.
 pub fn finish(
     ws: &Workspace,
     name: &str,
@@ -47,6 +53,7 @@ pub fn finish(
     let spec = super::find_agent(&state, name)?.clone();
     let doc = state.document(name);
     let base = state.base().to_owned();
+    guard::check_agent_branch(ws, &state, name, &spec.branch)?;
     let tip = worktree::branch_tip(&ws.repo, &spec.branch)?.map(|id| id.to_string());
     let merged_because = if abandon {
         if doc.status.is_merged() {
@@ -75,6 +82,27 @@ pub fn finish(
         .as_ref()
         .and_then(|(_, commit)| commit.clone());
     let merged_because = merged_because.map(|(why, _)| why);
+    let discarded = match &tip {
+        None => Vec::new(),
+        Some(tip) => {
+            let mut merged_heads: Vec<String> = Vec::new();
+            if !abandon {
+                merged_heads.extend(doc.head.clone());
+                merged_heads.extend(doc.merged_commit.clone());
+                merged_heads.extend(forge_merge_commit.clone());
+            }
+            let unmerged = guard::unmerged_commits(ws, tip, &base, &merged_heads)?;
+            if !unmerged.is_empty() && !force {
+                let why = if abandon {
+                    format!("that {base} does not have")
+                } else {
+                    "made after its work was merged".to_owned()
+                };
+                return Err(guard::refuse_unmerged(name, &spec.branch, &unmerged, &why));
+            }
+            unmerged
+        }
+    };
     let git = ws.git();
     let worktrees = worktree::list(&git)?;
     let path = ws.resolve(&spec.worktree);
@@ -124,7 +152,12 @@ pub fn finish(
     let mut deleted_branch = None;
     if let Some(tip) = &tip {
         progress(&format!("deleting branch {}", spec.branch));
-        worktree::delete_branch(&git, &spec.branch, true)?;
+        worktree::delete_branch_at(&git, &spec.branch, tip).map_err(|err| {
+            Error::Refused(format!(
+                "{} moved while {name} was being finished ({err}); nothing was deleted from it, run git agents finish {name} again",
+                spec.branch
+            ))
+        })?;
         deleted_branch = Some((spec.branch.clone(), tip.clone()));
     }
     let (status, verb) = if abandon {
@@ -156,6 +189,7 @@ pub fn finish(
         merged_because,
         removed_worktree,
         deleted_branch,
+        discarded,
         left_blocked,
         changed: updated.commit.is_some(),
     })

@@ -82,6 +82,11 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
     }
     plan.base = Some(base);
     plan.validate()?;
+    let planned = State::new(plan.clone());
+    let protected = super::guard::Protected::read(ws, &planned);
+    for agent in &plan.agents {
+        protected.check(&agent.name, &agent.branch)?;
+    }
 
     let existing = State::read(&ws.repo);
     if !options.force {

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod doctor;
 mod edit;
 mod finish;
+pub mod guard;
 mod init;
 mod log;
 mod merge;

@@ -96,6 +96,7 @@ pub fn spawn(
             String::new()
         };
         let spec = super::find_agent(&state, &name)?.clone();
+        super::guard::check_agent_branch(ws, &state, &name, &spec.branch)?;
         let path = ws.resolve(&spec.worktree);
         if let Some(half_made) = worktree::find_at(&worktrees, &path).filter(|w| w.is_half_made()) {
             progress(&format!(
@@ -126,7 +127,7 @@ pub fn spawn(
             ));
             if let Err(err) = worktree::add(&git, &ws.repo, &path, &spec.branch) {
                 if created_branch {
-                    let _ = worktree::delete_branch(&git, &spec.branch, true);
+                    let _ = worktree::delete_branch_at(&git, &spec.branch, &base_tip.to_string());
                 }
                 return Err(err.into());
             }
@@ -157,7 +158,7 @@ pub fn spawn(
                     let _ = worktree::remove(&git, &path, true);
                 }
                 if created_branch {
-                    let _ = worktree::delete_branch(&git, &spec.branch, true);
+                    let _ = worktree::delete_branch_at(&git, &spec.branch, &base_tip.to_string());
                 }
                 return Err(err);
             }

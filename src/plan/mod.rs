@@ -48,6 +48,11 @@ pub enum PlanError {
     /// Two agents share a name.
     #[error("agent {0} is defined twice; give each agent a unique name")]
     DuplicateAgent(String),
+    /// An agent would work on the base branch itself.
+    #[error(
+        "{agent}'s branch is {branch}, the base branch; an agent works on a branch of its own (for example agents/{agent})"
+    )]
+    BranchIsBase { agent: String, branch: String },
     /// Two agents would work on the same branch or in the same worktree.
     #[error("agents {first} and {second} both use {what} {value}; each agent needs its own")]
     SharedResource {

@@ -217,6 +217,12 @@ impl Plan {
         let mut branches = std::collections::HashMap::with_capacity(self.agents.len());
         let mut worktrees = std::collections::HashMap::with_capacity(self.agents.len());
         for agent in &self.agents {
+            if self.base.as_deref() == Some(agent.branch.as_str()) {
+                return Err(PlanError::BranchIsBase {
+                    agent: agent.name.clone(),
+                    branch: agent.branch.clone(),
+                });
+            }
             if let Some(first) = branches.insert(agent.branch.as_str(), agent.name.as_str()) {
                 return Err(PlanError::SharedResource {
                     first: first.to_owned(),

@@ -391,7 +391,7 @@ fn a_markdown_document_that_is_not_a_plan_is_refused() {
 }
 
 #[test]
-fn ten_thousand_agents_import_and_show_in_reasonable_time() {
+fn ten_thousand_agents_import_and_show() {
     let repo = Repo::new();
     let mut plan = String::new();
     for i in 0..10_000 {
@@ -424,9 +424,7 @@ fn ten_thousand_agents_import_and_show_in_reasonable_time() {
         "10,000 agents: init {init:?}, status --json {show:?}, status {:?}, one update {one_update:?}",
         started_one - started
     );
-    assert!(init.as_secs() < 30, "init took {init:?}");
-    assert!(show.as_secs() < 15, "status took {show:?}");
-    assert!(one_update.as_secs() < 15, "an update took {one_update:?}");
+    // How long these take is measured in benches/, not asserted here.
 }
 
 /// Make `refs/agents/state` point at a commit whose tree holds `entries`: (mode, path,

@@ -304,9 +304,17 @@ fn finish_cleans_up_squash_merged_work_and_abandons_on_request() {
         .says("main already has every change");
 
     repo.agents(&["spawn", "backend-agent"]).ok();
-    repo.commit_in(&repo.worktree("backend-agent"), "b.py", "b\n", "B");
-    let run = repo.agents(&["finish", "backend-agent", "--abandon"]).ok();
+    let b = repo.commit_in(&repo.worktree("backend-agent"), "b.py", "b\n", "B");
+    let before = repo.refs();
+    repo.agents(&["finish", "backend-agent", "--abandon"])
+        .fails(1)
+        .says("1 commit that main does not have");
+    assert_eq!(repo.refs(), before, "work is not abandoned without --force");
+    let run = repo
+        .agents(&["finish", "backend-agent", "--abandon", "--force"])
+        .ok();
     run.prints("Abandoned backend-agent");
+    run.prints(&format!("git branch feature/backend-architecture {b}"));
     run.prints("stay blocked");
     assert_eq!(agent(&repo, "backend-agent")["status"], "abandoned");
     repo.agents(&["merge", "backend-agent"])

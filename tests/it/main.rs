@@ -30,6 +30,7 @@ mod properties;
 mod provision;
 mod queue_batch;
 mod run_adopt;
+mod safety;
 mod state_cache;
 mod status_layout;
 mod status_watch;
