@@ -1,6 +1,7 @@
 //! Printing for people and for scripts: colour only where it helps, JSON on request,
 //! one-line errors.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -62,15 +63,23 @@ impl Output {
         }
     }
 
-    /// Print a line for people (suppressed by --quiet and --json).
+    /// Print a line for people (suppressed by --quiet and --json); text from agents and
+    /// remotes in it is made [`inert`].
     pub fn say(&self, line: impl AsRef<str>) {
         if !self.quiet && !self.json {
-            let _ = writeln!(std::io::stdout(), "{}", line.as_ref());
+            let _ = writeln!(std::io::stdout(), "{}", inert(line.as_ref()));
         }
     }
 
-    /// Print what was asked for (kept with --quiet, suppressed with --json).
+    /// Print a view that was asked for (kept with --quiet, suppressed with --json), with
+    /// text from agents and remotes in it made [`inert`].
     pub fn print(&self, text: impl AsRef<str>) {
+        self.print_data(inert(text.as_ref()));
+    }
+
+    /// Print data that was asked for exactly as it is (an exported plan, a completion
+    /// script): made to be saved or read by a program, not shown.
+    pub fn print_data(&self, text: impl AsRef<str>) {
         if !self.json {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(text.as_ref().as_bytes());
@@ -81,7 +90,11 @@ impl Output {
     /// Print a progress note on stderr (only with --verbose, or on a terminal).
     pub fn progress(&self, line: &str) {
         if !self.quiet && !self.json && (self.verbose || std::io::stderr().is_terminal()) {
-            let _ = writeln!(std::io::stderr(), "{}", Style::new().dim().apply_to(line));
+            let _ = writeln!(
+                std::io::stderr(),
+                "{}",
+                Style::new().dim().apply_to(inert(line))
+            );
         }
     }
 
@@ -162,14 +175,15 @@ impl Spinner {
     pub fn step(&self, message: &str) {
         if let Some(bar) = &self.bar {
             self.keep_current_step(bar);
-            *self.current.borrow_mut() = message.to_owned();
+            let message = inert(message);
+            *self.current.borrow_mut() = message.to_string();
             bar.set_message(format!("{message}…"));
             bar.reset_elapsed();
         } else if self.lines {
             let _ = writeln!(
                 std::io::stderr(),
                 "{}",
-                Style::new().dim().for_stderr().apply_to(message)
+                Style::new().dim().for_stderr().apply_to(inert(message))
             );
         }
     }
@@ -251,20 +265,22 @@ pub fn error(output: Option<&Output>, message: &str, code: i32) {
     }
     let _ = writeln!(
         std::io::stderr(),
-        "{} {message}",
-        Style::new().red().bold().for_stderr().apply_to("error:")
+        "{} {}",
+        Style::new().red().bold().for_stderr().apply_to("error:"),
+        inert(message)
     );
 }
 
 /// Print a warning as one line on stderr, whatever the output mode.
 pub fn warning(message: &str) {
     eprintln!(
-        "{} {message}",
+        "{} {}",
         Style::new()
             .yellow()
             .bold()
             .for_stderr()
-            .apply_to("warning:")
+            .apply_to("warning:"),
+        inert(message)
     );
 }
 
@@ -318,4 +334,81 @@ pub fn bar(fraction: f64, width: usize) -> String {
     };
     let filled = (fraction * width as f64).round() as usize;
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+/// `text` safe to show on a terminal: control characters that could move the cursor,
+/// clear the screen, set the title, write the clipboard or hide text (ESC sequences other
+/// than colours, BEL, CR, backspace, C1 codes) are shown in caret notation (`^[`, `^G`)
+/// instead of acting. Colour sequences pass only while output is coloured, so a note,
+/// title or log line from an agent or a remote is read, never obeyed.
+pub fn inert(text: &str) -> Cow<'_, str> {
+    inert_with(
+        text,
+        console::colors_enabled() || console::colors_enabled_stderr(),
+    )
+}
+
+/// [`inert`], with colour sequences let through or not.
+fn inert_with(text: &str, colours: bool) -> Cow<'_, str> {
+    let harmless = |c: char| !c.is_control() || c == '\n' || c == '\t';
+    if text.chars().all(harmless) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\u{1b}'
+            && colours
+            && let Some(len) = colour_sequence(rest)
+        {
+            out.push_str(&rest[..len]);
+            rest = &rest[len..];
+            continue;
+        }
+        match c {
+            c if harmless(c) => out.push(c),
+            '\u{7f}' => out.push_str("^?"),
+            c if (c as u32) < 0x20 => {
+                out.push('^');
+                out.push(char::from(b'@' + c as u8));
+            }
+            c => out.push_str(&format!("<U+{:04X}>", c as u32)),
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    Cow::Owned(out)
+}
+
+/// The length of the colour sequence (`ESC [ 1;31 m`) `text` starts with, if it does.
+fn colour_sequence(text: &str) -> Option<usize> {
+    let body = text.strip_prefix("\u{1b}[")?;
+    let params = body
+        .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+        .unwrap_or(body.len());
+    (body[params..].starts_with('m')).then_some(2 + params + 1)
+}
+
+#[cfg(test)]
+mod inert_tests {
+    use super::inert_with;
+
+    #[test]
+    fn control_characters_are_shown_in_caret_notation() {
+        let inert = |text| inert_with(text, false);
+        assert_eq!(inert("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(inert("\u{1b}]0;title\u{7}"), "^[]0;title^G");
+        assert_eq!(inert("a\rb\u{8}\u{7f}"), "a^Mb^H^?");
+        assert_eq!(inert("\u{9b}2J"), "<U+009B>2J");
+        assert_eq!(inert("\u{1b}[31mred\u{1b}[0m"), "^[[31mred^[[0m");
+    }
+
+    #[test]
+    fn colours_pass_only_while_output_is_coloured() {
+        let inert = |text| inert_with(text, true);
+        assert_eq!(
+            inert("\u{1b}[1;31mred\u{1b}[0m"),
+            "\u{1b}[1;31mred\u{1b}[0m"
+        );
+        assert_eq!(inert("\u{1b}[2J"), "^[[2J");
+    }
 }

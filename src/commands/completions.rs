@@ -35,7 +35,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     }) {
         return Ok(exit::OK);
     }
-    ctx.out.print(text);
+    ctx.out.print_data(text);
     Ok(exit::OK)
 }
 
@@ -59,7 +59,7 @@ pub fn complete(args: &CompleteArgs, ctx: &Context) -> Result<i32, Error> {
             text.push_str(&agent.name);
             text.push('\n');
         }
-        ctx.out.print(text);
+        ctx.out.print_data(text);
     }
     Ok(exit::OK)
 }

@@ -92,7 +92,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
                 text: state.plan_view().export(format),
             };
             if !ctx.out.json(&export) {
-                ctx.out.print(export.text);
+                ctx.out.print_data(export.text);
             }
         }
         Action::Timeline { parallel } => return show_timeline(&state, *parallel, ctx),
@@ -221,7 +221,7 @@ pub(crate) fn render_timeline(state: &State, timeline: &Timeline) -> String {
     while tick <= timeline.makespan_hours + 1e-9 {
         let at = column(tick);
         ruler[at] = '┬';
-        let label = format!("{tick} h");
+        let label = format!("{} h", (tick * 100.0).round() / 100.0);
         if at >= next_free && at + label.len() <= labels.len() {
             for (offset, ch) in label.chars().enumerate() {
                 labels[at + offset] = ch;
@@ -243,8 +243,11 @@ pub(crate) fn render_timeline(state: &State, timeline: &Timeline) -> String {
     let mut rows: Vec<_> = timeline.schedule.iter().collect();
     rows.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.slot.cmp(&b.slot)));
     for row in rows {
-        let start = column(row.start);
-        let end = column(row.end).max(start + usize::from(row.end > row.start));
+        // A short last agent starts at the very end: keep its one cell on the chart.
+        let start = column(row.start).min(CHART_WIDTH - 1);
+        let end = column(row.end)
+            .max(start + usize::from(row.end > row.start))
+            .min(CHART_WIDTH);
         let critical = timeline.critical_path.contains(&row.name);
         let cells = "█".repeat(end - start);
         let bar = if critical {

@@ -15,7 +15,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, P
 use console::{Alignment, measure_text_width, pad_str};
 
 use super::Context;
-use crate::cli::output::{clock, one_line, style};
+use crate::cli::output::{self, clock, one_line, style};
 
 /// Spawn ready agents, run their commands and bring finished work home
 ///
@@ -392,7 +392,7 @@ impl Dashboard {
             | RunEvent::EndedUnwatched { .. }
             | RunEvent::Relaunching { .. }
             | RunEvent::WatchedElsewhere { .. } => {
-                let _ = self.multi.println(event_line(event));
+                let _ = self.multi.println(output::inert(&event_line(event)));
             }
             RunEvent::Working { message } => self.show_activity(message),
             RunEvent::Tick => {
@@ -432,7 +432,8 @@ impl Dashboard {
     /// Show `text` as the step under way; its clock starts again when the step changes.
     fn show_activity(&mut self, text: &str) {
         if self.activity_text != text {
-            self.activity.set_message(format!("{text}…"));
+            self.activity
+                .set_message(format!("{}…", output::inert(text)));
             self.activity.reset_elapsed();
             self.activity_text = text.to_owned();
         }
@@ -460,9 +461,10 @@ impl Dashboard {
             row.bar
                 .set_position((agent.progress * 1000.0).round() as u64);
             let detail = if !agent.blocked_by.is_empty() {
-                format!("waits for {}", agent.blocked_by.join(", "))
+                format!("blocked by {}", agent.blocked_by.join(", "))
             } else {
-                one_line(agent.current_task.as_deref().unwrap_or_default())
+                output::inert(&one_line(agent.current_task.as_deref().unwrap_or_default()))
+                    .into_owned()
             };
             let took = if row.running {
                 String::new()

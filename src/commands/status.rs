@@ -73,7 +73,7 @@ fn watch(
                     .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
                 format!("{json}\n")
             } else {
-                render(&report, args)
+                crate::cli::output::inert(&render(&report, args)).into_owned()
             };
             let mut out = std::io::stdout().lock();
             let written = if terminal {

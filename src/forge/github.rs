@@ -58,7 +58,8 @@ impl GitHub {
     /// Push `branch` to origin under the same name.
     pub fn push(&self, ws: &Workspace, branch: &str) -> Result<(), ForgeError> {
         let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
-        ws.git().run(["push", "--quiet", REMOTE, spec.as_str()])?;
+        ws.git()
+            .run(["push", "--quiet", "--", REMOTE, spec.as_str()])?;
         Ok(())
     }
 
@@ -244,7 +245,7 @@ impl GitHub {
         let git = ws.git();
         let tracking = format!("refs/remotes/{REMOTE}/{base}");
         let spec = format!("+refs/heads/{base}:{tracking}");
-        if let Err(err) = git.run(["fetch", "--quiet", REMOTE, spec.as_str()]) {
+        if let Err(err) = git.run(["fetch", "--quiet", "--", REMOTE, spec.as_str()]) {
             return Some(format!(
                 "could not fetch {base} from {REMOTE} ({err}); update it with `git pull`"
             ));

@@ -10,6 +10,7 @@ pub mod cas;
 pub mod command;
 pub mod locks;
 pub mod maintenance;
+pub mod remote;
 pub mod workspace;
 pub mod worktree;
 

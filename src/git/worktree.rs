@@ -305,8 +305,12 @@ pub fn is_dirty(path: &Path) -> Result<bool, GitError> {
 }
 
 /// The commit `refs/heads/<branch>` points at, if the branch exists.
+/// A name git can't have as a branch (`main..x`, `-x`, `a b`) names no branch.
 pub fn branch_tip(repo: &gix::Repository, branch: &str) -> Result<Option<ObjectId>, GitError> {
     let name = format!("refs/heads/{branch}");
+    if branch.starts_with('-') || gix::validate::reference::name(name.as_bytes().into()).is_err() {
+        return Ok(None);
+    }
     let reference = repo
         .try_find_reference(name.as_str())
         .map_err(|e| GitError::library(&format!("reading {name}"), e))?;

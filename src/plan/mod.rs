@@ -48,6 +48,15 @@ pub enum PlanError {
     /// Two agents share a name.
     #[error("agent {0} is defined twice; give each agent a unique name")]
     DuplicateAgent(String),
+    /// A task's estimate is not a number of hours a plan can schedule.
+    #[error(
+        "{agent}: task {task:?} is estimated at {hours} h; an estimate is a number of hours from 0 to {MAX_TASK_HOURS} (split bigger work into tasks)"
+    )]
+    Estimate {
+        agent: String,
+        task: String,
+        hours: f64,
+    },
     /// An agent would work on the base branch itself.
     #[error(
         "{agent}'s branch is {branch}, the base branch; an agent works on a branch of its own (for example agents/{agent})"
@@ -92,6 +101,10 @@ pub enum PlanError {
     )]
     Empty(String),
 }
+
+/// The largest estimate one task may have, in hours (five years of working days): past it
+/// an estimate is a typo, and charts and schedules stop meaning anything.
+pub const MAX_TASK_HOURS: f64 = 10_000.0;
 
 /// The formats a plan can be read from and written to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

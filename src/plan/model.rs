@@ -208,6 +208,17 @@ impl Plan {
         let mut names = std::collections::HashSet::with_capacity(self.agents.len());
         for agent in &self.agents {
             validate_agent_name(&agent.name)?;
+            if let Some(task) = agent
+                .tasks
+                .iter()
+                .find(|t| !(0.0..=super::MAX_TASK_HOURS).contains(&t.hours))
+            {
+                return Err(PlanError::Estimate {
+                    agent: agent.name.clone(),
+                    task: task.title.clone(),
+                    hours: task.hours,
+                });
+            }
             validate_branch_name(&agent.name, &agent.branch)?;
             if !names.insert(agent.name.as_str()) {
                 return Err(PlanError::DuplicateAgent(agent.name.clone()));

@@ -31,6 +31,7 @@ mod provision;
 mod queue_batch;
 mod run_adopt;
 mod safety;
+mod safety_input;
 mod state_cache;
 mod status_layout;
 mod status_watch;

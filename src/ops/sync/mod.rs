@@ -111,6 +111,9 @@ pub fn sync(
 ) -> Result<SyncReport> {
     let git = ws.git();
     let remote = remote.unwrap_or(DEFAULT_REMOTE).to_owned();
+    if let Some(why) = crate::git::remote::refusal(&remote) {
+        return Err(Error::Usage(why));
+    }
     let tracking = format!("{TRACKING_PREFIX}/{}", tracking_name(&git, &remote)?);
     let tracked_state = format!("{tracking}/agents/state");
     let tracked_notes = format!("{tracking}/notes/agents");
@@ -281,6 +284,7 @@ fn fetch(git: &Git, remote: &str, tracking: &str) -> Result<(), GitError> {
         "--no-tags",
         "--no-write-fetch-head",
         "--prune",
+        "--",
         remote,
         &format!("+refs/agents/*:{tracking}/agents/*"),
         &format!("+refs/notes/agents*:{tracking}/notes/agents*"),
@@ -300,7 +304,6 @@ fn push(
         "--atomic".to_owned(),
         "--porcelain".to_owned(),
         "--no-verify".to_owned(),
-        remote.to_owned(),
     ];
     for (name, _, before) in pushes {
         args.push(format!(
@@ -308,6 +311,8 @@ fn push(
             before.map(|id| id.to_string()).unwrap_or_default()
         ));
     }
+    args.push("--".to_owned());
+    args.push(remote.to_owned());
     for (name, tip, _) in pushes {
         args.push(format!("{tip}:{name}"));
     }
