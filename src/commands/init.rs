@@ -41,15 +41,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     };
     let report = ops::init(&ws, &options)?;
     let plan = &report.state.plan;
-    if ctx.out.json(&serde_json::json!({
-        "agents": plan.agents.len(),
-        "tasks": plan.task_count(),
-        "hours": plan.total_hours(),
-        "base": report.state.base(),
-        "worktrees_dir": plan.worktrees_dir,
-        "replaced": report.replaced,
-        "state_commit": report.state.tip.map(|t| t.commit.to_string()),
-    })) {
+    if ctx.out.json(&report) {
         return Ok(exit::OK);
     }
     ctx.out.say(format!(
@@ -65,7 +57,47 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         style::name().apply_to(report.state.base()),
         plan.worktrees_dir.trim_end_matches('/'),
     ));
-    if let Some(line) = report.excluded {
+    if let Some(previous) = &report.previous_state {
+        if !report.discarded.is_empty() {
+            let lost: Vec<String> = report
+                .discarded
+                .iter()
+                .map(|d| {
+                    let mut what = vec![d.status.to_string()];
+                    let counted = |n: usize, one: &str, many: &str| {
+                        format!("{n} {}", if n == 1 { one } else { many })
+                    };
+                    if d.tasks_done > 0 {
+                        what.push(counted(d.tasks_done, "task done", "tasks done"));
+                    }
+                    if d.notes > 0 {
+                        what.push(counted(d.notes, "note", "notes"));
+                    }
+                    if let Some(pr) = d.pr {
+                        what.push(format!("PR #{pr}"));
+                    }
+                    format!("{} ({})", d.agent, what.join(", "))
+                })
+                .collect();
+            ctx.out.say(
+                style::warn()
+                    .apply_to(format!(
+                        "The new state starts over for {}: {}",
+                        if lost.len() == 1 {
+                            "1 agent".to_owned()
+                        } else {
+                            format!("{} agents", lost.len())
+                        },
+                        lost.join("; ")
+                    ))
+                    .to_string(),
+            );
+        }
+        ctx.out.say(format!(
+            "The previous state is kept as {previous}; bring it back with: git update-ref refs/agents/state {previous}"
+        ));
+    }
+    if let Some(line) = &report.excluded {
         ctx.out.say(
             style::dim()
                 .apply_to(format!("Added {line} to .git/info/exclude"))

@@ -484,7 +484,7 @@ fn clear_index_lock(ws: &Workspace, checkout: &crate::git::Git) {
 /// The worktree that has `base` checked out, after checking it has no uncommitted
 /// changes to tracked files.
 pub(crate) fn checked_out_clean(ws: &Workspace, base: &str) -> Result<Option<PathBuf>, ForgeError> {
-    let worktrees = crate::git::worktree::list(&ws.git())?;
+    let worktrees = crate::git::worktree::list_repairing(&ws.git())?;
     let Some(found) = crate::git::worktree::find_with_branch(&worktrees, base) else {
         return Ok(None);
     };

@@ -40,18 +40,57 @@ impl WorktreeInfo {
     }
 }
 
-/// Every worktree git knows of, the main one first; a record left by a killed
-/// `git worktree add` that makes git fail to list them is removed first.
+/// Every worktree git knows of, the main one first, changing nothing: when a record left
+/// by a killed `git worktree add` makes git fail to list them, the records are read by
+/// hand and the unreadable one is listed as prunable, with why.
 pub fn list(git: &Git) -> Result<Vec<WorktreeInfo>, GitError> {
-    let text = match git.run(["worktree", "list", "--porcelain"]) {
-        Ok(text) => text,
+    match git.run(["worktree", "list", "--porcelain"]) {
+        Ok(text) => Ok(parse_list(&text)),
+        Err(err) => {
+            let common_dir = common_dir(git)?;
+            let found = records(&common_dir);
+            if !found.iter().any(AdminDir::is_unreadable) {
+                return Err(err);
+            }
+            let top = git.run(["rev-parse", "--path-format=absolute", "--show-toplevel"])?;
+            let mut worktrees = vec![WorktreeInfo {
+                path: canonical(Path::new(top.trim())),
+                head: None,
+                branch: None,
+                locked: None,
+                prunable: None,
+            }];
+            worktrees.extend(found.iter().map(|record| WorktreeInfo {
+                path: canonical(record.worktree.as_deref().unwrap_or(&record.admin)),
+                head: None,
+                branch: record.branch(),
+                locked: record.locked.clone(),
+                prunable:
+                    record.is_unreadable().then(|| {
+                        "git cannot read its record (its commondir file is empty)".to_owned()
+                    }),
+            }));
+            Ok(worktrees)
+        }
+    }
+}
+
+/// Like [`list`], for commands about to change worktrees: a record left unreadable by a
+/// killed `git worktree add` is removed first (with the directory only when it holds
+/// nothing but that checkout's own files), since git can do nothing while it is there.
+pub fn list_repairing(git: &Git) -> Result<Vec<WorktreeInfo>, GitError> {
+    match git.run(["worktree", "list", "--porcelain"]) {
+        Ok(text) => Ok(parse_list(&text)),
         Err(err) => {
             if !remove_unreadable_records(git)? {
                 return Err(err);
             }
-            git.run(["worktree", "list", "--porcelain"])?
+            Ok(parse_list(&git.run(["worktree", "list", "--porcelain"])?))
         }
-    };
+    }
+}
+
+fn parse_list(text: &str) -> Vec<WorktreeInfo> {
     let mut worktrees = Vec::new();
     let mut current: Option<WorktreeInfo> = None;
     for line in text.lines() {
@@ -82,7 +121,7 @@ pub fn list(git: &Git) -> Result<Vec<WorktreeInfo>, GitError> {
         }
     }
     worktrees.extend(current);
-    Ok(worktrees)
+    worktrees
 }
 
 /// The worktree at `path`, if git knows one there.
@@ -185,6 +224,15 @@ impl AdminDir {
             && (!self.has_commondir || !self.has_head || self.worktree.is_none())
     }
 
+    /// The branch its `HEAD` names, if it names one.
+    fn branch(&self) -> Option<String> {
+        std::fs::read_to_string(self.admin.join("HEAD"))
+            .ok()?
+            .trim()
+            .strip_prefix("ref: refs/heads/")
+            .map(str::to_owned)
+    }
+
     /// Whether git fails to read this record at all.
     fn is_unreadable(&self) -> bool {
         std::fs::read_to_string(self.admin.join("commondir")).is_ok_and(|c| c.trim().is_empty())
@@ -253,6 +301,13 @@ fn remove_record(git: &Git, record: &AdminDir) -> Result<(), GitError> {
     if let Some(path) = &record.worktree
         && points_at(path, &record.admin)
     {
+        if let Some(kept) = foreign_file(git, record, path) {
+            return Err(GitError::Library(format!(
+                "{} is the worktree of a record git cannot read, and it holds {} that its checkout did not write; nothing was removed: move your work out, then remove it with `rm -r` and `git worktree prune`",
+                path.display(),
+                kept.display()
+            )));
+        }
         match std::fs::remove_dir_all(path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(cannot(path, e)),
             _ => {}
@@ -268,6 +323,64 @@ fn remove_record(git: &Git, record: &AdminDir) -> Result<(), GitError> {
             Ok(())
         }
     }
+}
+
+/// A file in the worktree `dir` of `record` that is not exactly what checking out the
+/// record's `HEAD` writes (a change or a new file someone made there), if there is one.
+fn foreign_file(git: &Git, record: &AdminDir, dir: &Path) -> Option<PathBuf> {
+    let head = std::fs::read_to_string(record.admin.join("HEAD")).unwrap_or_default();
+    let head = head.trim();
+    let commit = head.strip_prefix("ref: ").unwrap_or(head);
+    let listing = (!commit.is_empty())
+        .then(|| {
+            git.run([
+                "ls-tree",
+                "-r",
+                "-z",
+                "--full-tree",
+                "--end-of-options",
+                &format!("{commit}^{{commit}}"),
+            ])
+            .ok()
+        })
+        .flatten()
+        .unwrap_or_default();
+    let checkout: std::collections::HashMap<PathBuf, String> = listing
+        .split('\0')
+        .filter_map(|entry| {
+            let (meta, path) = entry.split_once('\t')?;
+            let id = meta.split_whitespace().nth(2)?;
+            Some((PathBuf::from(path), id.to_owned()))
+        })
+        .collect();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            return Some(current);
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let relative = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
+            if relative == Path::new(".git") {
+                continue;
+            }
+            let Ok(kind) = entry.file_type() else {
+                return Some(relative);
+            };
+            if kind.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let written = std::fs::read(&path).ok().and_then(|bytes| {
+                gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::object::Kind::Blob, &bytes).ok()
+            });
+            let expected = checkout.get(&relative);
+            if written.map(|id| id.to_string()).as_ref() != expected {
+                return Some(relative);
+            }
+        }
+    }
+    None
 }
 
 /// Whether the directory `path` is the worktree of record `admin`: its `.git` file points

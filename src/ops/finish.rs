@@ -104,7 +104,7 @@ pub fn finish(
         }
     };
     let git = ws.git();
-    let worktrees = worktree::list(&git)?;
+    let worktrees = worktree::list_repairing(&git)?;
     let path = ws.resolve(&spec.worktree);
     let registered = worktree::find_at(&worktrees, &path).cloned();
     if let Some(found) = &registered

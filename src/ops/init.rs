@@ -1,5 +1,6 @@
 //! `init`: import a plan and create the state ref.
 
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, Layer, Settings, Source};
@@ -25,13 +26,69 @@ pub struct InitOptions {
 }
 
 /// What `init` did.
+#[derive(Debug, Clone, Serialize)]
 pub struct InitReport {
     /// The state written.
+    #[serde(skip)]
     pub state: State,
+    /// Agents in the plan.
+    pub agents: usize,
+    /// Tasks in the plan.
+    pub tasks: usize,
+    /// Hours of work in the plan.
+    pub hours: f64,
+    /// The base branch.
+    pub base: String,
+    /// Where worktrees go.
+    pub worktrees_dir: String,
+    /// The state commit written.
+    pub state_commit: Option<String>,
     /// Whether an existing state was replaced.
     pub replaced: bool,
+    /// The state commit replaced: still in `refs/agents/state`'s history, and restored
+    /// with `git update-ref refs/agents/state ID`.
+    pub previous_state: Option<String>,
+    /// What the replaced state knew of its agents that the new one does not.
+    pub discarded: Vec<Discarded>,
     /// The line added to `.git/info/exclude`, if one was.
     pub excluded: Option<String>,
+}
+
+/// One agent's progress a replaced state held.
+#[derive(Debug, Clone, Serialize)]
+pub struct Discarded {
+    /// The agent.
+    pub agent: String,
+    /// Its status then.
+    pub status: crate::state::Status,
+    /// How many of its tasks were done.
+    pub tasks_done: usize,
+    /// How many notes it had.
+    pub notes: usize,
+    /// Its pull request, if it had one.
+    pub pr: Option<u64>,
+}
+
+/// The progress in `state` that a fresh state loses: every agent not still planned with
+/// nothing recorded.
+fn progress_in(state: &State) -> Vec<Discarded> {
+    state
+        .agents
+        .iter()
+        .filter(|(_, doc)| {
+            doc.status != crate::state::Status::Planned
+                || !doc.done_tasks.is_empty()
+                || !doc.notes.is_empty()
+                || doc.pr.is_some()
+        })
+        .map(|(name, doc)| Discarded {
+            agent: name.clone(),
+            status: doc.status,
+            tasks_done: doc.done_tasks.len(),
+            notes: doc.notes.len(),
+            pr: doc.pr.as_ref().map(|pr| pr.number),
+        })
+        .collect()
 }
 
 /// Import the plan and write the first state commit.
@@ -89,6 +146,10 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
     }
 
     let existing = State::read(&ws.repo);
+    let (previous_state, discarded) = match &existing {
+        Ok(Some(old)) => (old.tip.map(|tip| tip.commit.to_string()), progress_in(old)),
+        _ => (None, Vec::new()),
+    };
     if !options.force {
         match existing {
             Ok(Some(state)) => {
@@ -121,10 +182,19 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
         Ok(())
     })?;
     let excluded = exclude_worktrees_dir(ws, &updated.state.plan.worktrees_dir)?;
+    let plan = &updated.state.plan;
     Ok(InitReport {
-        state: updated.state,
+        agents: plan.agents.len(),
+        tasks: plan.task_count(),
+        hours: plan.total_hours(),
+        base: updated.state.base().to_owned(),
+        worktrees_dir: plan.worktrees_dir.clone(),
+        state_commit: updated.state.tip.map(|t| t.commit.to_string()),
+        previous_state: previous_state.filter(|_| replaced),
+        discarded: if replaced { discarded } else { Vec::new() },
         replaced,
         excluded,
+        state: updated.state,
     })
 }
 

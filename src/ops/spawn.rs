@@ -86,7 +86,7 @@ pub fn spawn(
     })?;
     let git = ws.git();
     let port_base = crate::ops::provision::settings(ws, &state)?.port_base;
-    let mut worktrees = worktree::list(&git)?;
+    let mut worktrees = worktree::list_repairing(&git)?;
     let mut outcomes = Vec::with_capacity(chosen.len());
     let count = chosen.len();
     for (index, name) in chosen.into_iter().enumerate() {
@@ -104,7 +104,7 @@ pub fn spawn(
                 half_made.path.display()
             ));
             worktree::remove(&git, &path, true)?;
-            worktrees = worktree::list(&git)?;
+            worktrees = worktree::list_repairing(&git)?;
         }
         check_path(&worktrees, &path, &name, &spec.branch)?;
         let existing_worktree = worktree::find_at(&worktrees, &path).is_some();
@@ -164,7 +164,7 @@ pub fn spawn(
             }
         };
         if !existing_worktree {
-            worktrees = worktree::list(&git)?;
+            worktrees = worktree::list_repairing(&git)?;
         }
         let (provisioned, provision_error) =
             match crate::ops::provision::provision(ws, &name, !existing_worktree, progress) {

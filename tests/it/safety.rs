@@ -102,3 +102,94 @@ fn an_agent_branch_that_is_base_or_checked_out_is_never_deleted() {
     assert_eq!(repo.refs(), before);
     assert!(reachable(&repo, &work));
 }
+
+#[test]
+fn init_force_says_what_it_discards_and_keeps_the_old_state_reachable() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.agents(&["spawn", "security-agent"]).ok();
+    repo.agents(&["task", "done", "1", "--agent", "security-agent"])
+        .ok();
+    repo.agents(&["update", "--agent", "security-agent", "--note", "halfway"])
+        .ok();
+    let old = repo
+        .git(&["rev-parse", "refs/agents/state"])
+        .trim()
+        .to_owned();
+
+    let plan = crate::common::example_plan();
+    let run = repo
+        .agents(&["init", "--force", "--plan", plan.to_str().unwrap()])
+        .ok();
+    run.prints("security-agent (in_progress, 1 task done, 1 note)");
+    run.prints(&format!("git update-ref refs/agents/state {old}"));
+    let json = repo
+        .agents(&[
+            "init",
+            "--force",
+            "--json",
+            "--plan",
+            plan.to_str().unwrap(),
+        ])
+        .ok()
+        .json();
+    assert_eq!(json["replaced"], true);
+    assert!(json["previous_state"].is_string());
+
+    repo.git(&["update-ref", "refs/agents/state", &old]);
+    let status = repo.status_json();
+    let security = status["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "security-agent")
+        .unwrap()
+        .clone();
+    assert_eq!(security["status"], "in_progress");
+    assert_eq!(security["tasks_done"], 1);
+}
+
+#[test]
+fn a_users_own_worktree_with_an_unreadable_record_is_never_deleted() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.git(&["config", "agents.staleLockSeconds", "1"]);
+    let mine = repo.root.parent().unwrap().join("mine");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "mine",
+        mine.to_str().unwrap(),
+    ]);
+    std::fs::write(mine.join("README.md"), "my edits\n").unwrap();
+    std::fs::write(mine.join("notes.txt"), "my notes\n").unwrap();
+    // A crash leaves its record's commondir empty: git can no longer list worktrees.
+    std::fs::write(repo.root.join(".git/worktrees/mine/commondir"), "").unwrap();
+
+    let before = repo.refs();
+    repo.agents(&["doctor"]).ok();
+    assert_eq!(repo.refs(), before, "a plain doctor changes nothing");
+    assert!(
+        repo.root.join(".git/worktrees/mine").exists(),
+        "the record stays"
+    );
+    assert_eq!(
+        std::fs::read_to_string(mine.join("notes.txt")).unwrap(),
+        "my notes\n"
+    );
+
+    // A command that must clean up first refuses rather than delete the user's work.
+    let run = repo.agents(&["spawn", "security-agent"]);
+    assert_ne!(
+        run.code, 0,
+        "spawn cannot go on while git cannot list worktrees"
+    );
+    assert!(run.stderr.contains("nothing was removed"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(mine.join("README.md")).unwrap(),
+        "my edits\n"
+    );
+    assert!(mine.join("notes.txt").exists());
+}
