@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod fault;
 pub mod forge;
+pub mod fsutil;
 pub mod git;
 pub mod ops;
 pub mod plan;

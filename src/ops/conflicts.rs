@@ -269,10 +269,11 @@ fn remember(ws: &Workspace, cache: &Cache) {
     };
     let write = || -> std::io::Result<()> {
         if let Some(dir) = path.parent() {
-            fs_err::create_dir_all(dir)?;
+            crate::fsutil::private_dir(dir)?;
         }
         let temporary = path.with_extension(format!("json.{}", std::process::id()));
-        fs_err::write(&temporary, text)?;
+        let _ = std::fs::remove_file(&temporary);
+        crate::fsutil::write_new(&temporary, &text)?;
         fs_err::rename(&temporary, &path)
     };
     // The cache only saves work for `status`; failing to write it changes no answer.

@@ -307,9 +307,9 @@ pub fn run_setup(ws: &Workspace, vars: &AgentVars, command: &str) -> Result<Setu
         Error::External(format!("cannot write the setup log {}: {e}", log.display()))
     };
     if let Some(dir) = log.parent() {
-        fs_err::create_dir_all(dir).map_err(io_error)?;
+        crate::fsutil::private_dir(dir).map_err(io_error)?;
     }
-    let mut output = std::fs::File::create(&log).map_err(io_error)?;
+    let mut output = crate::fsutil::create(&log).map_err(io_error)?;
     use std::io::Write;
     writeln!(output, "$ {command}").map_err(io_error)?;
     let mut expression = duct::cmd("sh", ["-c", command.as_str()])
@@ -324,10 +324,7 @@ pub fn run_setup(ws: &Workspace, vars: &AgentVars, command: &str) -> Result<Setu
     let exit_code = match expression.run() {
         Ok(out) => out.status.code(),
         Err(err) => {
-            let mut file = std::fs::OpenOptions::new()
-                .append(true)
-                .open(&log)
-                .map_err(io_error)?;
+            let mut file = crate::fsutil::append(&log).map_err(io_error)?;
             writeln!(file, "could not start the setup command: {err}").map_err(io_error)?;
             None
         }

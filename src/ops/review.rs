@@ -116,12 +116,18 @@ pub fn review(
                 events(ReviewEvent::Output(chunk))
             })
             .map_err(run_error)?;
-        let Some(score) = parse_score(&finished.output) else {
+        let parsed = parse_score(&finished.output).map_err(|unreadable| {
+            Error::Refused(format!(
+                "the review command `{}` printed a score git-agents will not guess at: {unreadable}; it must print one whole score like `8/10`, `Score: 8` or {{\"score\": 8}}",
+                command.display()
+            ))
+        })?;
+        let Some(score) = parsed else {
             let exit = finished
                 .exit_code
                 .map(|c| format!("exited {c}"))
                 .unwrap_or_else(|| "was killed".to_owned());
-            return Err(Error::External(format!(
+            return Err(Error::Refused(format!(
                 "the review command `{}` {exit} and printed no score; it must print one like `8/10`, `Score: 8` or {{\"score\": 8}}",
                 command.display()
             )));

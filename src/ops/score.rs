@@ -1,9 +1,12 @@
 //! Reading a review score out of whatever a review command printed.
 //!
 //! Three spellings are understood anywhere in the output: `8/10`, `Score: 8` (also
-//! `score = 8`, `Score: 45/50`, `score 8 out of 10`), and JSON `"score": 8`. The last one
-//! printed wins, so a review that prints a running tally ends with its verdict. A bare
-//! fraction counts only out of 10, so `3/4 tests passed` is not mistaken for a score.
+//! `score = 8`, `Score: 45/50`, `score 8 out of 10`), and JSON `"score": 8`. A stated
+//! score (one labelled `score`) is the score: a bare fraction elsewhere (`All 10/10 tests
+//! pass`) never overrides it, and the last stated one wins, so a running tally ends with
+//! its verdict. A bare fraction counts only when nothing is labelled, and only out of 10,
+//! so `3/4 tests passed` is not mistaken for a score. A labelled score that is not a whole
+//! number in range (`Score: 1e9`, `Score: 12/10`) is refused, not guessed at.
 
 /// A score and the best possible score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,20 +24,14 @@ impl Score {
     }
 }
 
-/// The last score in `text`, if any.
-pub fn parse_score(text: &str) -> Option<Score> {
+/// The score `text` states: the last labelled one, else the last bare `N/10`; `None` if
+/// there is none, and an error naming what was printed when a labelled one can't be read.
+pub fn parse_score(text: &str) -> Result<Option<Score>, String> {
     let bytes = text.as_bytes();
     let lower = text.to_ascii_lowercase();
     let lower = lower.as_bytes();
-    let mut found: Option<(usize, Score)> = None;
-    let mut keep = |at: usize, score: Score| {
-        if score.out_of > 0
-            && score.score <= score.out_of
-            && found.is_none_or(|(seen, _)| at >= seen)
-        {
-            found = Some((at, score));
-        }
-    };
+    let mut stated: Option<Score> = None;
+    let mut bare: Option<Score> = None;
     let mut at = 0;
     while at < bytes.len() {
         if lower[at..].starts_with(b"score") && !word_char_before(lower, at) {
@@ -45,9 +42,27 @@ pub fn parse_score(text: &str) -> Option<Score> {
                 .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_')
             {
                 next = skip(lower, next, b" \t:=");
+                let shown = || {
+                    let end = text[at..]
+                        .find('\n')
+                        .map_or(text.len(), |n| at + n)
+                        .min(at + 40);
+                    text[at..end].trim().to_owned()
+                };
                 if let Some((score, after)) = number(bytes, next) {
+                    if bytes.get(after).is_some_and(u8::is_ascii_alphanumeric) {
+                        return Err(format!("`{}` is not a whole number of points", shown()));
+                    }
                     let out_of = fraction_tail(lower, after).unwrap_or(10);
-                    keep(at, Score { score, out_of });
+                    if out_of == 0 || score > out_of {
+                        return Err(format!("`{}` is out of range", shown()));
+                    }
+                    stated = Some(Score { score, out_of });
+                } else if bytes
+                    .get(next)
+                    .is_some_and(|c| c.is_ascii_digit() || *c == b'-' || *c == b'.')
+                {
+                    return Err(format!("`{}` is not a whole number of points", shown()));
                 }
             }
             at += 5;
@@ -67,15 +82,16 @@ pub fn parse_score(text: &str) -> Option<Score> {
                         || *c == b'/'
                         || *c == b'.' && bytes.get(end + 1).is_some_and(u8::is_ascii_digit))
                 })
+                && score <= out_of
             {
-                keep(at, Score { score, out_of });
+                bare = Some(Score { score, out_of });
             }
             at = after;
             continue;
         }
         at += 1;
     }
-    found.map(|(_, score)| score)
+    Ok(stated.or(bare))
 }
 
 fn word_char_before(text: &[u8], at: usize) -> bool {
@@ -125,7 +141,27 @@ mod tests {
     use super::*;
 
     fn score(text: &str) -> Option<(u32, u32)> {
-        parse_score(text).map(|s| (s.score, s.out_of))
+        parse_score(text).unwrap().map(|s| (s.score, s.out_of))
+    }
+
+    #[test]
+    fn the_stated_score_is_the_score() {
+        assert_eq!(score("Score: 3\nAll 10/10 tests pass\n"), Some((3, 10)));
+        assert_eq!(score("10/10 checks\nscore = 7/10"), Some((7, 10)));
+    }
+
+    #[test]
+    fn a_stated_score_that_cannot_be_read_is_refused() {
+        for text in [
+            "Score: 1e9",
+            "Score: 12/10",
+            "Score: 5/0",
+            "Score: -3",
+            "Score: 8.5",
+            "score: 11",
+        ] {
+            assert!(parse_score(text).is_err(), "{text:?}");
+        }
     }
 
     #[test]

@@ -77,20 +77,15 @@ const WRAPPER: &str = r#"sh -c "$1"; s=$?; echo "$s" > "$2"; exit "$s""#;
 /// recorded under `launch.records` before this returns.
 pub fn start(launch: &Launch) -> std::io::Result<Running> {
     if let Some(parent) = launch.log.parent() {
-        fs_err::create_dir_all(parent)?;
+        crate::fsutil::private_dir(parent)?;
     }
-    fs_err::create_dir_all(&launch.records)?;
+    crate::fsutil::private_dir(&launch.records)?;
     let exit_file = record::exit_path(&launch.records, &launch.agent);
     match std::fs::remove_file(&exit_file) {
         Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
         _ => {}
     }
-    let log = fs_err::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&launch.log)?
-        .into_parts()
-        .0;
+    let log = crate::fsutil::append(&launch.log)?;
     let args = [
         "-c".as_ref(),
         WRAPPER.as_ref(),

@@ -93,7 +93,7 @@ pub(crate) fn replace_file(target: &Path, bytes: &[u8]) {
     let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
         return;
     };
-    if std::fs::create_dir_all(dir).is_err() {
+    if crate::fsutil::private_dir(dir).is_err() {
         return;
     }
     let prefix = format!(".{}.", name.to_string_lossy());
@@ -106,7 +106,9 @@ pub(crate) fn replace_file(target: &Path, bytes: &[u8]) {
             .map(|d| d.subsec_nanos())
             .unwrap_or_default()
     ));
-    if std::fs::write(&temporary, bytes).is_err() || std::fs::rename(&temporary, target).is_err() {
+    if crate::fsutil::write_new(&temporary, bytes).is_err()
+        || std::fs::rename(&temporary, target).is_err()
+    {
         let _ = std::fs::remove_file(&temporary);
     }
 }

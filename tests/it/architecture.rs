@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 /// The library's top-level modules, lowest first: each may use only those before it.
-const LAYERS: [&str; 10] = [
-    "time", "fault", "plan", "process", "config", "git", "state", "forge", "error", "ops",
+const LAYERS: [&str; 11] = [
+    "fsutil", "time", "fault", "plan", "process", "config", "git", "state", "forge", "error", "ops",
 ];
 
 /// Crates only the binary may use.

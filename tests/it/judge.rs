@@ -256,10 +256,37 @@ fn review_gives_up_after_its_iterations_and_needs_a_score() {
 
     let before = repo.refs();
     repo.agents_in(&worktree, &["review", "--", "echo", "looks fine to me"])
-        .fails(4)
+        .fails(1)
         .says("`echo 'looks fine to me'`")
         .says("printed no score");
     assert_eq!(repo.refs(), before);
+
+    // The stated score is the score; one that can't be read is refused, not guessed.
+    repo.agents_in(
+        &worktree,
+        &[
+            "review",
+            "--",
+            "printf",
+            "Score: 1e9\nAll 10/10 tests pass\n",
+        ],
+    )
+    .fails(1)
+    .says("not a whole number");
+    assert_eq!(repo.refs(), before);
+    let run = repo
+        .agents_in(
+            &worktree,
+            &["review", "--", "printf", "Score: 3\nAll 10/10 tests pass\n"],
+        )
+        .fails(1);
+    assert!(run.stdout.contains("3/10"), "{}", run.stdout);
+    let head = repo.git_in(&worktree, &["rev-parse", "HEAD"]);
+    let note = repo.git(&["notes", "--ref", "agents", "show", head.trim()]);
+    assert!(
+        note.lines().last().unwrap().contains("\"score\":3"),
+        "{note}"
+    );
     repo.agents_in(&worktree, &["review"])
         .fails(2)
         .says("git config agents.reviewCommand");

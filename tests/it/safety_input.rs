@@ -113,3 +113,24 @@ fn text_from_agents_is_shown_not_obeyed() {
     let json = repo.agents(&["status", "--json"]).ok().json();
     assert!(json["agents"].to_string().contains("\\u001b]0;pwned"));
 }
+
+#[test]
+fn a_symlink_planted_under_the_git_directory_is_not_followed() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.git(&["config", "agents.setup", "echo set up"]);
+    let outside = repo.root.parent().unwrap().join("precious.txt");
+    std::fs::write(&outside, "precious\n").unwrap();
+    let logs = repo.root.join(".git/agents/logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::os::unix::fs::symlink(&outside, logs.join("security-agent-setup.log")).unwrap();
+
+    let run = repo.agents(&["spawn", "security-agent"]);
+    assert!(
+        run.stderr.contains("symlink") || run.stdout.contains("symlink"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious\n");
+}
