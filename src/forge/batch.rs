@@ -278,7 +278,7 @@ fn lay_all(
     let mut tip = onto.to_owned();
     for &index in pending {
         match local.lay(git, &tip, &requests[index]) {
-            Ok(Some(commit)) => {
+            Ok(Some((commit, _))) => {
                 tip = commit.clone();
                 stack.push(Laid {
                     index,

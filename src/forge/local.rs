@@ -97,7 +97,7 @@ impl Local {
             )));
         }
         checked_out_clean(ws, base)?;
-        let Some(new) = self.lay(&git, &old, request)? else {
+        let Some((new, method_note)) = self.lay(&git, &old, request)? else {
             return Ok(MergeOutcome {
                 merged_commit: Some(old),
                 already_in_base: true,
@@ -142,19 +142,22 @@ impl Local {
             merged_commit: Some(new),
             already_in_base: false,
             tested_with,
-            warnings: Vec::new(),
+            warnings: method_note.into_iter().collect(),
         })
     }
 
     /// Lay `request`'s work onto commit `onto` the way its merge method says, touching no
-    /// ref or worktree: the new commit, or `None` when `onto` already holds every change.
+    /// ref or worktree: the new commit (with a note when the method had to change), or
+    /// `None` when `onto` already holds every change. Whatever the method, the new commit's
+    /// tree holds every change of the head: a rebase that would drop some (changes made in
+    /// a merge commit, which a replay of the other commits skips) is squashed instead.
     /// A conflict is [`ForgeError::Conflict`].
     pub(crate) fn lay(
         &self,
         git: &Git,
         onto: &str,
         request: &MergeRequest,
-    ) -> Result<Option<String>, ForgeError> {
+    ) -> Result<Option<(String, Option<String>)>, ForgeError> {
         let conflict = |files: Vec<String>| ForgeError::Conflict {
             branch: request.branch.clone(),
             base: request.base.clone(),
@@ -170,12 +173,26 @@ impl Local {
             MergeMethod::Merge => {
                 commit_tree(git, &tree, &[onto, &request.head], &request.message)?
             }
-            MergeMethod::Rebase => replay(git, onto, &request.head).map_err(|e| match e {
-                Replay::Conflict(files) => conflict(files),
-                Replay::Git(e) => ForgeError::Git(e),
-            })?,
+            MergeMethod::Rebase => {
+                let replayed = replay(git, onto, &request.head).map_err(|e| match e {
+                    Replay::Conflict(files) => conflict(files),
+                    Replay::Git(e) => ForgeError::Git(e),
+                })?;
+                let replayed_tree = git.run(["rev-parse", &format!("{replayed}^{{tree}}")])?;
+                if replayed_tree.trim() != tree {
+                    let squashed = commit_tree(git, &tree, &[onto], &request.message)?;
+                    return Ok(Some((
+                        squashed,
+                        Some(format!(
+                            "{} has changes made in a merge commit, which a rebase would drop; squashed it instead",
+                            request.branch
+                        )),
+                    )));
+                }
+                replayed
+            }
         };
-        Ok(Some(new))
+        Ok(Some((new, None)))
     }
 }
 

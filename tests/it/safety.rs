@@ -193,3 +193,36 @@ fn a_users_own_worktree_with_an_unreadable_record_is_never_deleted() {
     );
     assert!(mine.join("notes.txt").exists());
 }
+
+#[test]
+fn a_rebase_merge_never_drops_a_change_made_in_a_merge_commit() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.git(&["config", "agents.mergeMethod", "rebase"]);
+    repo.agents(&["spawn", "security-agent"]).ok();
+    let dir = repo.worktree("security-agent");
+    repo.commit_in(&dir, "sec.py", "s\n", "Security work");
+    // main moves on; the agent merges it in and adds a file inside that merge commit.
+    repo.write("upstream.txt", "u\n");
+    repo.git(&["add", "upstream.txt"]);
+    repo.git(&["commit", "-q", "-m", "Upstream change"]);
+    repo.git_in(&dir, &["merge", "-q", "--no-commit", "main"]);
+    std::fs::write(dir.join("in-merge.txt"), "made in the merge\n").unwrap();
+    repo.git_in(&dir, &["add", "in-merge.txt"]);
+    repo.git_in(&dir, &["commit", "-q", "-m", "Merge main, with a fix"]);
+    repo.propose("security-agent");
+
+    let run = repo.agents(&["merge", "security-agent"]).ok();
+    assert!(
+        format!("{}{}", run.stdout, run.stderr).contains("squashed it instead"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    for file in ["sec.py", "upstream.txt", "in-merge.txt"] {
+        assert!(
+            !repo.git(&["ls-tree", "main", file]).trim().is_empty(),
+            "{file} is on main"
+        );
+    }
+}
