@@ -32,6 +32,8 @@ pub const FIX_COMMAND: &str = "agents.fixCommand";
 pub const MERGE_METHOD: &str = "agents.mergeMethod";
 /// The git config key for whether tests must pass before a merge.
 pub const REQUIRE_TESTS: &str = "agents.requireTests";
+/// The git config key for whether every task must be done before a merge.
+pub const REQUIRE_TASKS_DONE: &str = "agents.requireTasksDone";
 /// The git config key for the lowest review score that may merge.
 pub const REVIEW_THRESHOLD: &str = "agents.reviewThreshold";
 /// The git config key for how many review iterations `review` runs at most.
@@ -92,6 +94,10 @@ pub const KEYS: &[Key] = &[
     Key {
         name: REQUIRE_TESTS,
         doc: "Whether tests must pass on an agent's head commit before it merges: true or false. Default: the plan's, else true.",
+    },
+    Key {
+        name: REQUIRE_TASKS_DONE,
+        doc: "Whether every task of an agent must be marked done (git agents task done N) before it merges: true or false. Default: the plan's, else true.",
     },
     Key {
         name: REVIEW_THRESHOLD,
@@ -205,6 +211,8 @@ pub struct Layer {
     pub merge_method: Option<MergeMethod>,
     /// Whether tests must pass.
     pub require_tests: Option<bool>,
+    /// Whether every task must be done.
+    pub require_tasks_done: Option<bool>,
     /// The lowest review score that may merge.
     pub review_threshold: Option<u32>,
     /// Review iterations at most.
@@ -239,6 +247,7 @@ impl Layer {
             fix_command: plan.fix_command.clone(),
             merge_method: Some(plan.merge.method),
             require_tests: Some(plan.merge.require_tests),
+            require_tasks_done: Some(plan.merge.require_tasks_done),
             review_threshold: Some(plan.merge.review_threshold),
             max_review_iterations: Some(plan.merge.max_review_iterations),
             approvals: Some(plan.merge.approvals),
@@ -436,10 +445,19 @@ impl<'r> GitConfig<'r> {
                 ))
             })?),
         };
+        let require_tasks_done = match self.string(REQUIRE_TASKS_DONE) {
+            None => None,
+            Some(text) => Some(parse_bool(&text).ok_or_else(|| {
+                ConfigError(format!(
+                    "git config {REQUIRE_TASKS_DONE} is {text:?}; use true or false"
+                ))
+            })?),
+        };
         Ok(Layer {
             fix_command: self.string(FIX_COMMAND),
             merge_method,
             require_tests,
+            require_tasks_done,
             review_threshold: self.count(REVIEW_THRESHOLD)?,
             max_review_iterations: self.count(MAX_REVIEW_ITERATIONS)?,
             approvals: self.count(APPROVALS)?,
@@ -576,6 +594,8 @@ pub struct Settings {
     pub merge_method: Setting<MergeMethod>,
     /// Whether tests must pass before a merge.
     pub require_tests: Setting<bool>,
+    /// Whether every task must be done before a merge.
+    pub require_tasks_done: Setting<bool>,
     /// The lowest review score that may merge; 0 turns the review criterion off.
     pub review_threshold: Setting<u32>,
     /// How many review iterations `review` runs at most.
@@ -626,6 +646,10 @@ impl Settings {
             fix_command: pick(&layers, |l| l.fix_command.clone()),
             merge_method: or_default(pick(&layers, |l| l.merge_method), defaults.method),
             require_tests: or_default(pick(&layers, |l| l.require_tests), defaults.require_tests),
+            require_tasks_done: or_default(
+                pick(&layers, |l| l.require_tasks_done),
+                defaults.require_tasks_done,
+            ),
             review_threshold: or_default(
                 pick(&layers, |l| l.review_threshold),
                 defaults.review_threshold,
@@ -652,6 +676,7 @@ impl Settings {
         MergeSettings {
             method: self.merge_method.value,
             require_tests: self.require_tests.value,
+            require_tasks_done: self.require_tasks_done.value,
             review_threshold: self.review_threshold.value,
             max_review_iterations: self.max_review_iterations.value,
             approvals: self.approvals.value,

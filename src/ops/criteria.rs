@@ -119,6 +119,7 @@ pub fn judge(ws: &Workspace, state: &State, name: &str) -> Result<Judged> {
             &short,
         ));
         criteria.push(review_criterion(name, &settings, &notes, &short));
+        criteria.push(tasks_criterion(state, name, &settings));
         criteria.push(mergeable_criterion(base, facts.as_ref(), &doc.pr));
     }
     let waiting = state.unmerged_dependencies(name);
@@ -193,6 +194,40 @@ fn pr_criterion(
     };
     Criterion {
         name: "pr",
+        ok,
+        reason,
+    }
+}
+
+fn tasks_criterion(state: &State, name: &str, settings: &MergeSettings) -> Criterion {
+    let total = state.plan.agent(name).map_or(0, |spec| spec.tasks.len());
+    let done = state.done_tasks(name).len();
+    let (ok, reason) = if !settings.require_tasks_done {
+        (true, "not required".to_owned())
+    } else if total == 0 {
+        (true, "no tasks in the plan".to_owned())
+    } else if done >= total {
+        (true, format!("all {total} done"))
+    } else {
+        let mut open: Vec<String> = (1..=total)
+            .filter(|n| !state.task_done(name, *n))
+            .map(|n| n.to_string())
+            .collect();
+        if open.len() > 5 {
+            let more = open.len() - 4;
+            open.truncate(4);
+            open.push(format!("{more} more"));
+        }
+        (
+            false,
+            format!(
+                "{done} of {total} done; open: {} (git agents task done N)",
+                open.join(", ")
+            ),
+        )
+    };
+    Criterion {
+        name: "tasks",
         ok,
         reason,
     }

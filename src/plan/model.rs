@@ -117,6 +117,8 @@ pub struct MergeSettings {
     pub method: MergeMethod,
     /// Tests must pass on the head commit.
     pub require_tests: bool,
+    /// Every task of the agent must be marked done.
+    pub require_tasks_done: bool,
     /// The lowest review score that may merge; 0 turns the review criterion off.
     pub review_threshold: u32,
     /// How many review iterations `review` runs at most.
@@ -130,6 +132,7 @@ impl Default for MergeSettings {
         MergeSettings {
             method: MergeMethod::Squash,
             require_tests: true,
+            require_tasks_done: true,
             review_threshold: 10,
             max_review_iterations: 5,
             approvals: 1,

@@ -33,6 +33,7 @@ fn ready_to_merge() -> (Repo, String) {
         .ok();
     repo.agents(&["approve", "security-agent"]).ok();
     repo.agents(&["pr", "security-agent"]).ok();
+    repo.finish_tasks("security-agent");
     (repo, head)
 }
 

@@ -37,6 +37,7 @@ fn a_local_merge_the_state_never_heard_of_is_found_at_its_own_commit() {
         worked(&repo, name, file, "v1\n");
         repo.agents(&["approve", name]).ok();
         repo.agents(&["pr", name]).ok();
+        repo.finish_tasks(name);
     }
     let before_merge = repo.git(&["rev-parse", "refs/agents/state"]);
     repo.agents(&["merge", "security-agent"]).ok();

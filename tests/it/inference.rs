@@ -16,6 +16,7 @@ fn pr_approve_merge_and_finish_know_the_agent_from_its_worktree() {
     repo.agents_in(&dir, &["approve"])
         .ok()
         .prints("approved security-agent");
+    repo.finish_tasks("security-agent");
     repo.agents_in(&dir, &["pr"]).ok().prints("security-agent");
     repo.agents_in(&dir, &["merge", "--dry-run"])
         .ok()

@@ -75,6 +75,7 @@ fn merge_checks_every_criterion_then_squashes_into_base() {
         "✓ pr           #1 open",
         "✗ tests        no test run recorded",
         "✗ review       no review recorded",
+        "✗ tasks        0 of 4 done; open: 1, 2, 3, 4 (git agents task done N)",
         "✓ mergeable    merges cleanly into main",
         "✓ dependencies none",
         "✗ approvals    0 of 1 approvals",
@@ -83,7 +84,7 @@ fn merge_checks_every_criterion_then_squashes_into_base() {
     }
     assert!(
         run.stderr
-            .contains("3 criteria unmet (tests, review, approvals)"),
+            .contains("4 criteria unmet (tests, review, tasks, approvals)"),
         "{}",
         run.stderr
     );

@@ -21,6 +21,7 @@ fn ready(repo: &Repo, name: &str) {
         .ok();
     repo.agents(&["approve", name]).ok();
     repo.agents(&["pr", name]).ok();
+    repo.finish_tasks(name);
 }
 
 #[test]

@@ -86,6 +86,7 @@ fn merge_criteria_one_line_each() {
       ✗ pr           no PR yet (git agents pr security-agent)
       ✓ tests        passed on [SHA] (`sh -c 'exit 0'`)
       ✗ review       7/10 on [SHA], needs 10/10
+      ✗ tasks        0 of 6 done; open: 1, 2, 3, 4, 2 more (git agents task done N)
       ✓ mergeable    merges cleanly into main
       ✓ dependencies none
       ✗ approvals    0 of 1 approvals on [SHA]; git agents approve security-agent

@@ -193,8 +193,25 @@ impl Repo {
         head
     }
 
-    /// Record passing tests, a full review score and an approval on `name`'s head, and open its PR.
+    /// Mark every task of `name` done.
+    pub fn finish_tasks(&self, name: &str) {
+        let plan = self.agents(&["plan", "show", "--json"]).ok().json();
+        let count = plan["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .map_or(0, |a| a["tasks"].as_array().unwrap().len());
+        for number in 1..=count {
+            self.agents(&["task", "done", &number.to_string(), "--agent", name])
+                .ok();
+        }
+    }
+
+    /// Mark `name`'s tasks done, record passing tests, a full review score and an
+    /// approval on its head, and open its PR.
     pub fn propose(&self, name: &str) {
+        self.finish_tasks(name);
         let dir = self.worktree(name);
         self.agents_in(&dir, &["test", "--", "sh", "-c", "exit 0"])
             .ok();
