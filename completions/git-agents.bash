@@ -91,6 +91,9 @@ _git__agents() {
             git__agents,test)
                 cmd="git__agents__subcmd__test"
                 ;;
+            git__agents,trust)
+                cmd="git__agents__subcmd__trust"
+                ;;
             git__agents,update)
                 cmd="git__agents__subcmd__update"
                 ;;
@@ -169,6 +172,9 @@ _git__agents() {
             git__agents__subcmd__help,test)
                 cmd="git__agents__subcmd__help__subcmd__test"
                 ;;
+            git__agents__subcmd__help,trust)
+                cmd="git__agents__subcmd__help__subcmd__trust"
+                ;;
             git__agents__subcmd__help,update)
                 cmd="git__agents__subcmd__help__subcmd__update"
                 ;;
@@ -245,7 +251,7 @@ _git__agents() {
 
     case "${cmd}" in
         git__agents)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync help"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -517,7 +523,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help)
-            opts="init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync help"
+            opts="init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -867,6 +873,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__trust)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1676,6 +1696,28 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__trust)
+            opts="-C -q -v -h -V --json --quiet --verbose --color --accept --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__update)
             opts="-C -q -v -h -V --json --quiet --verbose --color --status --note --agent --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1728,7 +1770,7 @@ fi
 __git_agents_subcommands ()
 {
 	case "$1" in
-	"") echo "init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync" ;;
+	"") echo "init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust" ;;
 	"plan") echo "show export edit timeline" ;;
 	"task") echo "start done undo" ;;
 	"queue") echo "run" ;;
@@ -1773,6 +1815,7 @@ __git_agents_value_options ()
 	"queue run") echo "--batch -C --color" ;;
 	"finish") echo "-C --color" ;;
 	"sync") echo "-C --color" ;;
+	"trust") echo "-C --color" ;;
 	esac
 }
 

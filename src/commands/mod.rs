@@ -25,6 +25,7 @@ pub mod status;
 pub mod sync;
 pub mod task;
 pub mod test;
+pub mod trust;
 pub mod update;
 
 use clap::{Parser, Subcommand};
@@ -113,6 +114,8 @@ pub enum Command {
     Finish(finish::Args),
     /// Share the state through a git remote: fetch, merge, push with a lease
     Sync(sync::Args),
+    /// Show or accept commands and paths that came with a sync or a clone
+    Trust(trust::Args),
 }
 
 /// What every command gets: how to print, and where it runs.
@@ -166,5 +169,6 @@ pub fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Queue(args) => queue::run(&args, ctx),
         Command::Finish(args) => finish::run(&args, ctx),
         Command::Sync(args) => sync::run(&args, ctx),
+        Command::Trust(args) => trust::run(&args, ctx),
     }
 }

@@ -33,7 +33,9 @@ pub fn add(ws: &Workspace, options: &AddOptions) -> Result<State> {
         .map(|t| parse_task(t))
         .collect::<Result<Vec<_>>>()?;
     let configured_dir = config::git_config_string(&ws.repo, config::WORKTREES_DIR);
+    let mut before = None;
     let updated = state::update::<_, Error>(&ws.repo, |state| {
+        before = Some(state.plan.clone());
         if state.plan.agent(&options.name).is_some() {
             return Err(Error::Usage(format!(
                 "the plan already has an agent named {}; change it with git agents edit {}, or choose another name",
@@ -64,13 +66,18 @@ pub fn add(ws: &Workspace, options: &AddOptions) -> Result<State> {
         super::guard::check_agent_branch(ws, state, &options.name, &branch)?;
         Ok((format!("add {}", options.name), ()))
     })?;
+    if let Some(before) = &before {
+        super::trust::record_local_change(ws, before, &updated.state.plan)?;
+    }
     Ok(updated.state)
 }
 
 /// Remove an agent from the plan; refused while others depend on it, or while it has
 /// work under way unless `force`.
 pub fn remove(ws: &Workspace, name: &str, force: bool) -> Result<RemoveReport> {
+    let mut before = None;
     let updated = state::update::<_, Error>(&ws.repo, |state| {
+        before = Some(state.plan.clone());
         super::find_agent(state, name)?;
         let dependents = state.plan.dependents(name);
         if !dependents.is_empty() {
@@ -93,6 +100,9 @@ pub fn remove(ws: &Workspace, name: &str, force: bool) -> Result<RemoveReport> {
         state.plan.agents.retain(|a| a.name != name);
         Ok((format!("remove {name}"), ()))
     })?;
+    if let Some(before) = &before {
+        super::trust::record_local_change(ws, before, &updated.state.plan)?;
+    }
     Ok(RemoveReport {
         removed: name.to_owned(),
         agents: updated.state.plan.agents.len(),

@@ -107,7 +107,9 @@ fn replace_plan(
     ws: &Workspace,
     change: impl Fn(&mut Plan) -> Result<String>,
 ) -> Result<EditReport> {
+    let mut previous = None;
     let updated = state::update::<_, Error>(&ws.repo, |state| {
+        previous = Some(state.plan.clone());
         let before = state.plan_view();
         let mut after = before.clone();
         let message = change(&mut after)?;
@@ -129,6 +131,9 @@ fn replace_plan(
         let summary = summary(&report);
         Ok((format!("{message}: {summary}"), report))
     })?;
+    if let Some(previous) = &previous {
+        super::trust::record_local_change(ws, previous, &updated.state.plan)?;
+    }
     let mut report = updated.value;
     report.state_commit = updated.commit.map(|c| c.to_string());
     Ok(report)

@@ -181,6 +181,8 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
         }
         Ok(())
     })?;
+    // The plan file is the user's own: what it runs is accepted on this machine.
+    super::trust::accept(ws, &updated.state.plan)?;
     let excluded = exclude_worktrees_dir(ws, &updated.state.plan.worktrees_dir)?;
     let plan = &updated.state.plan;
     Ok(InitReport {

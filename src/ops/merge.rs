@@ -233,7 +233,9 @@ pub fn unblocked_by(state: &State, name: &str) -> Vec<String> {
 /// The test command for a merged result: the configured one, else the command that
 /// passed on the head commit.
 fn merged_result_test(ws: &Workspace, state: &State, judged: &Judged) -> Option<CommandLine> {
-    if let Some(command) = config::command(&ws.repo, &state.plan, CommandKind::Test, &[]) {
+    if let Some(command) = config::command(&ws.repo, &state.plan, CommandKind::Test, &[])
+        .filter(|_| super::trust::is_trusted(ws, &state.plan))
+    {
         return Some(command);
     }
     match &judged.notes.test {

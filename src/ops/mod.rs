@@ -28,6 +28,7 @@ mod status;
 pub mod sync;
 mod task;
 mod test_run;
+pub mod trust;
 mod update;
 
 pub use crate::forge::batch::Rejection;

@@ -83,6 +83,7 @@ pub fn review(
 ) -> Result<ReviewReport> {
     let state = State::load(&ws.repo)?;
     let mut checkout = Checkout::find(ws, &state, options.agent.as_deref())?;
+    super::trust::require(ws, &state)?;
     let command =
         config::required_command(&ws.repo, &state.plan, CommandKind::Review, &options.command)?;
     let fix = config::command(&ws.repo, &state.plan, CommandKind::Fix, &[]);

@@ -130,6 +130,7 @@ pub fn run(
     events: &mut dyn FnMut(RunEvent),
 ) -> Result<RunReport> {
     let initial = State::load(&ws.repo)?;
+    super::trust::require(ws, &initial)?;
     let chosen: Vec<String> = if options.agents.is_empty() {
         initial
             .plan

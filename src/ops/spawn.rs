@@ -48,6 +48,7 @@ pub fn spawn(
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<SpawnOutcome>> {
     let state = State::load(&ws.repo)?;
+    super::trust::require(ws, &state)?;
     let chosen = choose(&state, names, ready)?;
     if !force {
         let blocked: Vec<String> = chosen

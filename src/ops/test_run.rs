@@ -37,6 +37,9 @@ pub fn run_tests(
 ) -> Result<TestReport> {
     let state = State::load(&ws.repo)?;
     let checkout = Checkout::find(ws, &state, agent)?;
+    if words.is_empty() {
+        super::trust::require(ws, &state)?;
+    }
     let command = config::required_command(&ws.repo, &state.plan, CommandKind::Test, words)?;
     checkout.require_committed("test result")?;
     let finished = crate::process::runner::run(

@@ -943,6 +943,7 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
         ("doctor", owned(&["doctor"]), false),
         ("log", owned(&["log", "-n", "3"]), true),
         ("sync", owned(&["sync"]), false),
+        ("trust", owned(&["trust"]), false),
         ("demo", owned(&["demo", "--dir", &demo_dir]), false),
         ("completions", owned(&["completions", "fish"]), true),
         (

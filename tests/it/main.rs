@@ -38,4 +38,5 @@ mod status_watch;
 mod stress;
 mod suggestions;
 mod sync;
+mod trust;
 mod views;

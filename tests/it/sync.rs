@@ -29,11 +29,18 @@ impl Fleet {
         a.git(&["clone", "-q", remote, b.to_str().unwrap()]);
         let took = a.agents_in(&b, &["sync"]).ok().stdout;
         assert!(took.contains("state  taken from origin"), "{took}");
+        // A clone runs nothing the shared plan says until its user accepts it.
+        a.agents_in(&b, &["trust", "--accept"]).ok();
         Fleet { a, b }
     }
 
     pub(crate) fn in_a(&self, args: &[&str]) -> common::Run {
         self.a.agents(args).ok()
+    }
+
+    /// The clone that took the state.
+    pub(crate) fn b(&self) -> &Path {
+        &self.b
     }
 
     pub(crate) fn in_b(&self, args: &[&str]) -> common::Run {

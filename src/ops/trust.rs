@@ -1,0 +1,226 @@
+//! Which commands and paths of the shared plan this machine has accepted: what arrives
+//! by `sync` or in a clone is held until the user accepts it, as git never runs what it
+//! fetches.
+//!
+//! The accepted copy lives in `.git/agents/trusted.json`, which no remote can write.
+//! Changes made here (`init`, `add`, `edit`, `plan edit`, `remove`) are accepted as they
+//! are made, as long as what they changed was accepted already.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::git::workspace::Workspace;
+use crate::plan::Plan;
+use crate::state::State;
+
+/// What in a plan runs on this machine or decides where files go.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Surface {
+    test_command: Option<String>,
+    review_command: Option<String>,
+    fix_command: Option<String>,
+    setup: Option<String>,
+    copy: Vec<String>,
+    worktrees_dir: String,
+    /// Each agent's command and worktree.
+    agents: BTreeMap<String, (Option<String>, String)>,
+}
+
+impl Surface {
+    /// The surface of `plan`.
+    pub fn of(plan: &Plan) -> Surface {
+        Surface {
+            test_command: plan.test_command.clone(),
+            review_command: plan.review_command.clone(),
+            fix_command: plan.fix_command.clone(),
+            setup: plan.setup.clone(),
+            copy: plan.copy.clone(),
+            worktrees_dir: plan.worktrees_dir.clone(),
+            agents: plan
+                .agents
+                .iter()
+                .map(|a| (a.name.clone(), (a.command.clone(), a.worktree.clone())))
+                .collect(),
+        }
+    }
+
+    /// Each setting that differs from `accepted`: (what, accepted value, value now).
+    fn changes_from(&self, accepted: &Surface) -> Vec<Change> {
+        let mut changes = Vec::new();
+        let mut compare = |what: String, before: Option<String>, now: Option<String>| {
+            if before != now {
+                changes.push(Change {
+                    what,
+                    accepted: before,
+                    now,
+                });
+            }
+        };
+        compare(
+            "test command".into(),
+            accepted.test_command.clone(),
+            self.test_command.clone(),
+        );
+        compare(
+            "review command".into(),
+            accepted.review_command.clone(),
+            self.review_command.clone(),
+        );
+        compare(
+            "fix command".into(),
+            accepted.fix_command.clone(),
+            self.fix_command.clone(),
+        );
+        compare(
+            "setup command".into(),
+            accepted.setup.clone(),
+            self.setup.clone(),
+        );
+        let list = |paths: &[String]| (!paths.is_empty()).then(|| paths.join(", "));
+        compare("copy list".into(), list(&accepted.copy), list(&self.copy));
+        compare(
+            "worktrees directory".into(),
+            Some(accepted.worktrees_dir.clone()),
+            Some(self.worktrees_dir.clone()),
+        );
+        let names: std::collections::BTreeSet<&String> =
+            accepted.agents.keys().chain(self.agents.keys()).collect();
+        for name in names {
+            let before = accepted.agents.get(name);
+            let now = self.agents.get(name);
+            compare(
+                format!("{name}'s command"),
+                before.and_then(|(c, _)| c.clone()),
+                now.and_then(|(c, _)| c.clone()),
+            );
+            compare(
+                format!("{name}'s worktree"),
+                before.map(|(_, w)| w.clone()),
+                now.map(|(_, w)| w.clone()),
+            );
+        }
+        changes
+    }
+}
+
+/// One setting of the shared plan that differs from what this machine accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// Which setting.
+    pub what: String,
+    /// Its value when last accepted.
+    pub accepted: Option<String>,
+    /// Its value now.
+    pub now: Option<String>,
+}
+
+/// What `trust` found, or accepted; `--json` prints it as it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustReport {
+    /// Whether everything in the plan is accepted now.
+    pub trusted: bool,
+    /// What differs from what was accepted (before accepting it, with `--accept`).
+    pub changes: Vec<Change>,
+    /// Whether this call accepted them.
+    pub accepted: bool,
+}
+
+fn path(ws: &Workspace) -> PathBuf {
+    ws.common_dir.join("agents").join("trusted.json")
+}
+
+fn read_accepted(ws: &Workspace) -> Option<Surface> {
+    let text = std::fs::read_to_string(path(ws)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Whether this repository ever took state from a remote (`sync` keeps its copies under
+/// `refs/agents-remote/`).
+fn has_synced(ws: &Workspace) -> bool {
+    ws.repo
+        .references()
+        .ok()
+        .and_then(|refs| {
+            refs.prefixed(super::sync::TRACKING_PREFIX)
+                .ok()
+                .map(|mut found| found.next().is_some())
+        })
+        .unwrap_or(false)
+}
+
+/// Whether everything in `plan` that runs here or places files was accepted on this
+/// machine. A repository that never synced has only its own plan, accepted as made.
+pub fn is_trusted(ws: &Workspace, plan: &Plan) -> bool {
+    match read_accepted(ws) {
+        Some(accepted) => accepted == Surface::of(plan),
+        None => !has_synced(ws),
+    }
+}
+
+/// Refuse to run or place anything from `state`'s plan until this machine accepted it.
+pub fn require(ws: &Workspace, state: &State) -> Result<()> {
+    if is_trusted(ws, &state.plan) {
+        return Ok(());
+    }
+    let changed: Vec<String> = changes(ws, &state.plan)
+        .into_iter()
+        .map(|c| c.what)
+        .take(4)
+        .collect();
+    Err(Error::Refused(format!(
+        "the shared plan's commands or paths came from elsewhere (a sync or a clone) and this machine has not accepted them yet{}; see them with git agents trust, and accept them with git agents trust --accept",
+        if changed.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", changed.join(", "))
+        }
+    )))
+}
+
+/// What in `plan` differs from what this machine accepted.
+pub fn changes(ws: &Workspace, plan: &Plan) -> Vec<Change> {
+    Surface::of(plan).changes_from(&read_accepted(ws).unwrap_or_default())
+}
+
+/// Accept `plan`'s commands and paths on this machine.
+pub fn accept(ws: &Workspace, plan: &Plan) -> Result<()> {
+    let dir = ws.common_dir.join("agents");
+    let io = |e: std::io::Error| Error::External(format!("cannot record what is accepted: {e}"));
+    crate::fsutil::private_dir(&dir).map_err(io)?;
+    let text = serde_json::to_string_pretty(&Surface::of(plan))
+        .map_err(|e| Error::External(e.to_string()))?;
+    let temporary = dir.join(format!("trusted.json.{}", std::process::id()));
+    let _ = std::fs::remove_file(&temporary);
+    crate::fsutil::write_new(&temporary, text.as_bytes()).map_err(io)?;
+    std::fs::rename(&temporary, path(ws)).map_err(io)
+}
+
+/// After a change made on this machine turned `before` into `after`: accept `after`, as
+/// long as `before` was accepted (a local edit never launders a remote's commands).
+pub fn record_local_change(ws: &Workspace, before: &Plan, after: &Plan) -> Result<()> {
+    if is_trusted(ws, before) {
+        accept(ws, after)?;
+    }
+    Ok(())
+}
+
+/// `git agents trust`: show what is not accepted, and accept it with `accept_now`.
+pub fn trust(ws: &Workspace, accept_now: bool) -> Result<TrustReport> {
+    let state = State::load(&ws.repo)?;
+    let changes = if is_trusted(ws, &state.plan) {
+        Vec::new()
+    } else {
+        changes(ws, &state.plan)
+    };
+    if accept_now {
+        accept(ws, &state.plan)?;
+    }
+    Ok(TrustReport {
+        trusted: accept_now || changes.is_empty() && is_trusted(ws, &state.plan),
+        accepted: accept_now && !changes.is_empty(),
+        changes,
+    })
+}
