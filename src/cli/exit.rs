@@ -44,7 +44,7 @@ fn git_code(err: &GitError) -> i32 {
 
 fn state_code(err: &StateError) -> i32 {
     match err {
-        StateError::AlreadyInitialized { .. } => REFUSED,
+        StateError::AlreadyInitialized { .. } | StateError::IllegalTransition { .. } => REFUSED,
         StateError::Cas(cas) => cas_code(cas),
         _ => USAGE,
     }

@@ -143,6 +143,9 @@ pub fn finish(
             files.join(", ")
         )));
     }
+    if abandon {
+        stop_command(ws, name, progress);
+    }
     let mut removed_worktree = None;
     if let Some(found) = &registered {
         progress(&format!("removing worktree {}", found.path.display()));
@@ -265,4 +268,21 @@ fn merged_because(
         "{name} is not merged (status {}); merge it first (git agents merge {name}), or drop its work with --abandon",
         doc.status
     )))
+}
+
+/// Stop `name`'s command if `run` started it and it still runs, so that its exit cannot
+/// report on work that is being given up.
+fn stop_command(ws: &Workspace, name: &str, progress: &mut dyn FnMut(&str)) {
+    use crate::process::launcher;
+    let records = launcher::record::dir(&ws.common_dir);
+    let Ok(Some(found)) = launcher::record::RunRecord::read(&records, name) else {
+        return;
+    };
+    if !found.alive() {
+        return;
+    }
+    progress(&format!("stopping {name}'s command (pid {})", found.pid));
+    let log = launcher::log_path(&ws.common_dir, name);
+    let running = launcher::adopt(found, &records, &log);
+    running.stop(std::time::Duration::from_secs(5));
 }

@@ -520,6 +520,11 @@ fn set_status(ws: &Workspace, name: &str, status: Status, failure: Option<&str>)
         let doc = state
             .agent_mut(name)
             .ok_or_else(|| Error::Usage(format!("{name} was removed from the plan")))?;
+        if crate::state::transitions::illegal(doc.status, status).is_some() {
+            // Someone moved the agent on while its command ran (abandoned or merged it):
+            // that decision stands over the command's exit.
+            return Ok((String::new(), ()));
+        }
         doc.status = status;
         doc.failure = failure.map(str::to_owned);
         let what = match failure {

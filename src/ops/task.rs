@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::git::workspace::Workspace;
-use crate::state::{self, State};
+use crate::state::{self, State, Status};
 
 /// What to do with a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +60,19 @@ pub fn set_task(
         let doc = state
             .agent_mut(&name)
             .ok_or_else(|| Error::Usage(format!("{name} has no status document")))?;
+        if action != TaskAction::Start && doc.status == Status::Planned {
+            return Err(Error::Refused(format!(
+                "{name} is planned and not spawned; its tasks change once it is spawned (git agents spawn {name})"
+            )));
+        }
+        if action != TaskAction::Start
+            && matches!(doc.status, Status::Completed | Status::Abandoned)
+        {
+            return Err(Error::Refused(format!(
+                "{name} is {}; its tasks no longer change",
+                doc.status
+            )));
+        }
         let verb = match action {
             TaskAction::Start => {
                 doc.current_task = Some(number);

@@ -34,6 +34,11 @@ pub fn update(
     }
     let known = State::load(&ws.repo)?;
     let name = super::infer_agent(ws, &known, agent)?;
+    let proof = if status == Some(Status::Merged) {
+        merge_proof(ws, &known, &name)?
+    } else {
+        None
+    };
     let by = crate::git::cas::identity(&ws.repo)?;
     let at = crate::time::now_rfc3339();
     let updated = state::update_from::<_, Error>(&ws.repo, Some(known), |state| {
@@ -42,6 +47,16 @@ pub fn update(
             .ok_or_else(|| Error::Usage(format!("{name} has no status document")))?;
         let mut parts = Vec::new();
         if let Some(status) = status {
+            if status == Status::Merged && doc.status != Status::Merged {
+                if doc.merged_commit.is_none() && proof.is_none() {
+                    return Err(Error::Refused(format!(
+                        "{name} cannot be marked merged: its branch is not contained in the base and no merge is recorded; merge it first (git agents merge {name})"
+                    )));
+                }
+                if doc.merged_commit.is_none() {
+                    doc.merged_commit = proof.clone();
+                }
+            }
             doc.status = status;
             if status == Status::Failed {
                 doc.failure = failure.or(note).map(str::to_owned);
@@ -70,6 +85,35 @@ pub fn update(
         notes: doc.notes.len(),
         agent: name,
     })
+}
+
+/// The base commit that contains `name`'s branch, if its branch exists, moved on from where
+/// it started, and is in base.
+fn merge_proof(ws: &Workspace, state: &State, name: &str) -> Result<Option<String>> {
+    let spec = super::find_agent(state, name)?;
+    let Some(tip) = crate::git::worktree::branch_tip(&ws.repo, &spec.branch)? else {
+        return Ok(None);
+    };
+    let Some(base) = crate::git::worktree::branch_tip(&ws.repo, state.base())? else {
+        return Ok(None);
+    };
+    if let Some(recorded) = state.agent(name).and_then(|d| d.base_commit.as_deref())
+        && tip == recorded
+    {
+        // The branch never moved from where it started: there is nothing to merge.
+        return Ok(None);
+    }
+    let contained = ws
+        .git()
+        .output([
+            "merge-base",
+            "--is-ancestor",
+            &tip.to_string(),
+            &base.to_string(),
+        ])
+        .map(|out| out.success())
+        .unwrap_or(false);
+    Ok(contained.then(|| base.to_string()))
 }
 
 fn one_line(text: &str) -> String {

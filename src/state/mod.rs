@@ -8,6 +8,7 @@ pub(crate) mod cache;
 mod log;
 mod model;
 pub mod notes;
+pub mod transitions;
 pub mod watch;
 
 pub use log::{LogEntry, read_log};
@@ -57,6 +58,12 @@ pub enum StateError {
         "{STATE_REF} was written by a newer git-agents (schema version {found}, this one reads up to {SCHEMA_VERSION}); upgrade git-agents"
     )]
     NewerVersion { found: u64 },
+    /// A write would move an agent's status along an edge the state machine forbids.
+    #[error("{message}")]
+    IllegalTransition {
+        /// Which agent, from where to where, and why not, in one line.
+        message: String,
+    },
     /// Reading or writing the ref failed.
     #[error(transparent)]
     Cas(#[from] CasError),
@@ -417,7 +424,19 @@ where
             Some(state) if state.tip == Some(tip) => state,
             _ => State::read_at(repo, tip)?,
         };
+        let before: Vec<(String, Status)> = state
+            .agents
+            .iter()
+            .map(|(name, doc)| (name.clone(), doc.status))
+            .collect();
         let (message, value) = change(&mut state)?;
+        for (name, from) in before {
+            if let Some(to) = state.agents.get(&name).map(|doc| doc.status)
+                && let Some(message) = transitions::refusal(&name, from, to)
+            {
+                return Err(StateError::IllegalTransition { message }.into());
+            }
+        }
         let tree = state.write_tree(repo, &identity)?;
         last_state = Some(state);
         Ok(match tree {

@@ -38,5 +38,6 @@ mod status_watch;
 mod stress;
 mod suggestions;
 mod sync;
+mod transitions;
 mod trust;
 mod views;
