@@ -32,6 +32,9 @@ pub enum Error {
     /// The input was wrong; the message says what and how to fix it.
     #[error("{0}")]
     Usage(String),
+    /// Another process is doing the same thing to the same agent right now.
+    #[error("{0}")]
+    Busy(String),
     /// An external program other than git failed.
     #[error("{0}")]
     External(String),
@@ -43,6 +46,17 @@ pub enum Error {
 impl From<CasError> for Error {
     fn from(err: CasError) -> Self {
         Error::State(StateError::from(err))
+    }
+}
+
+impl From<crate::process::claim::ClaimError> for Error {
+    fn from(err: crate::process::claim::ClaimError) -> Self {
+        match err {
+            crate::process::claim::ClaimError::Held(held) => Error::Busy(held.to_string()),
+            crate::process::claim::ClaimError::Io(err) => {
+                Error::External(format!("cannot take an agent's claim: {err}"))
+            }
+        }
     }
 }
 

@@ -30,6 +30,7 @@ pub fn code(err: &Error) -> i32 {
         Error::Refused(_) => REFUSED,
         Error::Git(git) => git_code(git),
         Error::External(_) => EXTERNAL,
+        Error::Busy(_) => CONTENTION,
         Error::State(state) => state_code(state),
         Error::Forge(forge) => forge_code(forge),
     }

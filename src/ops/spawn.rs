@@ -38,6 +38,9 @@ pub struct SpawnOutcome {
     pub provision_error: Option<String>,
 }
 
+/// How long a spawn waits for another process spawning the same agent.
+const CLAIM_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Spawn `names` (or, with `ready`, every planned agent whose dependencies are merged).
 /// Unless `force`, an agent with unmerged dependencies is refused before anything is done.
 pub fn spawn(
@@ -47,9 +50,21 @@ pub fn spawn(
     force: bool,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<SpawnOutcome>> {
+    let first = State::load(&ws.repo)?;
+    let mut wanted = choose(&first, names, ready)?;
+    wanted.sort();
+    wanted.dedup();
+    // Hold each agent's claim for the whole spawn: a second spawn (or run) of the same
+    // agent waits here and then finds it spawned, instead of racing git.
+    let claims = crate::process::claim::dir(&ws.common_dir);
+    let _held = wanted
+        .iter()
+        .map(|name| crate::process::claim::acquire(&claims, name, "spawn", CLAIM_PATIENCE))
+        .collect::<Result<Vec<_>, _>>()?;
     let state = State::load(&ws.repo)?;
     super::trust::require(ws, &state)?;
-    let chosen = choose(&state, names, ready)?;
+    let mut chosen = choose(&state, names, ready)?;
+    chosen.retain(|name| wanted.contains(name));
     if !force {
         let blocked: Vec<String> = chosen
             .iter()

@@ -2,6 +2,7 @@
 //! ([`runner`]), and agents' long-running commands started, watched and adopted
 //! ([`launcher`], with its records under the git dir).
 
+pub mod claim;
 pub mod launcher;
 pub mod runner;
 

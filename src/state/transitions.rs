@@ -2,7 +2,7 @@
 
 use super::model::Status;
 
-use Status::{Abandoned, Completed, Failed, InProgress, Merged, PrOpen, Planned, Review};
+use Status::{Abandoned, Completed, Failed, InProgress, Merged, Planned, PrOpen, Review};
 
 /// Every legal change of status, `(from, to)`. Staying in the same status is always legal.
 pub const LEGAL: &[(Status, Status)] = &[
@@ -53,10 +53,14 @@ pub fn illegal(from: Status, to: Status) -> Option<&'static str> {
     }
     Some(match (from, to) {
         (Abandoned, _) => "an abandoned agent stays abandoned; add a new agent to redo its work",
-        (Completed, _) => "a completed agent's work is merged and cleaned up; it does not change again",
+        (Completed, _) => {
+            "a completed agent's work is merged and cleaned up; it does not change again"
+        }
         (Merged, _) => "merged work stays merged; only `finish` moves it on, to completed",
         (Planned, Review | PrOpen) => "the agent was never spawned; run `git agents spawn` first",
-        (Planned, Merged | Completed) => "the agent was never spawned, so nothing of it can be merged",
+        (Planned, Merged | Completed) => {
+            "the agent was never spawned, so nothing of it can be merged"
+        }
         (Planned, Failed) | (_, Completed) => "only merged work can be completed; merge it first",
         _ => "that is not a step an agent's work can take",
     })

@@ -39,6 +39,22 @@ fn brief_tells_an_agent_its_work_from_its_worktree() {
 fn brief_shows_which_dependencies_are_merged() {
     let repo = Repo::new();
     repo.init_example();
+    // security-agent's work is merged by hand and then recorded as merged.
+    repo.agents(&["spawn", "security-agent"]).ok();
+    repo.commit_in(
+        &repo.worktree("security-agent"),
+        "security.txt",
+        "hardened",
+        "security work",
+    );
+    repo.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "merge security",
+        "feature/security-hardening",
+    ]);
     repo.agents(&["update", "--agent", "security-agent", "--status", "merged"])
         .ok();
     let brief = repo.agents(&["brief", "docs-agent"]).ok().stdout;

@@ -417,7 +417,7 @@ fn ten_thousand_agents_import_and_show() {
     let text = repo.agents(&["status"]).ok().stdout;
     assert_eq!(text.lines().count(), 10_001);
     let started_one = std::time::Instant::now();
-    repo.agents(&["task", "done", "1", "--agent", "agent-9999"])
+    repo.agents(&["update", "--agent", "agent-9999", "--note", "one write"])
         .ok();
     let one_update = started_one.elapsed();
     eprintln!(

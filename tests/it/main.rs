@@ -9,6 +9,7 @@ mod brief_timeline;
 mod cli_core;
 mod cli_native;
 mod cli_run;
+mod concurrency;
 mod conflicts;
 mod crash;
 mod crash_forge;

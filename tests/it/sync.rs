@@ -23,6 +23,15 @@ impl Fleet {
         a.git(&["remote", "add", "origin", remote]);
         a.git(&["push", "-q", "origin", "main"]);
         a.init_example();
+        // The agents the tests report on are under way, as they would be when people sync.
+        a.agents(&[
+            "spawn",
+            "backend-agent",
+            "frontend-agent",
+            "rag-agent",
+            "devops-agent",
+        ])
+        .ok();
         let first = a.agents(&["sync"]).ok().stdout;
         assert!(first.contains("state  ours was ahead, pushed"), "{first}");
         let b = a.tmp.path().join("b");
@@ -31,6 +40,17 @@ impl Fleet {
         assert!(took.contains("state  taken from origin"), "{took}");
         // A clone runs nothing the shared plan says until its user accepts it.
         a.agents_in(&b, &["trust", "--accept"]).ok();
+        a.agents_in(
+            &b,
+            &[
+                "spawn",
+                "backend-agent",
+                "frontend-agent",
+                "rag-agent",
+                "devops-agent",
+            ],
+        )
+        .ok();
         Fleet { a, b }
     }
 

@@ -49,7 +49,12 @@ fn marking_merged_with_nothing_merged_is_refused() {
         .fails(1)
         .says("not contained in the base");
     assert_eq!(state_tip(&repo), before);
-    repo.commit_in(&repo.worktree("backend-agent"), "b.txt", "b", "backend work");
+    repo.commit_in(
+        &repo.worktree("backend-agent"),
+        "b.txt",
+        "b",
+        "backend work",
+    );
     repo.agents(&["update", "--agent", "backend-agent", "--status", "merged"])
         .fails(1);
     assert_eq!(state_tip(&repo), before);
@@ -94,8 +99,18 @@ fn the_review_loop_moves_are_legal() {
     let repo = Repo::new();
     repo.init_example();
     repo.agents(&["spawn", "backend-agent"]).ok();
-    for status in ["review", "in_progress", "pr_open", "in_progress", "failed", "in_progress", "review", "failed"] {
-        repo.agents(&["update", "--agent", "backend-agent", "--status", status]).ok();
+    for status in [
+        "review",
+        "in_progress",
+        "pr_open",
+        "in_progress",
+        "failed",
+        "in_progress",
+        "review",
+        "failed",
+    ] {
+        repo.agents(&["update", "--agent", "backend-agent", "--status", status])
+            .ok();
         assert_eq!(status_of(&repo, "backend-agent"), status);
     }
 }
@@ -120,14 +135,23 @@ fn abandoning_an_agent_whose_command_run_watches_stops_it_and_stays_abandoned() 
     }
     repo.agents(&["finish", "backend-agent", "--abandon"]).ok();
     run.wait().unwrap();
-    assert!(!marker.exists(), "the command was stopped, not left to finish");
+    assert!(
+        !marker.exists(),
+        "the command was stopped, not left to finish"
+    );
     std::thread::sleep(Duration::from_millis(200));
-    assert!(!marker.exists(), "the command was stopped, not left to finish");
+    assert!(
+        !marker.exists(),
+        "the command was stopped, not left to finish"
+    );
     assert_eq!(status_of(&repo, "backend-agent"), "abandoned");
     let branches = repo.git(&["branch", "--list", "feature/backend-architecture"]);
     assert!(branches.trim().is_empty(), "{branches}");
     repo.agents(&["doctor", "--fix"]);
     assert_eq!(status_of(&repo, "backend-agent"), "abandoned");
     let branches = repo.git(&["for-each-ref", "refs/heads/"]);
-    assert!(!branches.contains("backend"), "doctor --fix re-created it: {branches}");
+    assert!(
+        !branches.contains("backend"),
+        "doctor --fix re-created it: {branches}"
+    );
 }
