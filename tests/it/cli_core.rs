@@ -30,6 +30,7 @@ fn done_marks_live_in_the_agents_documents_and_show_in_the_plan() {
         .ok();
     // A task marked done shows in the plan, and the state keeps the mark in the agent's
     // document only.
+    repo.agents(&["spawn", "backend-agent"]).ok();
     repo.agents(&["task", "done", "1", "--agent", "backend-agent"])
         .ok();
     let plan = repo.agents(&["plan", "--json"]).ok().json();
