@@ -59,6 +59,77 @@ use crate::git::workspace::{Workspace, canonical};
 use crate::plan::{AgentSpec, closest_name};
 use crate::state::State;
 
+/// The worktrees directory this machine uses: `agents.worktreesDir` from git config, else
+/// the plan's (which `trust` holds until accepted), resolved against the main worktree.
+pub fn worktrees_dir(ws: &Workspace, plan: &crate::plan::Plan) -> std::path::PathBuf {
+    let dir = crate::config::git_config_string(&ws.repo, crate::config::WORKTREES_DIR)
+        .unwrap_or_else(|| plan.worktrees_dir.clone());
+    lexical(&ws.resolve(&dir))
+}
+
+/// Refuse `path` as an agent's worktree unless it lies inside the worktrees directory or
+/// the main worktree (where a plan may spell its worktrees out), whatever the state says:
+/// `..`, absolute paths elsewhere, the git directory and symlinks leading out are refused.
+pub fn check_worktree_path(
+    ws: &Workspace,
+    plan: &crate::plan::Plan,
+    agent: &str,
+    path: &std::path::Path,
+) -> Result<()> {
+    let dir = worktrees_dir(ws, plan);
+    let wanted = lexical(path);
+    // Symlinks are followed as far as the path exists: a link inside a permitted directory
+    // must not lead out of it.
+    let within = |root: &std::path::Path| {
+        wanted != root && wanted.starts_with(root) && real(&wanted).starts_with(real(root))
+    };
+    let main = lexical(&ws.main_root);
+    let in_git_dir = wanted.starts_with(lexical(&ws.common_dir))
+        || real(&wanted).starts_with(real(&ws.common_dir));
+    if (within(&dir) || within(&main)) && !in_git_dir {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "{agent}'s worktree {} is outside the worktrees directory {} and the repository; agents' worktrees go only there (change the path with git agents edit {agent}, or the directory with git config agents.worktreesDir)",
+        path.display(),
+        dir.display()
+    )))
+}
+
+/// `path` with its deepest existing ancestor's symlinks resolved and the rest as written.
+fn real(path: &std::path::Path) -> std::path::PathBuf {
+    let mut existing = path;
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+    let mut out = canonical(existing);
+    out.extend(rest.iter().rev());
+    out
+}
+
+/// `path` with `.` and `..` taken out without touching the file system.
+fn lexical(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
 /// The plan entry of agent `name`, or an error naming the closest known agent.
 pub fn find_agent<'s>(state: &'s State, name: &str) -> Result<&'s AgentSpec> {
     state

@@ -93,6 +93,8 @@ pub fn spawn(
                 "{name} is already {status}; nothing to spawn"
             )));
         }
+        let spec = super::find_agent(&state, name)?;
+        super::check_worktree_path(ws, &state.plan, name, &ws.resolve(&spec.worktree))?;
     }
     let base = state.base().to_owned();
     let base_tip = worktree::branch_tip(&ws.repo, &base)?.ok_or_else(|| {

@@ -137,26 +137,14 @@ fn read_accepted(ws: &Workspace) -> Option<Surface> {
     serde_json::from_str(&text).ok()
 }
 
-/// Whether this repository ever took state from a remote (`sync` keeps its copies under
-/// `refs/agents-remote/`).
-fn has_synced(ws: &Workspace) -> bool {
-    ws.repo
-        .references()
-        .ok()
-        .and_then(|refs| {
-            refs.prefixed(super::sync::TRACKING_PREFIX)
-                .ok()
-                .map(|mut found| found.next().is_some())
-        })
-        .unwrap_or(false)
-}
-
 /// Whether everything in `plan` that runs here or places files was accepted on this
-/// machine. A repository that never synced has only its own plan, accepted as made.
+/// machine.
 pub fn is_trusted(ws: &Workspace, plan: &Plan) -> bool {
     match read_accepted(ws) {
         Some(accepted) => accepted == Surface::of(plan),
-        None => !has_synced(ws),
+        // A state this machine never accepted (it came with a clone, a sync or a fetch of
+        // refs/agents/state) is not trusted; `init` accepts what it imports.
+        None => false,
     }
 }
 

@@ -288,6 +288,8 @@ impl Repair {
                 path,
                 branch,
             } => {
+                let state = State::load(&ws.repo)?;
+                crate::ops::check_worktree_path(ws, &state.plan, agent, path)?;
                 let shown = path.strip_prefix(&ws.main_root).unwrap_or(path);
                 progress(&format!("checking out {branch} into {}", shown.display()));
                 worktree::add(&git, &ws.repo, path, branch)?;
@@ -298,6 +300,8 @@ impl Repair {
                 })?;
             }
             Repair::MoveWorktree { from, to } => {
+                let state = State::load(&ws.repo)?;
+                crate::ops::check_worktree_path(ws, &state.plan, "the agent", to)?;
                 if let Some(parent) = to.parent() {
                     fs_err::create_dir_all(parent).map_err(|e| {
                         Error::Usage(format!("cannot create {}: {e}", parent.display()))
@@ -480,6 +484,10 @@ pub struct RepairReport {
 /// Repair what can be repaired, surveying again after each round, until nothing
 /// repairable is left (or [`MAX_ROUNDS`] have passed). `progress` hears each repair.
 pub fn repair(ws: &Workspace, progress: &mut dyn FnMut(&str)) -> Result<RepairReport> {
+    // Repairs check worktrees out where the plan says and run its setup command.
+    if let Some(state) = State::read(&ws.repo)? {
+        crate::ops::trust::require(ws, &state)?;
+    }
     let found = diagnose(ws)?;
     let mut problems = found.clone();
     let mut attempts: Vec<Attempt> = Vec::new();
