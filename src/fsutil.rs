@@ -57,6 +57,29 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
     file.write_all(bytes)
 }
 
+/// Replace `path` with `bytes` in one step: a fresh temporary beside it (never written
+/// through a link) renamed over it, in a directory [`private_dir`] has checked. A reader
+/// sees the old file or the new one, never half of one.
+pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(io::Error::other(format!(
+            "{} names no file",
+            path.display()
+        )));
+    };
+    private_dir(dir)?;
+    let temporary = dir.join(format!(
+        "{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&temporary);
+    write_new(&temporary, bytes)?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -554,6 +554,12 @@ where
     found
 }
 
+/// The branch checked out in the worktree `git` runs in; `None` when HEAD is detached.
+pub fn checked_out_branch(git: &Git) -> Result<Option<String>, GitError> {
+    let head = git.output(["symbolic-ref", "--quiet", "--short", "HEAD"])?;
+    Ok(head.success().then(|| head.stdout.trim().to_owned()))
+}
+
 /// Create `branch` at `start`, failing if it exists.
 pub fn create_branch(git: &Git, branch: &str, start: &str) -> Result<(), GitError> {
     git.run(["branch", "--no-track", "--end-of-options", branch, start])

@@ -267,17 +267,8 @@ fn remember(ws: &Workspace, cache: &Cache) {
     let Ok(text) = serde_json::to_vec(cache) else {
         return;
     };
-    let write = || -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            crate::fsutil::private_dir(dir)?;
-        }
-        let temporary = path.with_extension(format!("json.{}", std::process::id()));
-        let _ = std::fs::remove_file(&temporary);
-        crate::fsutil::write_new(&temporary, &text)?;
-        fs_err::rename(&temporary, &path)
-    };
     // The cache only saves work for `status`; failing to write it changes no answer.
-    let _ = write();
+    let _ = crate::fsutil::replace(&path, &text);
 }
 
 fn recall(ws: &Workspace) -> Option<Cache> {

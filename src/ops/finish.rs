@@ -255,14 +255,9 @@ fn merged_because(
     }
     if let Some(tip) = tip
         && worktree::branch_tip(&ws.repo, base)?.is_some()
+        && guard::base_holds_changes(&ws.git(), &format!("refs/heads/{base}"), tip)?
     {
-        let git = ws.git();
-        let base_tree = git.run(["rev-parse", &format!("{base}^{{tree}}")])?;
-        if let Ok(tree) = crate::forge::merge_tree(&git, base, tip, None)?
-            && tree == base_tree.trim()
-        {
-            return Ok((format!("{base} already has every change on {branch}"), None));
-        }
+        return Ok((format!("{base} already has every change on {branch}"), None));
     }
     Err(Error::Refused(format!(
         "{name} is not merged (status {}); merge it first (git agents merge {name}), or drop its work with --abandon",

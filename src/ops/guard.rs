@@ -66,7 +66,7 @@ pub fn unmerged_commits(
 }
 
 /// Whether merging `tip` into `base` would change nothing: base already has every change.
-fn base_holds_changes(git: &Git, base: &str, tip: &str) -> Result<bool> {
+pub(crate) fn base_holds_changes(git: &Git, base: &str, tip: &str) -> Result<bool> {
     let base_tree = git.run([
         "rev-parse",
         "--verify",
@@ -154,11 +154,9 @@ impl Protected {
 
 /// The branch checked out in the main worktree, if one is.
 fn main_worktree_branch(ws: &Workspace) -> Option<String> {
-    Git::new(&ws.main_root)
-        .output(["symbolic-ref", "--quiet", "--short", "HEAD"])
+    crate::git::worktree::checked_out_branch(&ws.git())
         .ok()
-        .filter(|out| out.success())
-        .map(|out| out.stdout.trim().to_owned())
+        .flatten()
 }
 
 /// The branches the remotes' `HEAD`s point at (`refs/remotes/origin/HEAD` → `main`).

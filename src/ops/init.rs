@@ -212,17 +212,12 @@ pub fn read_plan_file(path: &Path, worktrees_dir: &str) -> Result<Plan> {
 
 /// The branch the main worktree has checked out.
 fn current_branch(ws: &Workspace) -> Result<String> {
-    let head = ws
-        .git()
-        .output(["symbolic-ref", "--quiet", "--short", "HEAD"])?;
-    if head.success() {
-        Ok(head.stdout.trim().to_owned())
-    } else {
-        Err(Error::Usage(
+    worktree::checked_out_branch(&ws.git())?.ok_or_else(|| {
+        Error::Usage(
             "HEAD is detached, so there is no branch to start agents from; pass --base BRANCH"
                 .to_owned(),
-        ))
-    }
+        )
+    })
 }
 
 /// Make `dir` the plan's worktrees directory, moving along every agent that lives in the

@@ -175,15 +175,10 @@ pub fn changes(ws: &Workspace, plan: &Plan) -> Vec<Change> {
 
 /// Accept `plan`'s commands and paths on this machine.
 pub fn accept(ws: &Workspace, plan: &Plan) -> Result<()> {
-    let dir = ws.common_dir.join("agents");
-    let io = |e: std::io::Error| Error::External(format!("cannot record what is accepted: {e}"));
-    crate::fsutil::private_dir(&dir).map_err(io)?;
     let text = serde_json::to_string_pretty(&Surface::of(plan))
         .map_err(|e| Error::External(e.to_string()))?;
-    let temporary = dir.join(format!("trusted.json.{}", std::process::id()));
-    let _ = std::fs::remove_file(&temporary);
-    crate::fsutil::write_new(&temporary, text.as_bytes()).map_err(io)?;
-    std::fs::rename(&temporary, path(ws)).map_err(io)
+    crate::fsutil::replace(&path(ws), text.as_bytes())
+        .map_err(|e| Error::External(format!("cannot record what is accepted: {e}")))
 }
 
 /// After a change made on this machine turned `before` into `after`: accept `after`, as

@@ -82,15 +82,9 @@ impl RunRecord {
 
     /// Write the record into `dir` in one step: a temporary file renamed over the old one.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
-        crate::fsutil::private_dir(dir)?;
         let text = serde_json::to_string_pretty(self)
             .map_err(|err| std::io::Error::new(ErrorKind::InvalidData, err))?;
-        let temporary = dir.join(format!("{}.json.{}.tmp", self.agent, std::process::id()));
-        let _ = std::fs::remove_file(&temporary);
-        crate::fsutil::write_new(&temporary, (text + "\n").as_bytes())?;
-        fs_err::rename(&temporary, record_path(dir, &self.agent)).inspect_err(|_| {
-            let _ = std::fs::remove_file(&temporary);
-        })
+        crate::fsutil::replace(&record_path(dir, &self.agent), (text + "\n").as_bytes())
     }
 
     /// Whether the recorded process is still running (the same process, not a new one
