@@ -3,6 +3,7 @@
 
 use crate::common;
 
+use common::agent;
 use common::{Repo, example_plan};
 
 fn names(value: &serde_json::Value) -> Vec<String> {
@@ -12,15 +13,6 @@ fn names(value: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|a| a["name"].as_str().unwrap().to_owned())
         .collect()
-}
-
-fn agent<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    status["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == name)
-        .unwrap_or_else(|| panic!("no {name}"))
 }
 
 #[test]
@@ -34,13 +26,7 @@ fn done_marks_live_in_the_agents_documents_and_show_in_the_plan() {
     repo.agents(&["task", "done", "1", "--agent", "backend-agent"])
         .ok();
     let plan = repo.agents(&["plan", "--json"]).ok().json();
-    let backend = plan["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "backend-agent")
-        .unwrap()
-        .clone();
+    let backend = agent(&plan, "backend-agent");
     assert_eq!(backend["tasks"][0]["done"], true);
     let stored = repo.git(&["show", "refs/agents/state:plan.json"]);
     assert!(
@@ -54,13 +40,7 @@ fn done_marks_live_in_the_agents_documents_and_show_in_the_plan() {
     repo.agents(&["edit", "backend-agent", "--title", "Backend"])
         .ok();
     let plan = repo.agents(&["plan", "--json"]).ok().json();
-    let backend = plan["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "backend-agent")
-        .unwrap()
-        .clone();
+    let backend = agent(&plan, "backend-agent");
     assert_eq!(backend["tasks"][0]["done"], true);
     assert_eq!(backend["tasks"][1].get("done"), None);
 }

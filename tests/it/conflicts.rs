@@ -4,6 +4,7 @@
 use crate::common;
 
 use common::Repo;
+use common::agent;
 
 fn pair<'a>(report: &'a serde_json::Value, a: &str, b: &str) -> &'a serde_json::Value {
     report["pairs"]
@@ -21,15 +22,6 @@ fn strings(value: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|v| v.as_str().unwrap().to_owned())
         .collect()
-}
-
-fn agent<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    status["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == name)
-        .unwrap()
 }
 
 /// backend and frontend conflict on app.txt and both add the same same.txt; rag edits

@@ -3,16 +3,8 @@
 
 use crate::common;
 
+use common::agent;
 use common::{Repo, problem_kinds};
-
-fn agent<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    status["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == name)
-        .unwrap()
-}
 
 fn spawned(names: &[&str]) -> Repo {
     let repo = Repo::new();

@@ -4,6 +4,7 @@
 use crate::common;
 
 use common::Repo;
+use common::agent;
 
 const PLAN: &str = r#"# Provisioned plan
 
@@ -34,15 +35,6 @@ fn repo() -> Repo {
     repo.write("plan.md", PLAN);
     repo.agents(&["init", "--plan", "plan.md"]).ok();
     repo
-}
-
-fn agent<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    status["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == name)
-        .unwrap()
 }
 
 #[test]

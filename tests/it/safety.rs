@@ -138,13 +138,7 @@ fn init_force_says_what_it_discards_and_keeps_the_old_state_reachable() {
 
     repo.git(&["update-ref", "refs/agents/state", &old]);
     let status = repo.status_json();
-    let security = status["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "security-agent")
-        .unwrap()
-        .clone();
+    let security = crate::common::agent(&status, "security-agent");
     assert_eq!(security["status"], "in_progress");
     assert_eq!(security["tasks_done"], 1);
 }

@@ -196,12 +196,7 @@ impl Repo {
     /// Mark every task of `name` done.
     pub fn finish_tasks(&self, name: &str) {
         let plan = self.agents(&["plan", "show", "--json"]).ok().json();
-        let count = plan["agents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["name"] == name)
-            .map_or(0, |a| a["tasks"].as_array().unwrap().len());
+        let count = agent(&plan, name)["tasks"].as_array().unwrap().len();
         for number in 1..=count {
             self.agents(&["task", "done", &number.to_string(), "--agent", name])
                 .ok();
@@ -230,6 +225,16 @@ impl Repo {
         self.git_in(dir, &["commit", "-q", "-m", message]);
         self.git_in(dir, &["rev-parse", "HEAD"]).trim().to_owned()
     }
+}
+
+/// The entry named `name` in a report's `agents` list (`status --json`, `plan --json`).
+pub fn agent<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {report}"))
 }
 
 /// What a run of the binary printed and how it exited.
