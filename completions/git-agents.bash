@@ -178,6 +178,9 @@ _git__agents() {
             git__agents__subcmd__help,update)
                 cmd="git__agents__subcmd__help__subcmd__update"
                 ;;
+            git__agents__subcmd__plan,check)
+                cmd="git__agents__subcmd__plan__subcmd__check"
+                ;;
             git__agents__subcmd__plan,edit)
                 cmd="git__agents__subcmd__plan__subcmd__edit"
                 ;;
@@ -192,6 +195,9 @@ _git__agents() {
                 ;;
             git__agents__subcmd__plan,timeline)
                 cmd="git__agents__subcmd__plan__subcmd__timeline"
+                ;;
+            git__agents__subcmd__plan__subcmd__help,check)
+                cmd="git__agents__subcmd__plan__subcmd__help__subcmd__check"
                 ;;
             git__agents__subcmd__plan__subcmd__help,edit)
                 cmd="git__agents__subcmd__plan__subcmd__help__subcmd__edit"
@@ -915,7 +921,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__init)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --plan --base --worktrees-dir --force --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --plan --base --worktrees-dir --force --dry-run --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1027,7 +1033,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__plan)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --timeline --parallel --help --version show export edit timeline help"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --timeline --parallel --help --version show export edit check timeline help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1043,6 +1049,32 @@ _git__agents() {
                     ;;
                 --parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__plan__subcmd__check)
+            opts="-C -q -v -h -V --strict --worktrees-dir --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --worktrees-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1101,8 +1133,22 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__plan__subcmd__help)
-            opts="show export edit timeline help"
+            opts="show export edit check timeline help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__plan__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1771,7 +1817,7 @@ __git_agents_subcommands ()
 {
 	case "$1" in
 	"") echo "init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust" ;;
-	"plan") echo "show export edit timeline" ;;
+	"plan") echo "show export edit check timeline" ;;
 	"task") echo "start done undo" ;;
 	"queue") echo "run" ;;
 	esac
@@ -1787,6 +1833,7 @@ __git_agents_value_options ()
 	"plan show") echo "-C --color" ;;
 	"plan export") echo "--format -C --color" ;;
 	"plan edit") echo "-C --color" ;;
+	"plan check") echo "--worktrees-dir -C --color" ;;
 	"plan timeline") echo "--parallel -C --color" ;;
 	"add") echo "-C --color --title --branch --worktree --depends-on --task --command" ;;
 	"remove") echo "-C --color" ;;

@@ -27,16 +27,38 @@ pub struct Args {
     /// Replace existing state (its history stays in the ref)
     #[arg(long)]
     pub force: bool,
+    /// Show what the plan imports as (agents, dependencies, warnings) and change nothing
+    #[arg(long, requires = "plan")]
+    pub dry_run: bool,
+    /// Refuse the plan when its import gives any warning
+    #[arg(long, requires = "plan")]
+    pub strict: bool,
 }
 
 /// Run `init`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
+    if let (true, Some(file)) = (args.dry_run, &args.plan) {
+        let dir = ops::worktrees_dir_for(&ws, args.worktrees_dir.as_deref());
+        let report = ops::check_plan(file, &dir, args.strict)?;
+        if !ctx.out.json(&report) {
+            ctx.out.print(super::plan::render_check(&report));
+            ctx.out.say(
+                style::dim()
+                    .apply_to(
+                        "Nothing changed (--dry-run); run it again without --dry-run to import",
+                    )
+                    .to_string(),
+            );
+        }
+        return Ok(exit::OK);
+    }
     let options = InitOptions {
         plan_file: args.plan.clone(),
         base: args.base.clone(),
         worktrees_dir: args.worktrees_dir.clone(),
         force: args.force,
+        strict: args.strict,
         plan: None,
     };
     let report = ops::init(&ws, &options)?;
@@ -95,6 +117,29 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         }
         ctx.out.say(format!(
             "The previous state is kept as {previous}; bring it back with: git update-ref refs/agents/state {previous}"
+        ));
+    }
+    const SHOWN: usize = 10;
+    for warning in report.warnings.iter().take(SHOWN) {
+        let at = warning
+            .line
+            .map(|l| format!("line {l}: "))
+            .unwrap_or_default();
+        ctx.out.say(
+            style::warn()
+                .apply_to(format!("warning: {at}{}", warning.message))
+                .to_string(),
+        );
+    }
+    if report.warnings.len() > SHOWN {
+        let file = args
+            .plan
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        ctx.out.say(format!(
+            "… and {} more warnings: git agents plan check {file} shows them all",
+            report.warnings.len() - SHOWN
         ));
     }
     if let Some(line) = &report.excluded {

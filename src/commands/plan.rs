@@ -3,6 +3,7 @@
 use crate::cli::exit;
 use git_agents::Error;
 use git_agents::git::workspace::Workspace;
+use git_agents::ops::{self, PlanCheck};
 use git_agents::plan::timeline::{self, Timeline};
 use git_agents::plan::{Export, Format, Plan, format_hours};
 use git_agents::state::State;
@@ -42,6 +43,23 @@ pub enum Action {
     /// a spawned agent's branch or worktree, changes nothing and is kept in
     /// .git/agents/PLAN_EDIT.toml, where the next plan edit picks it up again.
     Edit,
+    /// Show what a plan file imports as: agents, tasks, hours, dependencies and warnings
+    ///
+    /// Nothing changes. Each agent and each dependency is shown with the line it came from,
+    /// and every warning with its line: list items not taken as tasks, tasks without
+    /// estimates, dependencies that name no agent, worktrees moved into the worktrees
+    /// directory. Works outside a repository too.
+    Check {
+        /// The plan file (.md as people write it, .toml, or .json)
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+        /// Refuse the plan when the import gives any warning (exit 2)
+        #[arg(long)]
+        strict: bool,
+        /// Read worktree paths against this directory [default: git config agents.worktreesDir, or worktrees]
+        #[arg(long, value_name = "DIR")]
+        worktrees_dir: Option<String>,
+    },
     /// Print the phases, the critical path and a schedule chart with N agents at once
     Timeline {
         /// How many agents work at once [default: one per agent]
@@ -63,6 +81,24 @@ pub enum ExportFormat {
 
 /// Run `plan`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    if let Some(Action::Check {
+        file,
+        strict,
+        worktrees_dir,
+    }) = &args.action
+    {
+        let dir = match ctx.workspace() {
+            Ok(ws) => ops::worktrees_dir_for(&ws, worktrees_dir.as_deref()),
+            Err(_) => worktrees_dir
+                .clone()
+                .unwrap_or_else(|| git_agents::plan::DEFAULT_WORKTREES_DIR.to_owned()),
+        };
+        let report = ops::check_plan(file, &dir, *strict)?;
+        if !ctx.out.json(&report) {
+            ctx.out.print(render_check(&report));
+        }
+        return Ok(exit::OK);
+    }
     let ws = ctx.workspace()?;
     let state = State::load(&ws.repo)?;
     if args.timeline {
@@ -96,6 +132,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             }
         }
         Action::Timeline { parallel } => return show_timeline(&state, *parallel, ctx),
+        Action::Check { .. } => unreachable!("checked before the state is read"),
         Action::Edit => return edit(&ws, &state, ctx),
     }
     Ok(exit::OK)
@@ -364,3 +401,68 @@ fn edit(ws: &Workspace, state: &State, ctx: &Context) -> Result<i32, Error> {
 
 /// The comment at the top of the file `plan edit` opens.
 const EDIT_HEADER: &str = "# The fleet's plan. Change it, save and quit to apply it; quit without saving to\n# leave it as it was. A spawned agent's branch and worktree can't change here.\n\n";
+
+/// What a plan file imports as, for people: a summary, the agents with their lines, each
+/// dependency with its line, then the warnings.
+pub(crate) fn render_check(report: &PlanCheck) -> String {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut text = format!(
+        "{}: {}, {}, {}, {}, {}\n",
+        report.file,
+        plural(report.agents.len(), "agent", "agents"),
+        plural(report.tasks, "task", "tasks"),
+        format_hours(report.hours),
+        plural(report.edges.len(), "dependency", "dependencies"),
+        plural(report.warnings.len(), "warning", "warnings"),
+    );
+    let name_width = report
+        .agents
+        .iter()
+        .map(|a| a.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    text.push_str(&format!("\n{}\n", style::dim().apply_to("Agents")));
+    for agent in &report.agents {
+        let line = agent.line.map(|l| format!("line {l}")).unwrap_or_default();
+        let title = if agent.title.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", agent.title)
+        };
+        text.push_str(&format!(
+            "  {:<name_width$}  {:>9}  {}, {}, {}{}\n",
+            style::name().apply_to(&agent.name),
+            line,
+            agent.branch,
+            plural(agent.tasks, "task", "tasks"),
+            format_hours(agent.hours),
+            title,
+        ));
+    }
+    if !report.edges.is_empty() {
+        text.push_str(&format!("\n{}\n", style::dim().apply_to("Dependencies")));
+        for edge in &report.edges {
+            let how = if edge.from == "stated" {
+                String::new()
+            } else {
+                format!(" ({})", edge.from)
+            };
+            text.push_str(&format!(
+                "  {} waits for {}  line {}{how}\n",
+                edge.agent, edge.depends_on, edge.line
+            ));
+        }
+    }
+    if !report.warnings.is_empty() {
+        text.push_str(&format!("\n{}\n", style::warn().apply_to("Warnings")));
+        for warning in &report.warnings {
+            let at = warning
+                .line
+                .map(|l| format!("line {l}: "))
+                .unwrap_or_default();
+            text.push_str(&format!("  {at}{}\n", warning.message));
+        }
+    }
+    text
+}

@@ -7,7 +7,9 @@ use crate::config::{self, Layer, Settings, Source};
 use crate::error::{Error, Result};
 use crate::git::workspace::Workspace;
 use crate::git::worktree;
-use crate::plan::{DEFAULT_WORKTREES_DIR, Format, Plan, join_dir, normalize_dir};
+use crate::plan::{
+    DEFAULT_WORKTREES_DIR, Format, Imported, Plan, Warning, join_dir, normalize_dir,
+};
 use crate::state::{self, State, StateError};
 
 /// What `init` was asked to do.
@@ -23,6 +25,8 @@ pub struct InitOptions {
     pub worktrees_dir: Option<String>,
     /// Replace existing state.
     pub force: bool,
+    /// Refuse a plan whose import gives warnings.
+    pub strict: bool,
 }
 
 /// What `init` did.
@@ -52,6 +56,8 @@ pub struct InitReport {
     pub discarded: Vec<Discarded>,
     /// The line added to `.git/info/exclude`, if one was.
     pub excluded: Option<String>,
+    /// What the import read but could not use, with its lines.
+    pub warnings: Vec<Warning>,
 }
 
 /// One agent's progress a replaced state held.
@@ -108,9 +114,14 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
         .clone()
         .or_else(|| git_config.worktrees_dir.clone())
         .unwrap_or_else(|| DEFAULT_WORKTREES_DIR.to_owned());
+    let mut warnings = Vec::new();
     let mut plan = match (&options.plan, &options.plan_file) {
         (Some(plan), _) => plan.clone(),
-        (None, Some(path)) => read_plan_file(path, &parse_dir)?,
+        (None, Some(path)) => {
+            let imported = import_plan_file(path, &parse_dir, options.strict)?;
+            warnings = imported.understanding.warnings;
+            imported.plan
+        }
         (None, None) => Plan::new(&parse_dir),
     };
     let settings = Settings::from_layers(&flags, &git_config, &Layer::from_plan(&plan));
@@ -196,18 +207,32 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
         discarded: if replaced { discarded } else { Vec::new() },
         replaced,
         excluded,
+        warnings,
         state: updated.state,
     })
 }
 
-/// Read and parse a plan file in the format its name or content says.
-pub fn read_plan_file(path: &Path, worktrees_dir: &str) -> Result<Plan> {
+/// Read and import a plan file in the format its name or content says; with `strict`, a
+/// warning refuses it.
+pub fn import_plan_file(path: &Path, worktrees_dir: &str, strict: bool) -> Result<Imported> {
     let text = fs_err::read_to_string(path)
         .map_err(|e| Error::Usage(format!("cannot read the plan: {e}")))?;
     let shown = path.display().to_string();
     let format = Format::detect(path, &text)
         .ok_or_else(|| crate::plan::PlanError::UnknownFormat(shown.clone()))?;
-    Ok(Plan::parse(&text, format, &shown, worktrees_dir)?)
+    let imported = Plan::import(&text, format, &shown, worktrees_dir)?;
+    if strict {
+        imported.understanding.refuse_warnings(&shown)?;
+    }
+    Ok(imported)
+}
+
+/// The worktrees directory a plan is read with: `--worktrees-dir`, else
+/// `agents.worktreesDir`, else the default.
+pub fn worktrees_dir_for(ws: &Workspace, flag: Option<&str>) -> String {
+    flag.map(str::to_owned)
+        .or_else(|| config::git_config_string(&ws.repo, config::WORKTREES_DIR))
+        .unwrap_or_else(|| DEFAULT_WORKTREES_DIR.to_owned())
 }
 
 /// The branch the main worktree has checked out.

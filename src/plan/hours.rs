@@ -41,6 +41,9 @@ pub fn parse_estimate(text: &str) -> Option<f64> {
     if rest.is_empty() {
         return None;
     }
+    if let Some(hours) = parse_range(rest) {
+        return Some(hours);
+    }
     let mut total = 0.0;
     while !rest.is_empty() {
         let number_len = rest
@@ -64,6 +67,27 @@ pub fn parse_estimate(text: &str) -> Option<f64> {
         }
     }
     total.is_finite().then_some(total)
+}
+
+/// A range such as `4-5h`, `6–8 hours` or `2 to 3 days`: its midpoint, because an estimate
+/// stands for the likely time and the middle of a range is the likeliest figure in it.
+fn parse_range(text: &str) -> Option<f64> {
+    let number = |s: &str| -> Option<(f64, usize)> {
+        let len = s
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(s.len());
+        (len > 0).then(|| s[..len].parse().ok().map(|n| (n, len)))?
+    };
+    let (low, len) = number(text)?;
+    let rest = text[len..].trim_start();
+    let rest = ["-", "–", "—", "to "]
+        .iter()
+        .find_map(|sep| rest.strip_prefix(sep))?
+        .trim_start();
+    let (high, len) = number(rest)?;
+    let unit_word = rest[len..].trim();
+    let unit = Unit::from_word(unit_word)?;
+    (high >= low).then(|| unit.to_hours((low + high) / 2.0))
 }
 
 /// Hours for people, rounded to whole minutes: `230 h 5 min`, `83 h`, `5 min`, `0 h`.
@@ -210,6 +234,11 @@ mod tests {
             ("~3h", 3.0),
             ("  4 HRS ", 4.0),
             ("1w", 40.0),
+            ("4-5h", 4.5),
+            ("6-8 hours", 7.0),
+            ("6–8 hours", 7.0),
+            ("2 to 3 days", 20.0),
+            ("~10-12h", 11.0),
         ];
         for (text, hours) in cases {
             assert_eq!(parse_estimate(text), Some(hours), "{text}");
@@ -227,7 +256,6 @@ mod tests {
             "-2h",
             "1.2.3h",
             "8h,",
-            "2-3h",
             "1e5h",
             "8 hours estimated",
         ] {

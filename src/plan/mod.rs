@@ -95,6 +95,14 @@ pub enum PlanError {
     /// A port base of 0.
     #[error("the port base must be a port number from 1 to 65535")]
     BadPortBase,
+    /// An import gave warnings and `--strict` asked for none.
+    #[error(
+        "{path}: {first}; fix the plan, or import it without --strict to accept these readings"
+    )]
+    Strict { path: String, first: String },
+    /// A Markdown document in which no agent could be found.
+    #[error("{path} is not a plan: {seen}")]
+    NotAPlan { path: String, seen: String },
     /// The plan has no agents at all.
     #[error(
         "{0}: the plan names no agents; each agent needs a heading with a **Branch:** line, or an [[agents]] table in TOML"
@@ -174,16 +182,42 @@ impl Plan {
         path: &str,
         worktrees_dir: &str,
     ) -> Result<Plan, PlanError> {
-        let plan = match format {
+        Plan::import(text, format, path, worktrees_dir).map(|imported| imported.plan)
+    }
+
+    /// Parse and validate like [`Plan::parse`], saying where each agent and dependency
+    /// came from and what was read but not used.
+    pub fn import(
+        text: &str,
+        format: Format,
+        path: &str,
+        worktrees_dir: &str,
+    ) -> Result<Imported, PlanError> {
+        let (plan, understanding) = match format {
             Format::Markdown => markdown::parse(text, path, worktrees_dir)?,
-            Format::Toml => toml_format::parse(text, path, worktrees_dir)?,
-            Format::Json => Plan::from_json(text, path, worktrees_dir)?,
+            Format::Toml => (
+                toml_format::parse(text, path, worktrees_dir)?,
+                Understanding::default(),
+            ),
+            Format::Json => (
+                Plan::from_json(text, path, worktrees_dir)?,
+                Understanding::default(),
+            ),
         };
         if plan.agents.is_empty() {
-            return Err(PlanError::Empty(path.to_owned()));
+            return Err(match format {
+                Format::Markdown => PlanError::NotAPlan {
+                    path: path.to_owned(),
+                    seen: markdown::describe_refusal(text),
+                },
+                _ => PlanError::Empty(path.to_owned()),
+            });
         }
         plan.validate()?;
-        Ok(plan)
+        Ok(Imported {
+            plan,
+            understanding,
+        })
     }
 
     /// Render the plan in `format`; parsing the result gives the same plan back.
@@ -194,4 +228,76 @@ impl Plan {
             Format::Json => self.to_json_pretty(),
         }
     }
+}
+
+/// Where one agent of an imported document was found.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AgentOrigin {
+    /// The agent's name in the plan.
+    pub name: String,
+    /// The line of the document it came from.
+    pub line: usize,
+}
+
+/// One dependency an import read: `agent` waits for `depends_on`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DependencyEdge {
+    /// The agent that waits.
+    pub agent: String,
+    /// The agent it waits for.
+    pub depends_on: String,
+    /// The line that says so.
+    pub line: usize,
+    /// How it was said: `stated`, `order of waves or phases`, `json block`.
+    pub from: String,
+}
+
+/// Something an import read but could not use, or used with a guess.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Warning {
+    /// The document's line, when there is one.
+    pub line: Option<usize>,
+    /// What was seen and what was done with it.
+    pub message: String,
+}
+
+/// What an import understood of a document beyond the plan itself.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Understanding {
+    /// Each agent with the line it came from, in plan order.
+    pub agents: Vec<AgentOrigin>,
+    /// Each dependency with the line it came from.
+    pub edges: Vec<DependencyEdge>,
+    /// Everything read but not used, in line order.
+    pub warnings: Vec<Warning>,
+}
+
+impl Understanding {
+    /// Refuse the plan at `path` when the import gave any warning (`--strict`).
+    pub fn refuse_warnings(&self, path: &str) -> Result<(), PlanError> {
+        let Some(first) = self.warnings.first() else {
+            return Ok(());
+        };
+        let at = first
+            .line
+            .map(|l| format!("line {l}: "))
+            .unwrap_or_default();
+        let more = match self.warnings.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        Err(PlanError::Strict {
+            path: path.to_owned(),
+            first: format!("{at}{}{more}", first.message),
+        })
+    }
+}
+
+/// A plan imported from a document, with what was understood of it.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// The plan.
+    pub plan: Plan,
+    /// Where its parts came from, and the warnings.
+    pub understanding: Understanding,
 }

@@ -143,25 +143,21 @@ fn add_puts_new_agents_in_the_configured_worktrees_dir() {
 }
 
 #[test]
-fn worktrees_a_plan_spells_out_stay_where_it_puts_them() {
+fn worktrees_a_plan_puts_outside_the_worktrees_dir_move_into_it() {
     let repo = Repo::new();
     repo.git(&["config", "agents.worktreesDir", "trees"]);
     repo.init_example();
     let plan = plan_json(&repo);
     assert_eq!(plan["worktrees_dir"], "trees");
-    assert_eq!(
-        worktree_of(&plan, "backend-agent"),
-        "worktrees/backend-agent"
-    );
+    // The example says worktrees/backend-agent; the configured directory is trees, the
+    // one excluded from git status, so the worktree goes there.
+    assert_eq!(worktree_of(&plan, "backend-agent"), "trees/backend-agent");
     let spawn = repo
         .agents(&["spawn", "backend-agent", "--json"])
         .ok()
         .json();
     let worktree = PathBuf::from(spawn["spawned"][0]["worktree"].as_str().unwrap());
-    assert!(
-        worktree.ends_with("worktrees/backend-agent"),
-        "{worktree:?}"
-    );
+    assert!(worktree.ends_with("trees/backend-agent"), "{worktree:?}");
     assert!(worktree.is_dir());
 }
 
@@ -863,6 +859,7 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
         ),
         ("plan", owned(&["plan"]), true),
         ("plan-show", owned(&["plan", "show"]), true),
+        ("plan-check", owned(&["plan", "check", &example]), true),
         (
             "plan-export",
             owned(&["plan", "export", "--format", "toml"]),

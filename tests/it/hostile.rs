@@ -322,11 +322,6 @@ fn plans_that_cannot_run_are_refused_in_every_format() {
             "agent a depends on itself",
         ),
         (
-            "self.md",
-            "## Agent 1: A\n**Branch:** `a`\n**Dependencies:** Agent 1\n",
-            "agent a-agent depends on itself",
-        ),
-        (
             "unknown.toml",
             "[[agents]]\nname = \"api\"\n[[agents]]\nname = \"ui\"\ndepends_on = [\"apj\"]\n",
             "agent ui depends on unknown agent apj (did you mean api?)",
@@ -355,7 +350,7 @@ fn plans_that_cannot_run_are_refused_in_every_format() {
         (
             "binary.md",
             "\u{0}\u{1}\u{2}\u{fffd}",
-            "the plan names no agents",
+            "is not a plan: it has 0 headings",
         ),
     ];
     for (file, text, message) in cases {
@@ -373,7 +368,7 @@ fn a_markdown_document_that_is_not_a_plan_is_refused() {
     refused(
         repo.agents(&["init", "--plan", readme.to_str().unwrap()]),
         2,
-        "the plan names no agents",
+        "README.md is not a plan: it has",
     );
     let cargo = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
     refused(

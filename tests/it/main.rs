@@ -42,3 +42,4 @@ mod sync;
 mod transitions;
 mod trust;
 mod views;
+mod wild_plans;

@@ -200,7 +200,8 @@ fn any_heading_level_and_defaults_for_missing_lines() {
     assert_eq!(plan.names(), ["api-agent", "db", "search-agent"]);
     assert_eq!(plan.agents[0].worktree, "worktrees/api-agent");
     assert_eq!(plan.agents[1].branch, "agents/db");
-    assert_eq!(plan.agents[1].worktree, "trees/db");
+    // A worktree outside the worktrees directory goes inside it (with a warning).
+    assert_eq!(plan.agents[1].worktree, "worktrees/db");
     assert_eq!(plan.agents[2].title, "Search");
     assert_eq!(plan.agents[2].total_hours(), 3.5);
 }
@@ -293,28 +294,39 @@ fn fenced_blocks_never_make_agents() {
     assert!(plan.agents[0].tasks.is_empty());
 }
 
+/// The warnings an import of `text` gives, as `line: message`.
+fn warnings(text: &str) -> Vec<String> {
+    Plan::import(text, Format::Markdown, "plan.md", "worktrees")
+        .expect("the plan imports")
+        .understanding
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {}", w.line.unwrap_or(0), w.message))
+        .collect()
+}
+
 #[test]
-fn errors_name_the_line() {
+fn what_cannot_be_read_is_a_warning_with_its_line() {
     assert_eq!(
-        markdown_error("# Plan\n\n## a\nBranch: a\nTasks:\n- [ ] Fix (abc h)\n"),
-        "plan.md: line 6: cannot read the estimate (abc h) in task \"Fix (abc h)\"; write it as (8h), (1.5h), (30 min) or (2d)"
+        warnings("# Plan\n\n## a\nBranch: a\nTasks:\n- [ ] Fix (abc h) \n- [ ] Ship (1h)\n"),
+        [
+            "3: a: 1 of 2 tasks have no estimate",
+            "6: cannot read the estimate (abc h) in task \"Fix (abc h)\"; write it as (8h), (4-6h), (30 min) or (2d)"
+        ]
     );
     assert_eq!(
-        markdown_error(
+        warnings(
             "## Agent 1: A\nBranch: a\n## Agent 2: B\nBranch: b\n**Dependencies:**\n- Needs Agent 7\n"
         ),
-        "plan.md: line 6: there is no Agent 7; the agent headings are numbered 1 to 2"
+        [
+            "6: cannot tell which agent \"Needs Agent 7\" names; b-agent waits for nothing from it (write agent names, Agent N, or branches)"
+        ]
     );
     assert_eq!(
-        markdown_error("## a\nBranch: a\n## b\nBranch: b\nDependencies: when the API is ready\n"),
-        "plan.md: line 5: cannot tell which agent \"when the API is ready\" names; write agent names \
-         (backend-agent, rag-agent) or Agent N as numbered in the headings"
-    );
-    assert_eq!(
-        markdown_error(
-            "## backend-agent\nBranch: a\n## b\nBranch: b\nDependencies: backend-agnt\n"
-        ),
-        "plan.md: line 5: agent b depends on unknown agent backend-agnt (did you mean backend-agent?)"
+        warnings("## backend-agent\nBranch: a\n## b\nBranch: b\nDependencies: backend-agnt\n"),
+        [
+            "5: cannot tell which agent \"backend-agnt\" names; b waits for nothing from it (did you mean backend-agent?)"
+        ]
     );
     assert!(
         markdown_error("**Approvals:** many\n## a\nBranch: a\n")
@@ -326,7 +338,9 @@ fn errors_name_the_line() {
 fn a_document_that_is_no_plan() {
     let readme = "# Project\n\nSome text with a [link](x).\n\n## Tasks\n\n- [ ] Write docs (2h)\n- [x] Ship\n\n\
                   ```json\n{\"dependencies\": {\"x\": [\"y\"]}}\n```\n\n| a | b |\n|---|---|\n";
-    assert!(matches!(markdown(readme), Err(PlanError::Empty(path)) if path == "plan.md"));
+    assert!(
+        matches!(markdown(readme), Err(PlanError::NotAPlan { path, seen }) if path == "plan.md" && seen.contains("no agent"))
+    );
     for odd in [
         "",
         "\n\n",
@@ -424,10 +438,9 @@ fn self_dependency_is_reported() {
         Graph::new(&plan).find_cycle(),
         Some(vec!["a".to_owned(), "a".to_owned()])
     );
-    let error = markdown_error("## Agent 1: A\n**Worktree:** w/a\n**Dependencies:** Agent 1\n");
     assert_eq!(
-        error,
-        "agent a depends on itself; remove it from its own dependencies"
+        warnings("## Agent 1: A\n**Worktree:** worktrees/a\n**Dependencies:** Agent 1\n"),
+        ["3: a names itself among what it waits for; that is left out"]
     );
 }
 
@@ -592,10 +605,9 @@ fn random_plan(random: &mut Random, size: usize) -> Plan {
             .filter(|&j| rank[j] < rank[i] && random.chance(25))
             .map(|j| names[j].clone())
             .collect();
-        let worktree = match random.below(3) {
+        let worktree = match random.below(2) {
             0 => plan.default_worktree(name),
-            1 => format!("trees/with space/{name}-wt"),
-            _ => format!("/abs/{name}"),
+            _ => format!("{}/with space/{name}-wt", plan.worktrees_dir),
         };
         plan.agents.push(AgentSpec {
             name: name.clone(),
@@ -633,7 +645,10 @@ fn random_plans_round_trip_through_markdown_and_toml() {
             let text = plan.export(format);
             let again = Plan::parse(&text, format, "random", "other");
             if size == 0 {
-                assert!(matches!(again, Err(PlanError::Empty(_))));
+                assert!(matches!(
+                    again,
+                    Err(PlanError::Empty(_) | PlanError::NotAPlan { .. })
+                ));
             } else {
                 assert_eq!(
                     again.expect("the export reads back"),

@@ -126,10 +126,10 @@ fn valid_plan() -> impl Strategy<Value = Plan> {
             let names: Vec<String> = names.into_iter().collect();
             for (i, name) in names.iter().enumerate() {
                 let (title, prefix, tasks, command, worktree) = agents[i].clone();
+                // Worktrees live under the worktrees directory: Markdown moves any other there.
                 let worktree = match worktree {
                     0 => plan.default_worktree(name),
-                    1 => format!("trees/with space/{name}-wt"),
-                    _ => format!("/abs/{name}"),
+                    _ => format!("{}/with space/{name}-wt", plan.worktrees_dir),
                 };
                 plan.agents.push(AgentSpec {
                     name: name.clone(),

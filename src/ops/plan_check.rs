@@ -1,0 +1,79 @@
+//! `plan check`: what an import of a plan file understands, without changing anything.
+
+use serde::Serialize;
+use std::path::Path;
+
+use crate::error::Result;
+use crate::plan::{DependencyEdge, Format, Warning};
+
+/// What a plan file imports as: every agent and dependency with the line it came from, and
+/// every warning. The `--json` contract of `plan check` and `init --dry-run`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanCheck {
+    /// The file read.
+    pub file: String,
+    /// The format it was read in.
+    pub format: Format,
+    /// The agents, in plan order.
+    pub agents: Vec<CheckedAgent>,
+    /// Every dependency edge with its line.
+    pub edges: Vec<DependencyEdge>,
+    /// Everything read but not used.
+    pub warnings: Vec<Warning>,
+    /// Tasks across all agents.
+    pub tasks: usize,
+    /// Hours of work across all agents.
+    pub hours: f64,
+}
+
+/// One agent as the import understood it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckedAgent {
+    /// Its name.
+    pub name: String,
+    /// The line it came from (Markdown only).
+    pub line: Option<usize>,
+    /// Its title.
+    pub title: String,
+    /// Its branch.
+    pub branch: String,
+    /// Its worktree.
+    pub worktree: String,
+    /// How many tasks it has.
+    pub tasks: usize,
+    /// Its hours of work.
+    pub hours: f64,
+    /// The agents it waits for.
+    pub depends_on: Vec<String>,
+}
+
+/// Import `path` as `init --plan` would, with `worktrees_dir`, and say what was understood.
+pub fn check_plan(path: &Path, worktrees_dir: &str, strict: bool) -> Result<PlanCheck> {
+    let imported = super::init::import_plan_file(path, worktrees_dir, strict)?;
+    let text = fs_err::read_to_string(path).unwrap_or_default();
+    let format = Format::detect(path, &text).unwrap_or(Format::Markdown);
+    let lines = &imported.understanding.agents;
+    let plan = &imported.plan;
+    Ok(PlanCheck {
+        file: path.display().to_string(),
+        format,
+        agents: plan
+            .agents
+            .iter()
+            .map(|agent| CheckedAgent {
+                name: agent.name.clone(),
+                line: lines.iter().find(|o| o.name == agent.name).map(|o| o.line),
+                title: agent.title.clone(),
+                branch: agent.branch.clone(),
+                worktree: agent.worktree.clone(),
+                tasks: agent.tasks.len(),
+                hours: agent.total_hours(),
+                depends_on: agent.depends_on.clone(),
+            })
+            .collect(),
+        edges: imported.understanding.edges.clone(),
+        warnings: imported.understanding.warnings.clone(),
+        tasks: plan.task_count(),
+        hours: plan.total_hours(),
+    })
+}
