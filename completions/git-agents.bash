@@ -184,6 +184,9 @@ _git__agents() {
             git__agents__subcmd__plan,edit)
                 cmd="git__agents__subcmd__plan__subcmd__edit"
                 ;;
+            git__agents__subcmd__plan,example)
+                cmd="git__agents__subcmd__plan__subcmd__example"
+                ;;
             git__agents__subcmd__plan,export)
                 cmd="git__agents__subcmd__plan__subcmd__export"
                 ;;
@@ -201,6 +204,9 @@ _git__agents() {
                 ;;
             git__agents__subcmd__plan__subcmd__help,edit)
                 cmd="git__agents__subcmd__plan__subcmd__help__subcmd__edit"
+                ;;
+            git__agents__subcmd__plan__subcmd__help,example)
+                cmd="git__agents__subcmd__plan__subcmd__help__subcmd__example"
                 ;;
             git__agents__subcmd__plan__subcmd__help,export)
                 cmd="git__agents__subcmd__plan__subcmd__help__subcmd__export"
@@ -921,7 +927,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__init)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --plan --base --worktrees-dir --force --dry-run --strict --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --plan --example --base --worktrees-dir --force --dry-run --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1033,7 +1039,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__plan)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --timeline --parallel --help --version show export edit check timeline help"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --timeline --parallel --help --version show export edit check example timeline help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1106,6 +1112,28 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__plan__subcmd__example)
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__plan__subcmd__export)
             opts="-C -q -v -h -V --format --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1133,7 +1161,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__plan__subcmd__help)
-            opts="show export edit check timeline help"
+            opts="show export edit check example timeline help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1161,6 +1189,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__plan__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__plan__subcmd__help__subcmd__example)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1817,7 +1859,7 @@ __git_agents_subcommands ()
 {
 	case "$1" in
 	"") echo "init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust" ;;
-	"plan") echo "show export edit check timeline" ;;
+	"plan") echo "show export edit check example timeline" ;;
 	"task") echo "start done undo" ;;
 	"queue") echo "run" ;;
 	esac
@@ -1834,6 +1876,7 @@ __git_agents_value_options ()
 	"plan export") echo "--format -C --color" ;;
 	"plan edit") echo "-C --color" ;;
 	"plan check") echo "--worktrees-dir -C --color" ;;
+	"plan example") echo "-C --color" ;;
 	"plan timeline") echo "--parallel -C --color" ;;
 	"add") echo "-C --color --title --branch --worktree --depends-on --task --command" ;;
 	"remove") echo "-C --color" ;;

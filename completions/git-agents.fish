@@ -70,28 +70,30 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l worktrees
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l example -d 'Write the example plan (8 agents) to parallel-plan.md and import it'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l force -d 'Replace existing state (its history stays in the ref)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l dry-run -d 'Show what the plan imports as (agents, dependencies, warnings) and change nothing'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -l strict -d 'Refuse the plan when its import gives any warning'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand init" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -l parallel -d 'With --timeline: how many agents work at once [default: one per agent]' -r
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -l json -d 'Print machine-readable JSON instead of text'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -s q -l quiet -d 'Print only errors and what was asked for'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -s v -l verbose -d 'Say more about what is being done'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -l timeline -d 'Print the phases, the critical path and a schedule chart (like `plan timeline`)'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -s V -l version -d 'Print version'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -f -a "show" -d 'Print the agents, their branches, tasks and dependencies'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -f -a "export" -d 'Write the plan as Markdown, TOML or JSON (importable again with init --plan)'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -f -a "edit" -d 'Open the plan in your editor (as TOML) and apply it when you save and quit'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -f -a "check" -d 'Show what a plan file imports as: agents, tasks, hours, dependencies and warnings'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -f -a "timeline" -d 'Print the phases, the critical path and a schedule chart with N agents at once'
-complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check timeline help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -l parallel -d 'With --timeline: how many agents work at once [default: one per agent]' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -l timeline -d 'Print the phases, the critical path and a schedule chart (like `plan timeline`)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -f -a "show" -d 'Print the agents, their branches, tasks and dependencies'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -f -a "export" -d 'Write the plan as Markdown, TOML or JSON (importable again with init --plan)'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -f -a "edit" -d 'Open the plan in your editor (as TOML) and apply it when you save and quit'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -f -a "check" -d 'Show what a plan file imports as: agents, tasks, hours, dependencies and warnings'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -f -a "example" -d 'Print the example plan (8 agents, 38 tasks), to start a plan of your own from'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -f -a "timeline" -d 'Print the phases, the critical path and a schedule chart with N agents at once'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and not __fish_seen_subcommand_from show export edit check example timeline help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from show" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
@@ -133,6 +135,15 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_s
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from example" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from example" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
+always\t'Always'
+never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from example" -l json -d 'Print machine-readable JSON instead of text'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from example" -s q -l quiet -d 'Print only errors and what was asked for'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from example" -s v -l verbose -d 'Say more about what is being done'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from example" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from example" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from timeline" -l parallel -d 'How many agents work at once [default: one per agent]' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from timeline" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from timeline" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
@@ -147,6 +158,7 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_s
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write the plan as Markdown, TOML or JSON (importable again with init --plan)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Open the plan in your editor (as TOML) and apply it when you save and quit'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "check" -d 'Show what a plan file imports as: agents, tasks, hours, dependencies and warnings'
+complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "example" -d 'Print the example plan (8 agents, 38 tasks), to start a plan of your own from'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "timeline" -d 'Print the phases, the critical path and a schedule chart with N agents at once'
 complete -c git-agents -n "__fish_git_agents_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand add" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F

@@ -49,6 +49,10 @@ pub const SETUP: &str = "agents.setup";
 pub const PORT_BASE: &str = "agents.portBase";
 /// The git config key for how old, in seconds, a lock file must be to count as abandoned.
 pub const STALE_LOCK_SECONDS: &str = "agents.staleLockSeconds";
+/// The git config key for the hours in a day of estimate when a plan is imported.
+pub const HOURS_PER_DAY: &str = "agents.hoursPerDay";
+/// The git config key for the hours in a story point when a plan is imported.
+pub const HOURS_PER_POINT: &str = "agents.hoursPerPoint";
 
 /// One `agents.*` key: its name and what the manual says of it.
 #[derive(Debug, Clone, Copy)]
@@ -122,6 +126,14 @@ pub const KEYS: &[Key] = &[
     Key {
         name: PORT_BASE,
         doc: "The first port handed out: each active agent gets its own port from here, as GIT_AGENTS_PORT. Default: the plan's, else none.",
+    },
+    Key {
+        name: HOURS_PER_DAY,
+        doc: "How many hours a day of estimate is when a plan is imported (2d, 3 days). Default: 8.",
+    },
+    Key {
+        name: HOURS_PER_POINT,
+        doc: "How many hours a story point is when a plan is imported (5 SP, 3 points); unset, estimates in points are read as no estimate, with a warning. Default: unset.",
     },
     Key {
         name: STALE_LOCK_SECONDS,
@@ -347,6 +359,36 @@ pub fn port_base(repo: &gix::Repository) -> Result<Option<u16>> {
                 "git config {PORT_BASE} is {text:?}; set it to a port from 1 to 65535"
             ))
         })
+}
+
+/// How long a day and a story point of estimate are when plans are imported:
+/// `agents.hoursPerDay` (default 8) and `agents.hoursPerPoint` (default none).
+pub fn estimate_rates(repo: &gix::Repository) -> Result<crate::plan::Rates> {
+    let config = GitConfig::open(repo);
+    let hours = |key: &str| -> Result<Option<f64>> {
+        let Some(text) = config.string(key) else {
+            return Ok(None);
+        };
+        text.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|h| h.is_finite() && *h > 0.0 && *h <= 24.0 * 7.0)
+            .map(Some)
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "git config {key} is {text:?}; set it to a number of hours such as 8 or 2.5"
+                ))
+            })
+    };
+    let mut rates = crate::plan::Rates {
+        point_setting: Some(HOURS_PER_POINT),
+        ..crate::plan::Rates::default()
+    };
+    if let Some(day) = hours(HOURS_PER_DAY)? {
+        rates.hours_per_day = day;
+    }
+    rates.hours_per_point = hours(HOURS_PER_POINT)?;
+    Ok(rates)
 }
 
 /// How old a lock file must be in `repo` before a write takes it as abandoned:

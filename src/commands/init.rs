@@ -18,6 +18,9 @@ pub struct Args {
     /// The plan to import (.md as people write it, .toml, or .json); an empty plan when omitted
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
+    /// Write the example plan (8 agents) to parallel-plan.md and import it
+    #[arg(long, conflicts_with = "plan")]
+    pub example: bool,
     /// The branch agents start from and merge into [default: git config agents.base, the plan's, or the current branch]
     #[arg(long, value_name = "BRANCH")]
     pub base: Option<String>,
@@ -28,19 +31,33 @@ pub struct Args {
     #[arg(long)]
     pub force: bool,
     /// Show what the plan imports as (agents, dependencies, warnings) and change nothing
-    #[arg(long, requires = "plan")]
+    #[arg(long)]
     pub dry_run: bool,
     /// Refuse the plan when its import gives any warning
-    #[arg(long, requires = "plan")]
+    #[arg(long)]
     pub strict: bool,
 }
 
 /// Run `init`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    if let (true, Some(file)) = (args.dry_run, &args.plan) {
-        let dir = ops::worktrees_dir_for(&ws, args.worktrees_dir.as_deref());
-        let report = ops::check_plan(file, &dir, args.strict)?;
+    let plan_file = if args.example {
+        let path = ops::write_example(&ws)?;
+        ctx.out.say(format!(
+            "Wrote the example plan to {}: edit it, or import your own with --plan FILE",
+            ops::EXAMPLE_FILE
+        ));
+        Some(path)
+    } else {
+        args.plan.clone()
+    };
+    if args.dry_run && plan_file.is_none() {
+        return Err(Error::Usage(
+            "--dry-run shows what a plan imports as; name the plan with --plan FILE".to_owned(),
+        ));
+    }
+    if let (true, Some(file)) = (args.dry_run, &plan_file) {
+        let report = ops::check_plan(Some(&ws), file, args.worktrees_dir.as_deref(), args.strict)?;
         if !ctx.out.json(&report) {
             ctx.out.print(super::plan::render_check(&report));
             ctx.out.say(
@@ -54,7 +71,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         return Ok(exit::OK);
     }
     let options = InitOptions {
-        plan_file: args.plan.clone(),
+        plan_file: plan_file.clone(),
         base: args.base.clone(),
         worktrees_dir: args.worktrees_dir.clone(),
         force: args.force,

@@ -60,6 +60,8 @@ pub enum Action {
         #[arg(long, value_name = "DIR")]
         worktrees_dir: Option<String>,
     },
+    /// Print the example plan (8 agents, 38 tasks), to start a plan of your own from
+    Example,
     /// Print the phases, the critical path and a schedule chart with N agents at once
     Timeline {
         /// How many agents work at once [default: one per agent]
@@ -87,15 +89,21 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         worktrees_dir,
     }) = &args.action
     {
-        let dir = match ctx.workspace() {
-            Ok(ws) => ops::worktrees_dir_for(&ws, worktrees_dir.as_deref()),
-            Err(_) => worktrees_dir
-                .clone()
-                .unwrap_or_else(|| git_agents::plan::DEFAULT_WORKTREES_DIR.to_owned()),
-        };
-        let report = ops::check_plan(file, &dir, *strict)?;
+        // A plan can be checked before there is a repository to import it into.
+        let ws = ctx.workspace().ok();
+        let report = ops::check_plan(ws.as_ref(), file, worktrees_dir.as_deref(), *strict)?;
         if !ctx.out.json(&report) {
             ctx.out.print(render_check(&report));
+        }
+        return Ok(exit::OK);
+    }
+    if let Some(Action::Example) = &args.action {
+        let example = Export {
+            format: Format::Markdown,
+            text: ops::demo::EXAMPLE_PLAN.to_owned(),
+        };
+        if !ctx.out.json(&example) {
+            ctx.out.print_data(example.text);
         }
         return Ok(exit::OK);
     }
@@ -132,7 +140,9 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             }
         }
         Action::Timeline { parallel } => return show_timeline(&state, *parallel, ctx),
-        Action::Check { .. } => unreachable!("checked before the state is read"),
+        Action::Check { .. } | Action::Example => {
+            unreachable!("answered before the state is read")
+        }
         Action::Edit => return edit(&ws, &state, ctx),
     }
     Ok(exit::OK)

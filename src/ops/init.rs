@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::git::workspace::Workspace;
 use crate::git::worktree;
 use crate::plan::{
-    DEFAULT_WORKTREES_DIR, Format, Imported, Plan, Warning, join_dir, normalize_dir,
+    DEFAULT_WORKTREES_DIR, Format, Imported, Plan, Rates, Warning, join_dir, normalize_dir,
 };
 use crate::state::{self, State, StateError};
 
@@ -118,7 +118,8 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
     let mut plan = match (&options.plan, &options.plan_file) {
         (Some(plan), _) => plan.clone(),
         (None, Some(path)) => {
-            let imported = import_plan_file(path, &parse_dir, options.strict)?;
+            let rates = config::estimate_rates(&ws.repo)?;
+            let imported = import_plan_file(path, &parse_dir, options.strict, &rates)?;
             warnings = imported.understanding.warnings;
             imported.plan
         }
@@ -214,17 +215,48 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
 
 /// Read and import a plan file in the format its name or content says; with `strict`, a
 /// warning refuses it.
-pub fn import_plan_file(path: &Path, worktrees_dir: &str, strict: bool) -> Result<Imported> {
+pub fn import_plan_file(
+    path: &Path,
+    worktrees_dir: &str,
+    strict: bool,
+    rates: &Rates,
+) -> Result<Imported> {
     let text = fs_err::read_to_string(path)
         .map_err(|e| Error::Usage(format!("cannot read the plan: {e}")))?;
     let shown = path.display().to_string();
     let format = Format::detect(path, &text)
         .ok_or_else(|| crate::plan::PlanError::UnknownFormat(shown.clone()))?;
-    let imported = Plan::import(&text, format, &shown, worktrees_dir)?;
+    let imported = Plan::import_at(&text, format, &shown, worktrees_dir, rates)?;
     if strict {
         imported.understanding.refuse_warnings(&shown)?;
     }
     Ok(imported)
+}
+
+/// The file `init --example` writes the shipped example plan to, in the main worktree.
+pub const EXAMPLE_FILE: &str = "parallel-plan.md";
+
+/// Write the shipped example plan to [`EXAMPLE_FILE`] in the main worktree, for a first
+/// plan to start from; a file already there is left alone unless it is the example.
+pub fn write_example(ws: &Workspace) -> Result<PathBuf> {
+    let path = ws.main_root.join(EXAMPLE_FILE);
+    match crate::fsutil::write_new(&path, super::demo::EXAMPLE_PLAN.as_bytes()) {
+        Ok(()) => Ok(path),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let same = fs_err::read(&path).is_ok_and(|b| b == super::demo::EXAMPLE_PLAN.as_bytes());
+            if same {
+                Ok(path)
+            } else {
+                Err(Error::Usage(format!(
+                    "{EXAMPLE_FILE} already exists and is not the example plan; import it with --plan {EXAMPLE_FILE}, or move it away and run --example again"
+                )))
+            }
+        }
+        Err(e) => Err(Error::Usage(format!(
+            "cannot write the example plan to {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 /// The worktrees directory a plan is read with: `--worktrees-dir`, else

@@ -4,7 +4,8 @@ use serde::Serialize;
 use std::path::Path;
 
 use crate::error::Result;
-use crate::plan::{DependencyEdge, Format, Warning};
+use crate::git::workspace::Workspace;
+use crate::plan::{DEFAULT_WORKTREES_DIR, DependencyEdge, Format, Rates, Warning};
 
 /// What a plan file imports as: every agent and dependency with the line it came from, and
 /// every warning. The `--json` contract of `plan check` and `init --dry-run`.
@@ -47,9 +48,25 @@ pub struct CheckedAgent {
     pub depends_on: Vec<String>,
 }
 
-/// Import `path` as `init --plan` would, with `worktrees_dir`, and say what was understood.
-pub fn check_plan(path: &Path, worktrees_dir: &str, strict: bool) -> Result<PlanCheck> {
-    let imported = super::init::import_plan_file(path, worktrees_dir, strict)?;
+/// Import `path` as `init --plan` would in `ws` (or outside any repository), and say what
+/// was understood.
+pub fn check_plan(
+    ws: Option<&Workspace>,
+    path: &Path,
+    worktrees_dir: Option<&str>,
+    strict: bool,
+) -> Result<PlanCheck> {
+    let (dir, rates) = match ws {
+        Some(ws) => (
+            super::init::worktrees_dir_for(ws, worktrees_dir),
+            crate::config::estimate_rates(&ws.repo)?,
+        ),
+        None => (
+            worktrees_dir.unwrap_or(DEFAULT_WORKTREES_DIR).to_owned(),
+            Rates::default(),
+        ),
+    };
+    let imported = super::init::import_plan_file(path, &dir, strict, &rates)?;
     let text = fs_err::read_to_string(path).unwrap_or_default();
     let format = Format::detect(path, &text).unwrap_or(Format::Markdown);
     let lines = &imported.understanding.agents;

@@ -1,9 +1,31 @@
 //! Task estimates: reading `8h`, `5 min`, `2d` or `1h 30m`, and writing hours for people.
 
-/// Working hours in a day of estimate (`2d` is 16 hours).
-const HOURS_PER_DAY: f64 = 8.0;
-/// Working hours in a week of estimate (`1w` is 40 hours).
-const HOURS_PER_WEEK: f64 = 40.0;
+/// Working hours in a day of estimate unless configured (`2d` is 16 hours).
+pub const HOURS_PER_DAY: f64 = 8.0;
+/// Working days in a week of estimate (`1w` is five days).
+const DAYS_PER_WEEK: f64 = 5.0;
+
+/// How long the units of an estimate are: a working day, and a story point if points are
+/// read at all.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    /// Hours in a day of estimate.
+    pub hours_per_day: f64,
+    /// Hours in a story point; `None` refuses points, which measure size, not time.
+    pub hours_per_point: Option<f64>,
+    /// Where people set the hours in a point, for the warning that points were not read.
+    pub point_setting: Option<&'static str>,
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Rates {
+            hours_per_day: HOURS_PER_DAY,
+            hours_per_point: None,
+            point_setting: None,
+        }
+    }
+}
 
 #[derive(Clone, Copy)]
 enum Unit {
@@ -11,6 +33,7 @@ enum Unit {
     Hours,
     Days,
     Weeks,
+    Points,
 }
 
 impl Unit {
@@ -20,28 +43,46 @@ impl Unit {
             "h" | "hr" | "hrs" | "hour" | "hours" => Some(Unit::Hours),
             "d" | "day" | "days" => Some(Unit::Days),
             "w" | "wk" | "wks" | "week" | "weeks" => Some(Unit::Weeks),
+            "sp" | "pt" | "pts" | "point" | "points" => Some(Unit::Points),
             _ => None,
         }
     }
 
-    fn to_hours(self, amount: f64) -> f64 {
-        match self {
+    fn to_hours(self, amount: f64, rates: &Rates) -> Option<f64> {
+        Some(match self {
             Unit::Minutes => amount / 60.0,
             Unit::Hours => amount,
-            Unit::Days => amount * HOURS_PER_DAY,
-            Unit::Weeks => amount * HOURS_PER_WEEK,
-        }
+            Unit::Days => amount * rates.hours_per_day,
+            Unit::Weeks => amount * rates.hours_per_day * DAYS_PER_WEEK,
+            Unit::Points => amount * rates.hours_per_point?,
+        })
     }
+}
+
+/// Whether `text` is an estimate in story points (`3 points`, `5 SP`, `(8 pts)`).
+pub fn is_points(text: &str) -> bool {
+    let lowered = text.trim().trim_matches(['(', ')']).to_ascii_lowercase();
+    let unit = lowered.trim_start_matches(|c: char| {
+        c.is_ascii_digit() || c == '.' || c == ' ' || c == '-' || c == '~'
+    });
+    lowered.starts_with(|c: char| c.is_ascii_digit() || c == '~')
+        && matches!(Unit::from_word(unit.trim()), Some(Unit::Points))
+        || lowered.ends_with("story points") && lowered.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// Read an estimate such as `8h`, `1.5 hours`, `5 min`, `2d` or `1h 30m` as hours; `None` if it is none.
 pub fn parse_estimate(text: &str) -> Option<f64> {
+    parse_estimate_at(text, &Rates::default())
+}
+
+/// [`parse_estimate`] with days and points as long as `rates` says.
+pub fn parse_estimate_at(text: &str, rates: &Rates) -> Option<f64> {
     let lowered = text.trim().to_ascii_lowercase();
     let mut rest = lowered.strip_prefix('~').unwrap_or(&lowered).trim_start();
     if rest.is_empty() {
         return None;
     }
-    if let Some(hours) = parse_range(rest) {
+    if let Some(hours) = parse_range(rest, rates) {
         return Some(hours);
     }
     let mut total = 0.0;
@@ -57,7 +98,7 @@ pub fn parse_estimate(text: &str) -> Option<f64> {
         let unit_len = rest
             .find(|c: char| !c.is_ascii_alphabetic())
             .unwrap_or(rest.len());
-        total += Unit::from_word(&rest[..unit_len])?.to_hours(amount);
+        total += Unit::from_word(&rest[..unit_len])?.to_hours(amount, rates)?;
         rest = rest[unit_len..].trim_start();
         if let Some(after) = rest.strip_prefix(',').or_else(|| rest.strip_prefix("and ")) {
             rest = after.trim_start();
@@ -71,7 +112,7 @@ pub fn parse_estimate(text: &str) -> Option<f64> {
 
 /// A range such as `4-5h`, `6–8 hours` or `2 to 3 days`: its midpoint, because an estimate
 /// stands for the likely time and the middle of a range is the likeliest figure in it.
-fn parse_range(text: &str) -> Option<f64> {
+fn parse_range(text: &str, rates: &Rates) -> Option<f64> {
     let number = |s: &str| -> Option<(f64, usize)> {
         let len = s
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -87,7 +128,10 @@ fn parse_range(text: &str) -> Option<f64> {
     let (high, len) = number(rest)?;
     let unit_word = rest[len..].trim();
     let unit = Unit::from_word(unit_word)?;
-    (high >= low).then(|| unit.to_hours((low + high) / 2.0))
+    if high < low {
+        return None;
+    }
+    unit.to_hours((low + high) / 2.0, rates)
 }
 
 /// Hours for people, rounded to whole minutes: `230 h 5 min`, `83 h`, `5 min`, `0 h`.
@@ -134,8 +178,8 @@ enum Group {
     Other,
 }
 
-fn classify(content: &str) -> Group {
-    if let Some(hours) = parse_estimate(content) {
+fn classify(content: &str, rates: &Rates) -> Group {
+    if let Some(hours) = parse_estimate_at(content, rates) {
         return Group::Estimate(hours);
     }
     let lowered = content.trim().to_ascii_lowercase();
@@ -160,6 +204,14 @@ fn classify(content: &str) -> Group {
 /// in the title. A group that looks like an estimate but cannot be read (`(abc h)`) is
 /// returned as the error, without its parentheses.
 pub(crate) fn split_estimate(text: &str) -> Result<(String, Option<f64>), String> {
+    split_estimate_at(text, &Rates::default())
+}
+
+/// [`split_estimate`] with days and points as long as `rates` says.
+pub(crate) fn split_estimate_at(
+    text: &str,
+    rates: &Rates,
+) -> Result<(String, Option<f64>), String> {
     let mut open = Vec::new();
     let mut chosen: Option<(usize, usize, Group)> = None;
     for (index, c) in text.char_indices() {
@@ -167,7 +219,7 @@ pub(crate) fn split_estimate(text: &str) -> Result<(String, Option<f64>), String
             '(' => open.push(index),
             ')' => {
                 if let Some(start) = open.pop() {
-                    match classify(&text[start + 1..index]) {
+                    match classify(&text[start + 1..index], rates) {
                         Group::Other => {}
                         group => chosen = Some((start, index, group)),
                     }

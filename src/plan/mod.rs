@@ -11,7 +11,7 @@ mod names;
 pub mod timeline;
 mod toml_format;
 
-pub use hours::{format_hours, parse_estimate};
+pub use hours::{Rates, format_hours, parse_estimate};
 pub use model::DEFAULT_WORKTREES_DIR;
 pub use model::PortSettings;
 #[cfg(test)]
@@ -193,8 +193,19 @@ impl Plan {
         path: &str,
         worktrees_dir: &str,
     ) -> Result<Imported, PlanError> {
+        Plan::import_at(text, format, path, worktrees_dir, &Rates::default())
+    }
+
+    /// [`Plan::import`] reading days and story points of Markdown estimates as `rates` says.
+    pub fn import_at(
+        text: &str,
+        format: Format,
+        path: &str,
+        worktrees_dir: &str,
+        rates: &Rates,
+    ) -> Result<Imported, PlanError> {
         let (plan, understanding) = match format {
-            Format::Markdown => markdown::parse(text, path, worktrees_dir)?,
+            Format::Markdown => markdown::parse(text, path, worktrees_dir, rates)?,
             Format::Toml => (
                 toml_format::parse(text, path, worktrees_dir)?,
                 Understanding::default(),

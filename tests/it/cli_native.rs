@@ -860,6 +860,7 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
         ("plan", owned(&["plan"]), true),
         ("plan-show", owned(&["plan", "show"]), true),
         ("plan-check", owned(&["plan", "check", &example]), true),
+        ("plan-example", owned(&["plan", "example"]), true),
         (
             "plan-export",
             owned(&["plan", "export", "--format", "toml"]),

@@ -297,3 +297,69 @@ fn init_says_what_it_could_not_use_and_dry_run_changes_nothing() {
         .says("Imported 4 agents")
         .says("warning: line 27: 7 list items under \"Ownership\" not taken as tasks");
 }
+
+#[test]
+fn plan_check_shows_agents_dependencies_and_warnings_with_their_lines() {
+    let repo = Repo::new();
+    let plan = repo.tmp.path().join("plan.md");
+    std::fs::write(
+        &plan,
+        "# Release\n\n## Wave 1\n\n### Agent 1: Parser\n**Branch:** `feat/parser` | **Time:** 4-6 hours\n\
+         - [ ] Lexer\n- [ ] Grammar\n\n**Files:**\n- src/lex.rs\n\n\
+         ### Agent 2: Docs\n**Worktree:** `../docs`\n- [ ] Guide (3 SP)\n\n\
+         ## Wave 2\n\n### Agent 3: Release\n**Branch:** feat/release\n- [x] Notes (1h)\n",
+    )
+    .unwrap();
+    let check = repo
+        .agents(&["plan", "check", plan.to_str().unwrap(), "--color", "never"])
+        .ok();
+    let filters = crate::common::view_filters(&repo);
+    let filters: Vec<(&str, &str)> = filters
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    insta::with_settings!({ filters => filters }, {
+        insta::assert_snapshot!(check.stdout, @r#"
+        [TMP]/plan.md: 3 agents, 4 tasks, 6 h, 2 dependencies, 4 warnings
+
+        Agents
+          parser-agent      line 5  feat/parser, 2 tasks, 5 h  Parser
+          docs             line 13  agents/docs, 1 task, 0 h  Docs
+          release-agent    line 19  feat/release, 1 task, 1 h  Release
+
+        Dependencies
+          release-agent waits for parser-agent  line 19 (order of waves or phases)
+          release-agent waits for docs  line 19 (order of waves or phases)
+
+        Warnings
+          line 10: 1 list item under "Files" not taken as tasks (not a task list)
+          line 13: docs has no estimates; its 1 task count as 0 h in the timeline
+          line 14: the worktree "../docs" is outside worktrees/, where agents' worktrees live (excluded from git status); it goes to worktrees/docs
+          line 15: "3 SP" is in story points, which measure size, not time; it counts as no estimate (set git config agents.hoursPerPoint to the hours in a point to read points)
+        "#);
+    });
+}
+
+#[test]
+fn init_example_writes_the_example_and_imports_it() {
+    let repo = Repo::new();
+    repo.agents(&["init", "--example"])
+        .ok()
+        .says("Wrote the example plan to parallel-plan.md")
+        .says("Imported 8 agents, 38 tasks, 230 h 5 min of work");
+    let written = std::fs::read_to_string(repo.root.join("parallel-plan.md")).unwrap();
+    let printed = repo.agents(&["plan", "example"]).ok().stdout;
+    assert_eq!(written, printed);
+    // A file of the user's own under that name is never overwritten.
+    let other = Repo::new();
+    std::fs::write(other.root.join("parallel-plan.md"), "# my notes\n").unwrap();
+    other
+        .agents(&["init", "--example"])
+        .fails(2)
+        .says("parallel-plan.md already exists and is not the example plan");
+    assert_eq!(
+        std::fs::read_to_string(other.root.join("parallel-plan.md")).unwrap(),
+        "# my notes\n"
+    );
+    assert!(!other.refs().contains("refs/agents/state"));
+}

@@ -7,7 +7,7 @@ mod read;
 mod tree;
 
 use super::hours::join_estimate;
-use super::{AgentSpec, ForgeKind, MergeMethod, Plan, PlanError, Understanding};
+use super::{AgentSpec, ForgeKind, MergeMethod, Plan, PlanError, Rates, Understanding};
 
 /// Read a Markdown plan with what was understood; a document without agents gives a plan
 /// without agents.
@@ -17,9 +17,10 @@ pub(super) fn parse(
     text: &str,
     path: &str,
     worktrees_dir: &str,
+    rates: &Rates,
 ) -> Result<(Plan, Understanding), PlanError> {
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    read::read(&text, path, worktrees_dir)
+    read::read(&text, path, worktrees_dir, rates)
 }
 
 /// What a document without agents showed, for the refusal.
@@ -586,17 +587,17 @@ mod tests {
     use crate::plan::Task;
 
     fn parse_ok(text: &str) -> Plan {
-        parse(text, "plan.md", "worktrees")
+        parse(text, "plan.md", "worktrees", &Rates::default())
             .expect("the plan reads")
             .0
     }
 
     fn understood(text: &str) -> (Plan, Understanding) {
-        parse(text, "plan.md", "worktrees").expect("the plan reads")
+        parse(text, "plan.md", "worktrees", &Rates::default()).expect("the plan reads")
     }
 
     fn parse_err(text: &str) -> String {
-        parse(text, "plan.md", "worktrees")
+        parse(text, "plan.md", "worktrees", &Rates::default())
             .expect_err("the plan is rejected")
             .to_string()
     }
@@ -948,6 +949,77 @@ mod tests {
             all.contains("13: b-agent's estimate is 4 h but its tasks sum to 1 h"),
             "{all}"
         );
+    }
+
+    #[test]
+    fn dialect_bold_lines_as_agents_and_day_headings_as_tasks() {
+        let plan = parse_ok(
+            "## Team\n\n**Agent 1: Parser**\n**Owner:** go-coder | **Source Branch:** `feat/parser`\n\
+             #### Day 1-2\n- Lexer (4h)\n- Grammar (1d)\n\n**Agent 2: Docs**\n**Branch:** feat/docs\n\
+             | Task | Estimate |\n|---|---|\n| Guide | 3h |\n| Reference | 30 min |\n",
+        );
+        assert_eq!(plan.names(), ["parser-agent", "docs-agent"]);
+        assert_eq!(plan.agents[0].branch, "feat/parser");
+        assert_eq!(plan.agents[0].total_hours(), 12.0);
+        let titles: Vec<&str> = plan.agents[1]
+            .tasks
+            .iter()
+            .map(|t| t.title.as_str())
+            .collect();
+        assert_eq!(titles, ["Guide", "Reference"]);
+        assert_eq!(plan.agents[1].total_hours(), 3.5);
+    }
+
+    #[test]
+    fn dialect_task_numbers_arrows_mermaid_and_yaml() {
+        let plan = parse_ok(
+            "## Workstream 1: Api\n**Branch:** `feature/api`\n#### 1.1 Routes\n#### 1.2 Auth\n\
+             ## Workstream 2: Ui\n**Branch:** `feature/ui`\nStarts only after 1.2 merged.\n\
+             ## Workstream 3: Docs\n**Branch:** `feature/docs`\n\
+             ## Workstream 4: Ops\n**Branch:** `feature/ops`\n\
+             ## Workstream 5: Web\n**Branch:** `feature/web`\n\
+             ```mermaid\ngraph TD\n  A[api] --> D[docs]\n  U[ui] -->|needs| D\n```\n\
+             Release order: docs → ops\n\
+             ```yaml\nagents:\n  - name: web\n    depends_on: [api, ui]\n```\n",
+        );
+        assert_eq!(
+            graph(&plan),
+            [
+                "api<-",
+                "ui<-api",
+                "docs<-api,ui",
+                "ops<-docs",
+                "web<-api,ui"
+            ]
+        );
+    }
+
+    #[test]
+    fn days_points_and_totals() {
+        let text = "## Agent 1: A\n**Branch:** a\n**Tasks:**\n- [ ] Design (2 days)\n- [ ] Build (5 SP)\n\
+                    **Total:** 30 hours\n";
+        let (plan, seen) = understood(text);
+        assert_eq!(plan.agents[0].tasks[0].hours, 16.0);
+        assert_eq!(plan.agents[0].tasks[1].hours, 0.0);
+        let all: Vec<&str> = seen.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert!(
+            all.iter()
+                .any(|m| m.contains("\"5 SP\" is in story points")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m.contains("stated total is 30 h but its tasks sum to 16 h")),
+            "{all:?}"
+        );
+        let rates = Rates {
+            hours_per_day: 6.0,
+            hours_per_point: Some(2.0),
+            point_setting: None,
+        };
+        let (plan, _) = parse(text, "plan.md", "worktrees", &rates).expect("reads");
+        let hours: Vec<f64> = plan.agents[0].tasks.iter().map(|t| t.hours).collect();
+        assert_eq!(hours, [12.0, 10.0]);
     }
 
     #[test]

@@ -14,7 +14,8 @@ use super::{
     Key, Reader, basename, label_line, reads_as_none, slug, unwrap_code, without_emphasis,
     word_value,
 };
-use crate::plan::hours::{parse_estimate, split_estimate};
+use crate::plan::Rates;
+use crate::plan::hours::{is_points, parse_estimate_at, split_estimate, split_estimate_at};
 use crate::plan::{
     AgentSpec, DependencyEdge, Plan, PlanError, Task, Understanding, Warning, normalize_dir,
     validate_agent_name,
@@ -73,6 +74,8 @@ struct Labels {
     owner: Option<String>,
     command: Option<String>,
     estimate: Option<(usize, String)>,
+    /// A `**Total:**` line, to hold against the tasks' sum.
+    total: Option<(usize, String)>,
     deps: Vec<(usize, String)>,
     /// A `Tasks:` label or heading.
     tasks: bool,
@@ -96,6 +99,8 @@ struct Unit {
     command: Option<String>,
     /// The whole unit's estimate, when the document gives one figure for it.
     estimate: Option<(usize, f64)>,
+    /// A total the document states for the unit, checked against its tasks.
+    total: Option<(usize, f64)>,
     tasks: Vec<Task>,
     deps: Vec<(usize, String)>,
     /// The ordered group sequence and position it belongs to.
@@ -129,6 +134,8 @@ struct Doc<'a> {
     blocks: Vec<Block>,
     heads: Vec<Head>,
     reader: Reader<'a>,
+    /// How long a day and a story point of estimate are.
+    rates: Rates,
     warnings: Vec<Warning>,
     /// Branches and worktree paths named by `git worktree add` and `git checkout -b` lines.
     worktree_commands: Vec<(String, Option<String>)>,
@@ -139,12 +146,14 @@ pub(super) fn read(
     text: &str,
     path: &str,
     worktrees_dir: &str,
+    rates: &Rates,
 ) -> Result<(Plan, Understanding), PlanError> {
-    let blocks = tree::blocks(text);
+    let blocks = with_bold_headings(tree::blocks(text));
     let heads = outline(&blocks);
     let mut doc = Doc {
         blocks,
         heads,
+        rates: *rates,
         reader: Reader { path },
         warnings: Vec::new(),
         worktree_commands: Vec::new(),
@@ -205,7 +214,7 @@ pub(super) fn read(
 
 /// What a document that names no agent showed, and the smallest change that would make it a plan.
 pub(super) fn describe_refusal(text: &str) -> String {
-    let blocks = tree::blocks(text);
+    let blocks = with_bold_headings(tree::blocks(text));
     let heads = outline(&blocks);
     let workers: Vec<usize> = heads
         .iter()
@@ -246,6 +255,43 @@ pub(super) fn describe_refusal(text: &str) -> String {
         if heads.len() == 1 { "" } else { "s" },
         if checklists == 1 { "" } else { "s" },
     )
+}
+
+/// A paragraph that opens with a line in bold naming a worker (`**Agent 4: Docs**`) is
+/// that worker's heading, one level below the heading it sits under.
+fn with_bold_headings(blocks: Vec<Block>) -> Vec<Block> {
+    let mut out = Vec::with_capacity(blocks.len());
+    let mut level = 0;
+    for block in blocks {
+        if let Block::Heading { level: real, .. } = &block {
+            level = *real;
+        }
+        let Block::Para { lines } = &block else {
+            out.push(block);
+            continue;
+        };
+        let (line, first) = &lines[0];
+        let inner = first
+            .strip_prefix("**")
+            .and_then(|rest| rest.strip_suffix("**"))
+            .filter(|inner| !inner.contains("**") && !inner.trim_end().ends_with(':'));
+        match inner {
+            Some(inner) if unit_mark(inner).is_some() || code_heading(inner).is_some() => {
+                out.push(Block::Heading {
+                    line: *line,
+                    level: level + 1,
+                    text: inner.trim().to_owned(),
+                });
+                if lines.len() > 1 {
+                    out.push(Block::Para {
+                        lines: lines[1..].to_vec(),
+                    });
+                }
+            }
+            _ => out.push(block),
+        }
+    }
+    out
 }
 
 fn lines_list(lines: &[usize]) -> String {
@@ -610,7 +656,7 @@ impl Doc<'_> {
                     labels.deps.push((line, text.to_owned()));
                     continue;
                 }
-                for (key, value, _) in found {
+                for (key, value, label) in found {
                     deps_list = false;
                     match key {
                         Key::Name => {
@@ -637,6 +683,9 @@ impl Doc<'_> {
                         }
                         Key::Estimate => labels.estimate = Some((line, value)),
                         Key::Tasks => labels.tasks = true,
+                        Key::Other if label.to_lowercase().starts_with("total") => {
+                            labels.total = Some((line, value));
+                        }
                         Key::Title => labels.title = Some(unwrap_code(&value).0),
                         Key::Dependencies if value.trim().is_empty() => deps_list = true,
                         Key::Dependencies => labels.deps.push((line, value)),
@@ -898,10 +947,14 @@ impl Doc<'_> {
             unit.aliases.push(span.to_lowercase());
         }
         if let Some((line, value)) = &labels.estimate {
-            match figure(value) {
+            match figure(value, &self.rates) {
                 Some(hours) => unit.estimate = Some((*line, hours)),
+                None if is_points(value) => self.warn(*line, points_warning(value.trim(), &self.rates)),
                 None => self.warn(*line, format!("cannot read the estimate {:?}; write it as 8h, 4-6 hours, 30 min or 2 days", value.trim())),
             }
+        }
+        if let Some((line, value)) = &labels.total {
+            unit.total = figure(value, &self.rates).map(|hours| (*line, hours));
         }
         if unit.estimate.is_none()
             && labels.title.is_none()
@@ -955,7 +1008,7 @@ impl Doc<'_> {
                 if label_line(text).is_some() || bold_label(text).is_some() {
                     continue;
                 }
-                for sentence in text.split(['.', ';']) {
+                for sentence in sentences(text) {
                     if let Some(rest) = dependency_phrase(sentence) {
                         unit.deps.push((*line, rest));
                     }
@@ -977,11 +1030,21 @@ impl Doc<'_> {
         let mut found: Vec<(u8, usize, Task)> = Vec::new();
         let mut skipped: Vec<(String, usize, usize)> = Vec::new();
         let mut notes: Vec<Warning> = Vec::new();
+        let rates = self.rates;
         for block in &self.blocks[start..end] {
             match block {
                 Block::Heading { text, line, .. } => {
                     if task_heading(text) {
-                        let (title, hours) = estimate_of(*line, &plain(text), &mut notes);
+                        let number = plain(text)
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .trim_end_matches([':', '.'])
+                            .to_lowercase();
+                        if number.contains('.') {
+                            unit.aliases.push(number);
+                        }
+                        let (title, hours) = estimate_of(*line, &plain(text), &rates, &mut notes);
                         found.push((
                             0,
                             *line,
@@ -994,6 +1057,9 @@ impl Doc<'_> {
                         context = Context::Other(plain(text), *line);
                     } else if let Some(kind) = label_heading(text) {
                         context = Context::Tasks(kind);
+                    } else if group_heading(text).is_some() {
+                        // `#### Day 1-2`, `### Phase 1`: the work of that stretch.
+                        context = Context::Tasks(TaskKind::Tasks);
                     } else {
                         context = Context::Other(plain(text), *line);
                     }
@@ -1053,7 +1119,7 @@ impl Doc<'_> {
                         }
                     };
                     let one_line = plain_item(text);
-                    let (title, hours) = estimate_of(*line, &one_line, &mut notes);
+                    let (title, hours) = estimate_of(*line, &one_line, &rates, &mut notes);
                     found.push((
                         rank,
                         *line,
@@ -1064,7 +1130,36 @@ impl Doc<'_> {
                         },
                     ));
                 }
-                Block::Table { .. } | Block::Code { .. } => {}
+                Block::Table { header, rows, .. } => {
+                    // A task table inside the section: one task per row.
+                    let cols = Columns::read(header);
+                    let Some(title_col) = cols.task.or(cols.title) else {
+                        continue;
+                    };
+                    for (line, row) in rows {
+                        let Some(title) = row.get(title_col).map(|t| cell_plain(t)) else {
+                            continue;
+                        };
+                        if title.is_empty() {
+                            continue;
+                        }
+                        let hours = cols
+                            .estimate
+                            .and_then(|c| row.get(c))
+                            .and_then(|e| figure(&cell_plain(e), &rates));
+                        let (title, stated) = estimate_of(*line, &title, &rates, &mut notes);
+                        found.push((
+                            0,
+                            *line,
+                            Task {
+                                title,
+                                hours: hours.or(stated).unwrap_or(0.0),
+                                done: false,
+                            },
+                        ));
+                    }
+                }
+                Block::Code { .. } => {}
             }
         }
         self.warnings.extend(notes);
@@ -1214,7 +1309,7 @@ impl Doc<'_> {
                         units.len() - 1
                     }
                 };
-                let hours = cell(cols.estimate).and_then(|e| figure(&cell_plain(&e)));
+                let hours = cell(cols.estimate).and_then(|e| figure(&cell_plain(&e), &self.rates));
                 let mut tasks = Vec::new();
                 if let Some(listed) = cell(cols.tasks) {
                     for id in listed
@@ -1262,7 +1357,7 @@ impl Doc<'_> {
                 }
                 for c in [cols.title, cols.task] {
                     if let Some(text) = cell(c) {
-                        for sentence in text.split(['.', ';']) {
+                        for sentence in sentences(&text) {
                             if let Some(rest) = dependency_phrase(sentence) {
                                 units[index].deps.push((line, rest));
                             }
@@ -1453,6 +1548,20 @@ impl Doc<'_> {
                     );
                 }
             }
+            let sum: f64 = tasks.iter().map(|t| t.hours).sum();
+            if let Some((line, total)) = unit.total
+                && sum > 0.0
+                && (sum - total).abs() > 0.1 * total.max(sum)
+            {
+                self.warn(
+                    line,
+                    format!(
+                        "{name}'s stated total is {} but its tasks sum to {}; the tasks' figures are kept",
+                        crate::plan::format_hours(total),
+                        crate::plan::format_hours(sum)
+                    ),
+                );
+            }
             let no_estimate = tasks.iter().filter(|t| t.hours == 0.0 && !t.done).count();
             if !tasks.is_empty() && no_estimate == tasks.len() {
                 self.warn(
@@ -1636,8 +1745,77 @@ impl Doc<'_> {
                 }
             }
         }
+        for (waiter, on, line, how) in self.drawn_dependencies(units, &by_name, &index) {
+            add(&mut edges, waiter, on, line, how);
+        }
         self.json_dependencies(&index, names, &mut edges)?;
         Ok(edges)
+    }
+
+    /// Dependencies drawn rather than written: mermaid graphs, arrow lines (`A → B`: B
+    /// waits for A) and YAML blocks with `depends_on`. Only lines whose every end names
+    /// exactly one agent count, so a diagram of other things adds nothing.
+    fn drawn_dependencies(
+        &self,
+        units: &[Unit],
+        names: &HashMap<&str, usize>,
+        index: &HashMap<String, Vec<usize>>,
+    ) -> Vec<(usize, usize, usize, &'static str)> {
+        let one = |text: &str| match resolve(text, usize::MAX, units, names, index) {
+            Resolved::Units(found) if found.len() == 1 => Some(found[0]),
+            _ => None,
+        };
+        let mut found = Vec::new();
+        for block in &self.blocks {
+            let (start, lang, text) = match block {
+                Block::Code { line, lang, text } => (line + 1, lang.as_str(), text.clone()),
+                Block::Para { lines } => (
+                    lines[0].0,
+                    "",
+                    lines
+                        .iter()
+                        .map(|(_, l)| l.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                _ => continue,
+            };
+            if matches!(lang, "yaml" | "yml") {
+                found.extend(yaml_dependencies(&text, start, &one));
+                continue;
+            }
+            let mermaid = lang == "mermaid";
+            let labels = if mermaid {
+                mermaid_labels(&text)
+            } else {
+                HashMap::new()
+            };
+            for (offset, line) in text.lines().enumerate() {
+                let ends = arrow_ends(line);
+                if ends.len() < 2 {
+                    continue;
+                }
+                let resolved: Option<Vec<usize>> = ends
+                    .iter()
+                    .map(|end| {
+                        let node = if mermaid {
+                            mermaid_node(end)
+                        } else {
+                            end.clone()
+                        };
+                        let label = labels.get(&node).cloned().unwrap_or(node);
+                        one(&label)
+                    })
+                    .collect();
+                let Some(chain) = resolved else { continue };
+                for pair in chain.windows(2) {
+                    if pair[0] != pair[1] {
+                        found.push((pair[1], pair[0], start + offset, "diagram"));
+                    }
+                }
+            }
+        }
+        found
     }
 
     /// The `"dependencies"` object of fenced `json` blocks, by agent name.
@@ -1716,9 +1894,21 @@ impl Doc<'_> {
 }
 
 /// A task's title and estimate; an estimate that cannot be read is a warning.
-fn estimate_of(line: usize, text: &str, notes: &mut Vec<Warning>) -> (String, Option<f64>) {
-    match split_estimate(text) {
+fn estimate_of(
+    line: usize,
+    text: &str,
+    rates: &Rates,
+    notes: &mut Vec<Warning>,
+) -> (String, Option<f64>) {
+    match split_estimate_at(text, rates) {
         Ok((title, hours)) => (title, hours),
+        Err(unreadable) if is_points(&unreadable) => {
+            notes.push(Warning {
+                line: Some(line),
+                message: points_warning(&unreadable, rates),
+            });
+            (text.to_owned(), None)
+        }
         Err(unreadable) => {
             notes.push(Warning {
                 line: Some(line),
@@ -1727,6 +1917,138 @@ fn estimate_of(line: usize, text: &str, notes: &mut Vec<Warning>) -> (String, Op
             (text.to_owned(), None)
         }
     }
+}
+
+/// Story points measure size, not time: read them only with a configured rate.
+fn points_warning(estimate: &str, rates: &Rates) -> String {
+    let how = match rates.point_setting {
+        Some(key) => format!("set git config {key} to the hours in a point"),
+        None => "say how many hours a point is".to_owned(),
+    };
+    format!(
+        "{estimate:?} is in story points, which measure size, not time; it counts as no estimate ({how} to read points)"
+    )
+}
+
+/// The ends of an arrow line: `A → B → C`, `A --> B`, `A -->|label| B`, `A ==> B`.
+fn arrow_ends(line: &str) -> Vec<String> {
+    const ARROWS: &[&str] = &[
+        "-.->",
+        "--->",
+        "-->",
+        "==>",
+        "──►",
+        "──>",
+        "─>",
+        "->",
+        "→",
+        "⟶",
+        "=>",
+    ];
+    let mut ends = Vec::new();
+    let mut rest = line;
+    loop {
+        let next = ARROWS
+            .iter()
+            .filter_map(|arrow| rest.find(arrow).map(|at| (at, arrow.len())))
+            .min_by_key(|(at, len)| (*at, usize::MAX - len));
+        let Some((at, len)) = next else {
+            ends.push(rest.to_owned());
+            break;
+        };
+        ends.push(rest[..at].to_owned());
+        rest = &rest[at + len..];
+        // A mermaid edge label: `-->|needs| B`.
+        if let Some(after) = rest.strip_prefix('|') {
+            rest = after.find('|').map_or(after, |close| &after[close + 1..]);
+        }
+    }
+    ends.into_iter()
+        .map(|end| {
+            end.trim()
+                .trim_matches(|c: char| c == '`' || c == '*' || c == ';')
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Node labels of a mermaid graph: `A[Agent 1: Core]` gives `A` → `Agent 1: Core`.
+fn mermaid_labels(text: &str) -> HashMap<String, String> {
+    let mut labels = HashMap::new();
+    for line in text.lines() {
+        for end in arrow_ends(line) {
+            let trimmed = end.trim();
+            if let Some(open) = trimmed.find(['[', '(', '{', '>']) {
+                let id = trimmed[..open].trim();
+                let label = trimmed[open..].trim_matches(|c: char| "[](){}>\"' ".contains(c));
+                if !id.is_empty() && !label.is_empty() {
+                    labels.insert(id.to_owned(), label.to_owned());
+                }
+            }
+        }
+    }
+    labels
+}
+
+/// The node id of a mermaid edge end: `A[Agent 1]` → `A`.
+fn mermaid_node(end: &str) -> String {
+    let trimmed = end.trim();
+    trimmed[..trimmed.find(['[', '(', '{', '>']).unwrap_or(trimmed.len())]
+        .trim()
+        .to_owned()
+}
+
+/// `depends_on`, `needs`, `after` or `dependencies` entries of YAML agents, read by line:
+/// `- name: api` then `depends_on: [db, auth]` or a list below it.
+fn yaml_dependencies(
+    text: &str,
+    start: usize,
+    one: &dyn Fn(&str) -> Option<usize>,
+) -> Vec<(usize, usize, usize, &'static str)> {
+    let mut found = Vec::new();
+    let mut current: Option<usize> = None;
+    let mut listing = false;
+    for (offset, raw) in text.lines().enumerate() {
+        let line = raw.split(" #").next().unwrap_or("").trim_end();
+        let trimmed = line.trim_start().trim_start_matches("- ").trim();
+        let Some((key, value)) = trimmed.split_once(':') else {
+            if listing
+                && let (Some(me), Some(item)) = (current, line.trim_start().strip_prefix("- "))
+            {
+                if let Some(on) = one(item.trim().trim_matches(['"', '\''])) {
+                    found.push((me, on, start + offset, "yaml block"));
+                }
+            }
+            continue;
+        };
+        let key = key.trim().trim_matches(['"', '\'']);
+        let value = value.trim();
+        match key {
+            "name" | "id" | "agent" => {
+                current = one(value.trim_matches(['"', '\'']));
+                listing = false;
+            }
+            "depends_on" | "depends-on" | "dependencies" | "needs" | "after" | "blocked_by" => {
+                listing = value.is_empty();
+                if let Some(me) = current {
+                    for item in value.trim_matches(['[', ']']).split(',') {
+                        if let Some(on) = one(item.trim().trim_matches(['"', '\''])) {
+                            found.push((me, on, start + offset, "yaml block"));
+                        }
+                    }
+                }
+            }
+            _ if value.is_empty() && !line.starts_with(' ')
+                || value.is_empty() && one(key).is_some() =>
+            {
+                current = one(key);
+                listing = false;
+            }
+            _ => listing = false,
+        }
+    }
+    found
 }
 
 /// Branch name prefixes people use, to tell a branch written as a worktree.
@@ -1899,17 +2221,17 @@ fn window_hours(text: &str) -> Option<f64> {
 }
 
 /// One figure for a whole unit: `6-8 hours`, `2 days`, `30 min`, `~3h`, `4h (1 dev)`.
-fn figure(text: &str) -> Option<f64> {
+fn figure(text: &str, rates: &Rates) -> Option<f64> {
     let cleaned = without_emphasis(text).replace("**", "").replace('`', "");
     let cleaned = cleaned.trim();
-    if let Some(hours) = parse_estimate(cleaned) {
+    if let Some(hours) = parse_estimate_at(cleaned, rates) {
         return Some(hours);
     }
     // The leading estimate of a longer value: `6-8 hours (one developer)`.
     let words: Vec<&str> = cleaned.split_whitespace().collect();
     (1..=words.len().min(4))
         .rev()
-        .find_map(|n| parse_estimate(&words[..n].join(" ")))
+        .find_map(|n| parse_estimate_at(&words[..n].join(" "), rates))
 }
 
 /// `(Depends on: search-complete)` or `— after Agent 2` in a heading: the named part.
@@ -1933,6 +2255,13 @@ fn heading_dependency(text: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// The sentences of a line: split at `. `, `;` and a final full stop, so `1.2` stays whole.
+fn sentences(text: &str) -> impl Iterator<Item = &str> {
+    text.split(". ")
+        .flat_map(|part| part.split(';'))
+        .map(|part| part.trim().trim_end_matches('.'))
 }
 
 /// The part of a sentence naming what its unit waits for: `starts only after Agent 2 merges`.
@@ -2029,7 +2358,7 @@ fn resolve(
     .iter()
     .any(|w| lowered.contains(w))
     {
-        return Resolved::Units((0..me).collect());
+        return Resolved::Units((0..me.min(units.len())).collect());
     }
     let list = words(&lowered);
     let mut found: Vec<usize> = Vec::new();
