@@ -15,10 +15,7 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    let agents: usize = args
-        .first()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(10_000);
+    let agents: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let mut files: Vec<PathBuf> = args.iter().skip(1).map(PathBuf::from).collect();
     if files.is_empty() {
         files.push(
@@ -47,8 +44,8 @@ fn row(name: &str, text: &str, runs: usize) {
     let mut last = None;
     for _ in 0..runs {
         let start = Instant::now();
-        let imported = Plan::import(text, Format::Markdown, name, "worktrees")
-            .expect("the plan imports");
+        let imported =
+            Plan::import(text, Format::Markdown, name, "worktrees").expect("the plan imports");
         times.push(start.elapsed());
         last = Some(imported);
     }

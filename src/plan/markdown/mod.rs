@@ -1023,6 +1023,23 @@ mod tests {
     }
 
     #[test]
+    fn dialect_issue_matrix_grouped_by_owner_with_a_wave_column() {
+        let plan = parse_ok(
+            "| Wave | Agent Type | Issue | Hours | Start Condition |\n|---|---|---|---|---|\n\
+             | 1 | Navigation | #40 | 4h | Immediate |\n| 1 | Config | #38 | 3-4h | Immediate |\n\
+             | 2 | Plugin | #42 | 4-5h | #40 done |\n| 2 | Navigation | #43 | 4h | #40 done |\n\
+             | 3 | Graphics | #28 | 12h | Wave 2 done |\n",
+        );
+        assert_eq!(plan.names(), ["navigation", "config", "plugin", "graphics"]);
+        let titles: Vec<&str> = plan.agents[0].tasks.iter().map(|t| t.title.as_str()).collect();
+        assert_eq!(titles, ["#40", "#43"]);
+        assert_eq!(
+            graph(&plan),
+            ["navigation<-", "config<-", "plugin<-navigation", "graphics<-plugin"]
+        );
+    }
+
+    #[test]
     fn precise_errors() {
         assert!(
             parse_err("**Forge:** gitlab\n## a\nBranch: a\n")

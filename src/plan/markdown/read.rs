@@ -105,6 +105,9 @@ struct Unit {
     deps: Vec<(usize, String)>,
     /// The ordered group sequence and position it belongs to.
     group: Option<(usize, usize)>,
+    /// Rows of one owner gathered into one unit: a row waiting for another of the same
+    /// owner is the order of its tasks, not a dependency on itself.
+    owner_rows: bool,
     /// The heading's block and section end, for heading units.
     section: Option<(usize, usize)>,
 }
@@ -1224,11 +1227,8 @@ impl Doc<'_> {
                 c.agent.is_none() && (c.id.is_some() || c.task.is_some()) && c.deps.is_some()
             })
             .collect();
-        let chosen = if agent_tables.is_empty() {
-            id_tables
-        } else {
-            agent_tables
-        };
+        let by_agent = !agent_tables.is_empty();
+        let chosen = if by_agent { agent_tables } else { id_tables };
         // An agent column whose values repeat names slots, not agents: each row is a unit then.
         let mut seen_agents: HashMap<String, usize> = HashMap::new();
         for (i, cols) in &chosen {
@@ -1245,6 +1245,19 @@ impl Doc<'_> {
             }
         }
         let slots = seen_agents.values().any(|&count| count > 1);
+        // Rows of work without an agent column but with an owner column that repeats
+        // (`Agent Type`, `Assignee`): each owner is an agent, its rows its tasks.
+        let mut seen_owners: HashMap<String, usize> = HashMap::new();
+        for (i, cols) in &chosen {
+            if let (Some(owner), Block::Table { rows, .. }) = (cols.owner, &self.blocks[*i]) {
+                for (_, row) in rows {
+                    if let Some(value) = row.get(owner).map(|c| cell_plain(c).to_lowercase()) {
+                        *seen_owners.entry(value).or_default() += 1;
+                    }
+                }
+            }
+        }
+        let by_owner = !by_agent && seen_owners.values().any(|&count| count > 1);
         let mut units: Vec<Unit> = Vec::new();
         let group_of = |doc: &Doc<'_>, block: usize| -> Option<(usize, usize)> {
             let head = doc.heads.iter().rposition(|h| {
@@ -1267,8 +1280,10 @@ impl Doc<'_> {
             let Block::Table { rows, header, .. } = self.blocks[*i].clone() else {
                 continue;
             };
-            let group = group_of(self, *i);
-            let key_col = if slots {
+            let heading_group = group_of(self, *i);
+            let key_col = if by_owner {
+                cols.owner
+            } else if slots {
                 cols.task.or(cols.id).or(cols.agent)
             } else {
                 cols.agent.or(cols.id).or(cols.task)
@@ -1290,6 +1305,13 @@ impl Doc<'_> {
                 let existing = units
                     .iter()
                     .position(|u| u.aliases.first().is_some_and(|a| a == &key.to_lowercase()));
+                // A wave column orders the rows as wave headings would.
+                let group = cols
+                    .wave
+                    .and_then(|c| row.get(c))
+                    .and_then(|w| cell_plain(w).parse::<usize>().ok())
+                    .map(|wave| (usize::MAX - *i, wave.saturating_sub(1)))
+                    .or(heading_group);
                 let index = match existing {
                     Some(index) => index,
                     None => {
@@ -1328,14 +1350,20 @@ impl Doc<'_> {
                         });
                     }
                 }
+                units[index].owner_rows = by_owner;
+                if by_owner
+                    && let Some(id) =
+                        cell(cols.id.or(cols.task)).map(|k| cell_plain(&k).to_lowercase())
+                    && !units[index].aliases.contains(&id)
+                {
+                    units[index].aliases.push(id);
+                }
                 if tasks.is_empty() {
-                    let title = if key_col == cols.task.unwrap_or(usize::MAX) {
-                        cell(cols.title)
-                            .map(|t| cell_plain(&t))
-                            .unwrap_or_else(|| key.clone())
-                    } else {
-                        cell(cols.task)
-                            .or(cell(cols.title))
+                    let title = {
+                        [cols.task, cols.title, cols.id]
+                            .into_iter()
+                            .filter(|c| *c != Some(key_col))
+                            .find_map(cell)
                             .map(|t| cell_plain(&t))
                             .unwrap_or_else(|| units[index].title.clone())
                     };
@@ -1697,6 +1725,9 @@ impl Doc<'_> {
                     Resolved::Nothing => {}
                     Resolved::Units(found) => {
                         for on in found {
+                            if on == me && unit.owner_rows {
+                                continue;
+                            }
                             if on == me {
                                 self.warnings.push(Warning {
                                     line: Some(*line),
@@ -2340,9 +2371,16 @@ fn resolve(
     let cleaned = without_emphasis(text).replace("**", "").replace('`', " ");
     let lowered = cleaned.trim().to_lowercase();
     if reads_as_none(&lowered)
-        || ["independent", "no dependenc"]
-            .iter()
-            .any(|w| lowered.starts_with(w))
+        || [
+            "independent",
+            "no dependenc",
+            "immediate",
+            "start immediately",
+            "anytime",
+            "any time",
+        ]
+        .iter()
+        .any(|w| lowered.starts_with(w))
     {
         return Resolved::Nothing;
     }
@@ -2464,6 +2502,7 @@ struct Columns {
     deps: Option<usize>,
     estimate: Option<usize>,
     owner: Option<usize>,
+    wave: Option<usize>,
 }
 
 impl Columns {
@@ -2493,6 +2532,7 @@ impl Columns {
                 "assignee" | "owner" | "assigned to" | "agent type" | "model" => {
                     set(&mut cols.owner)
                 }
+                "wave" | "phase" | "stage" | "round" => set(&mut cols.wave),
                 _ if name.contains("branch") => set(&mut cols.branch),
                 _ if name.contains("worktree") => set(&mut cols.worktree),
                 _ => {}
