@@ -38,6 +38,7 @@ struct PortsFile {
 struct MergeFile {
     method: Option<MergeMethod>,
     require_tests: Option<bool>,
+    require_tasks_done: Option<bool>,
     review_threshold: Option<u32>,
     max_review_iterations: Option<u32>,
     approvals: Option<u32>,
@@ -120,6 +121,10 @@ pub(super) fn parse(text: &str, path: &str, worktrees_dir: &str) -> Result<Plan,
     let merge = &mut plan.merge;
     merge.method = file.merge.method.unwrap_or(merge.method);
     merge.require_tests = file.merge.require_tests.unwrap_or(merge.require_tests);
+    merge.require_tasks_done = file
+        .merge
+        .require_tasks_done
+        .unwrap_or(merge.require_tasks_done);
     merge.review_threshold = file
         .merge
         .review_threshold
@@ -248,6 +253,11 @@ pub(super) fn render(plan: &Plan) -> String {
         &mut out,
         "require_tests",
         &plan.merge.require_tests.to_string(),
+    );
+    push_key(
+        &mut out,
+        "require_tasks_done",
+        &plan.merge.require_tasks_done.to_string(),
     );
     push_key(
         &mut out,

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use git_agents::plan::graph::Graph;
-use git_agents::plan::{AgentSpec, ForgeKind, Format, MergeMethod, Plan, Task};
+use git_agents::plan::{AgentSpec, ForgeKind, Format, MergeMethod, Plan, PortSettings, Task};
 use git_agents::state::{decode_agent, decode_plan};
 use proptest::prelude::*;
 
@@ -72,6 +72,14 @@ fn title() -> impl Strategy<Value = String> {
     .prop_map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
+/// A command as people set them: one line, or a script of several lines.
+fn command() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z][a-z \"`|&-]{0,12}",
+        "[a-z]{1,6}( [a-z\"`-]{1,6}){0,2}\n[a-z ]{1,8}(\n  [a-z`]{1,6})?",
+    ]
+}
+
 fn hours() -> impl Strategy<Value = f64> {
     prop_oneof![
         Just(0.0),
@@ -88,7 +96,10 @@ fn valid_plan() -> impl Strategy<Value = Plan> {
         title(),
         prop::sample::select(vec!["feature", "agents", "fix/deep", "x.y"]),
         prop::collection::vec((title(), hours(), any::<bool>()), 0..5),
-        prop::option::of("[a-z \"`-]{1,12}"),
+        prop::option::of(prop_oneof![
+            "[a-z \"`-]{1,12}",
+            "[a-z]{1,6}( [a-z\"`-]{1,6}){0,2}\n[a-z ]{1,8}(\n  [a-z`]{1,6})?",
+        ]),
         0usize..3,
     );
     (
@@ -109,12 +120,33 @@ fn valid_plan() -> impl Strategy<Value = Plan> {
             ]),
             (any::<bool>(), 0u32..11, 0u32..9, 0u32..3),
             prop::option::of("[a-z &|`-]{1,16}"),
+            (
+                any::<bool>(),
+                prop::option::of(command()),
+                prop::option::of(command()),
+                prop::option::of(command()),
+                prop::collection::vec("[a-z][a-z._-]{0,8}(/[a-z]{1,5})?", 0..3),
+                prop::option::of(1u16..u16::MAX),
+            ),
         ),
     )
         .prop_map(|(names, agents, edges, settings)| {
-            let (dir, base, forge, method, (tests, threshold, iterations, approvals), test) =
-                settings;
+            let (
+                dir,
+                base,
+                forge,
+                method,
+                (tests, threshold, iterations, approvals),
+                test,
+                (tasks_done, review, fix, setup, copy, port),
+            ) = settings;
             let mut plan = Plan::new(dir);
+            plan.merge.require_tasks_done = tasks_done;
+            plan.review_command = review;
+            plan.fix_command = fix;
+            plan.setup = setup;
+            plan.copy = copy;
+            plan.ports = port.map(|base| PortSettings { base });
             plan.base = base.map(str::to_owned);
             plan.forge = forge;
             plan.test_command = test;

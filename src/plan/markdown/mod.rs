@@ -43,7 +43,7 @@ pub(super) fn render(plan: &Plan) -> String {
         ("Fix command", &plan.fix_command),
     ] {
         if let Some(command) = command.as_deref().filter(|c| !c.is_empty()) {
-            push_label(&mut out, label, &code_span(command));
+            push_command(&mut out, label, command);
         }
     }
     push_label(&mut out, "Merge method", method_word(plan.merge.method));
@@ -64,6 +64,15 @@ pub(super) fn render(plan: &Plan) -> String {
     );
     push_label(
         &mut out,
+        "Require tasks done",
+        if plan.merge.require_tasks_done {
+            "true"
+        } else {
+            "false"
+        },
+    );
+    push_label(
+        &mut out,
         "Max review iterations",
         &plan.merge.max_review_iterations.to_string(),
     );
@@ -72,7 +81,7 @@ pub(super) fn render(plan: &Plan) -> String {
         push_label(&mut out, "Copy", &paths.join(", "));
     }
     if let Some(setup) = plan.setup.as_deref().filter(|c| !c.is_empty()) {
-        push_label(&mut out, "Setup", &code_span(setup));
+        push_command(&mut out, "Setup", setup);
     }
     if let Some(ports) = plan.ports {
         push_label(&mut out, "Port base", &ports.base.to_string());
@@ -103,7 +112,7 @@ fn render_agent(out: &mut String, position: usize, agent: &AgentSpec) {
     push_label(out, "Branch", &code_span(&agent.branch));
     push_label(out, "Worktree", &code_span(&agent.worktree));
     if let Some(command) = agent.command.as_deref().filter(|c| !c.is_empty()) {
-        push_label(out, "Command", &code_span(command));
+        push_command(out, "Command", command);
     }
     if agent.depends_on.is_empty() {
         push_label(out, "Dependencies", "None");
@@ -130,6 +139,18 @@ fn render_agent(out: &mut String, position: usize, agent: &AgentSpec) {
             out.push_str(&format!("- [{mark}]{separator}{line}\n"));
         }
     }
+}
+
+/// A command as a label: in a code span on one line, or in a fenced block below the
+/// label when it has several lines (a code span would join them).
+fn push_command(out: &mut String, label: &str, command: &str) {
+    if !command.contains(['\n', '\r']) {
+        push_label(out, label, &code_span(command));
+        return;
+    }
+    let longest = command.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    out.push_str(&format!("**{label}:**\n{fence}sh\n{command}\n{fence}\n"));
 }
 
 fn push_label(out: &mut String, label: &str, value: &str) {
@@ -256,6 +277,7 @@ enum Key {
     ReviewThreshold,
     Approvals,
     RequireTests,
+    RequireTasksDone,
     MaxReviewIterations,
     Copy,
     Setup,
@@ -295,6 +317,7 @@ impl Key {
             "review threshold" | "review score" | "min review score" => Key::ReviewThreshold,
             "approvals" | "required approvals" => Key::Approvals,
             "require tests" | "tests passing" => Key::RequireTests,
+            "require tasks done" | "tasks done" => Key::RequireTasksDone,
             "max review iterations" | "review iterations" => Key::MaxReviewIterations,
             "copy" | "copy paths" | "copy into worktrees" => Key::Copy,
             "setup" | "setup command" => Key::Setup,
@@ -431,6 +454,9 @@ impl Reader<'_> {
             }
             Key::RequireTests => {
                 plan.merge.require_tests = self.flag(line, "require tests", value)?
+            }
+            Key::RequireTasksDone => {
+                plan.merge.require_tasks_done = self.flag(line, "require tasks done", value)?
             }
             Key::Copy => plan.copy.extend(listed_values(value)),
             Key::Setup => plan.setup = command(),
@@ -1031,11 +1057,20 @@ mod tests {
              | 3 | Graphics | #28 | 12h | Wave 2 done |\n",
         );
         assert_eq!(plan.names(), ["navigation", "config", "plugin", "graphics"]);
-        let titles: Vec<&str> = plan.agents[0].tasks.iter().map(|t| t.title.as_str()).collect();
+        let titles: Vec<&str> = plan.agents[0]
+            .tasks
+            .iter()
+            .map(|t| t.title.as_str())
+            .collect();
         assert_eq!(titles, ["#40", "#43"]);
         assert_eq!(
             graph(&plan),
-            ["navigation<-", "config<-", "plugin<-navigation", "graphics<-plugin"]
+            [
+                "navigation<-",
+                "config<-",
+                "plugin<-navigation",
+                "graphics<-plugin"
+            ]
         );
     }
 

@@ -617,7 +617,15 @@ impl Doc<'_> {
     fn labels(&self, head: &Head) -> Labels {
         let mut labels = Labels::default();
         let mut deps_list = false;
+        let mut command_below = false;
         for block in &self.blocks[head.block + 1..head.end] {
+            if std::mem::take(&mut command_below)
+                && let Block::Code { text, .. } = block
+            {
+                // `**Command:**` over a fenced block: a command of several lines.
+                labels.command = Some(fenced_value(text)).filter(|c| !c.is_empty());
+                continue;
+            }
             let lines: Vec<(usize, &str)> = match block {
                 Block::Heading { text, .. } => {
                     // Tasks and Dependencies headings belong to the section; any other
@@ -681,6 +689,7 @@ impl Doc<'_> {
                             }
                         }
                         Key::Owner => labels.owner = Some(value),
+                        Key::Command if value.trim().is_empty() => command_below = true,
                         Key::Command => {
                             labels.command = Some(unwrap_code(&value).0).filter(|c| !c.is_empty())
                         }
@@ -1432,8 +1441,19 @@ impl Doc<'_> {
         for (start, end) in units.iter().filter_map(|u| u.section) {
             inside[start + 1..end].iter_mut().for_each(|b| *b = true);
         }
+        let mut command_below: Option<Key> = None;
         for (index, block) in self.blocks.iter().enumerate() {
             if inside[index] {
+                continue;
+            }
+            if let (Some(key), Block::Code { text, .. }) = (command_below.take(), block) {
+                let command = Some(fenced_value(text)).filter(|c| !c.is_empty());
+                match key {
+                    Key::TestCommand => plan.test_command = command,
+                    Key::ReviewCommand => plan.review_command = command,
+                    Key::FixCommand => plan.fix_command = command,
+                    _ => plan.setup = command,
+                }
                 continue;
             }
             match block {
@@ -1442,6 +1462,16 @@ impl Doc<'_> {
                         if let Some((key, value)) = label_line(text)
                             && !key.is_agent_key()
                         {
+                            let command = matches!(
+                                key,
+                                Key::TestCommand
+                                    | Key::ReviewCommand
+                                    | Key::FixCommand
+                                    | Key::Setup
+                            );
+                            if command && value.trim().is_empty() {
+                                command_below = Some(key);
+                            }
                             self.reader.apply_setting(plan, *line, key, value)?;
                         }
                     }
@@ -2080,6 +2110,11 @@ fn yaml_dependencies(
         }
     }
     found
+}
+
+/// The content of a fenced block as a value: its text without the final line ending.
+fn fenced_value(text: &str) -> String {
+    text.strip_suffix('\n').unwrap_or(text).to_owned()
 }
 
 /// Branch name prefixes people use, to tell a branch written as a worktree.
