@@ -45,17 +45,42 @@ impl Checkout {
         })
     }
 
-    /// Refuse when tracked files have uncommitted changes: a result must belong to a commit.
+    /// Refuse unless the worktree is exactly its HEAD commit: no uncommitted changes and
+    /// no untracked files (ignored ones aside), so a result belongs to the commit it
+    /// judged and not to files that only exist here.
     pub fn require_committed(&self, what: &str) -> Result<()> {
-        let status = Git::new(&self.path).run(["status", "--porcelain", "--untracked-files=no"])?;
+        let status =
+            Git::new(&self.path).run(["status", "--porcelain", "--untracked-files=all"])?;
         if status.trim().is_empty() {
             return Ok(());
         }
         let files: Vec<&str> = status.lines().filter_map(|l| l.get(3..)).take(5).collect();
+        let untracked = status.lines().any(|l| l.starts_with("??"));
+        let kind = if untracked {
+            "uncommitted changes or untracked files"
+        } else {
+            "uncommitted changes"
+        };
         Err(Error::Refused(format!(
-            "{}'s worktree has uncommitted changes ({}); commit them first so the {what} is recorded on the commit it judged",
+            "{}'s worktree has {kind} ({}); commit them (or ignore them in .gitignore) first so the {what} is recorded on the commit it judged",
             self.name,
             files.join(", ")
+        )))
+    }
+
+    /// Refuse when the worktree's HEAD is no longer the commit this checkout judged (a
+    /// commit landed while the command ran): the result would belong to neither.
+    pub fn require_unmoved(&self, what: &str) -> Result<()> {
+        let now = Git::new(&self.path).run(["rev-parse", "--verify", "HEAD^{commit}"])?;
+        let now = now.trim();
+        if self.head == now {
+            return Ok(());
+        }
+        Err(Error::Refused(format!(
+            "{}'s HEAD moved from {} to {} while it ran, so no {what} is recorded; run it again on the new commit",
+            self.name,
+            &self.head.to_string()[..12],
+            now.get(..12).unwrap_or(now)
         )))
     }
 

@@ -117,6 +117,7 @@ pub fn review(
                 events(ReviewEvent::Output(chunk))
             })
             .map_err(run_error)?;
+        checkout.require_unmoved("review score")?;
         let parsed = parse_score(&finished.output).map_err(|unreadable| {
             Error::Refused(format!(
                 "the review command `{}` printed a score git-agents will not guess at: {unreadable}; it must print one whole score like `8/10`, `Score: 8` or {{\"score\": 8}}",

@@ -50,6 +50,7 @@ pub fn run_tests(
         sink,
     )
     .map_err(run_error)?;
+    checkout.require_unmoved("test result")?;
     let duration_ms = u64::try_from(finished.duration.as_millis()).unwrap_or(u64::MAX);
     let record = Record::Test {
         passing: finished.success(),

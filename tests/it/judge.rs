@@ -168,6 +168,49 @@ fn uncommitted_changes_are_refused_and_other_notes_are_kept() {
 }
 
 #[test]
+fn a_pass_is_recorded_only_for_what_was_tested() {
+    let (repo, worktree) = spawned_backend();
+    let head = repo
+        .git_in(&worktree, &["rev-parse", "HEAD"])
+        .trim()
+        .to_owned();
+    let notes_before = repo.refs();
+    // The tests would pass only because of a file that is not in the commit.
+    std::fs::write(worktree.join("fixture.json"), "{}\n").unwrap();
+    repo.agents_in(&worktree, &["test", "--", "test", "-f", "fixture.json"])
+        .fails(1)
+        .says("untracked files (fixture.json)")
+        .says(".gitignore");
+    assert_eq!(repo.refs(), notes_before, "no note on {head}");
+    // Ignored files are the worktree's own business (dependencies, copied .env files).
+    std::fs::write(worktree.join(".git-agents-ignore-test"), "").unwrap();
+    std::fs::remove_file(worktree.join("fixture.json")).unwrap();
+    std::fs::write(
+        repo.root.join(".git/info/exclude"),
+        ".git-agents-ignore-test\n/worktrees/\n",
+    )
+    .unwrap();
+    repo.agents_in(&worktree, &["test", "--", "true"]).ok();
+    assert!(note(&repo, &head).contains("\"passing\":true"));
+
+    // A commit landing while the tests run: the result belongs to neither commit.
+    let notes = repo.git(&["rev-parse", "refs/notes/agents"]);
+    repo.agents_in(
+        &worktree,
+        &[
+            "test",
+            "--",
+            "sh",
+            "-c",
+            "echo x > late.txt && git add late.txt && git commit -qm late",
+        ],
+    )
+    .fails(1)
+    .says("HEAD moved from");
+    assert_eq!(repo.git(&["rev-parse", "refs/notes/agents"]), notes);
+}
+
+#[test]
 fn review_iterates_with_the_fix_command_until_the_threshold() {
     let (repo, worktree) = spawned_backend();
     repo.commit_in(&worktree, "score.txt", "7\n", "Start the score");
