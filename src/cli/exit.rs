@@ -64,6 +64,7 @@ fn forge_code(err: &ForgeError) -> i32 {
         ForgeError::Conflict { .. }
         | ForgeError::MergedTestsFailed(_)
         | ForgeError::BaseDirty { .. }
+        | ForgeError::BaseLeftBehind { .. }
         | ForgeError::Refused(_) => REFUSED,
         ForgeError::BaseMoved { .. } => CONTENTION,
         ForgeError::Git(git) => git_code(git),

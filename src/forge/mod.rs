@@ -80,6 +80,14 @@ pub enum ForgeError {
     /// The base branch's worktree has uncommitted changes.
     #[error("{base} is checked out in {} with uncommitted changes; commit or stash them there, then merge again", .path.display())]
     BaseDirty { base: String, path: PathBuf },
+    /// The base checkout was left behind by a killed merge, and files of the user's stand
+    /// where bringing it up to date would write.
+    #[error("{base}'s checkout in {} was left behind by a merge that was killed, and {} of yours {} where the merged files go; move {} away, then run again", .path.display(), .files.join(", "), if .files.len() == 1 { "is" } else { "are" }, if .files.len() == 1 { "it" } else { "them" })]
+    BaseLeftBehind {
+        base: String,
+        path: PathBuf,
+        files: Vec<String>,
+    },
     /// The base branch moved while merging.
     #[error(
         "{base} moved while merging (it was {expected}); nothing was changed, run the merge again"
@@ -412,12 +420,23 @@ pub(crate) fn advance_base(
     Ok(())
 }
 
+/// A base checkout that a killed merge left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftBehind {
+    /// Base's commit before the merge: what the checkout's index still holds.
+    pub old: String,
+    /// Base's tip now.
+    pub new: String,
+    /// Files not tracked in the checkout that stand where the update would write other
+    /// content: the user's own, never overwritten.
+    pub in_the_way: Vec<String>,
+}
+
 /// When `base`'s checkout in `checkout` was left behind by a process killed between
 /// moving base and updating the checkout: base's last move was made by git-agents, the
 /// checkout's index is base's previous commit, and every file that differs from the
-/// index already has its content in base's tip (an update cut off half-way). Returns
-/// that previous commit and base's tip.
-fn left_behind(checkout: &crate::git::Git, base: &str) -> Option<(String, String)> {
+/// index already has its content in base's tip (an update cut off half-way).
+pub(crate) fn left_behind(checkout: &crate::git::Git, base: &str) -> Option<LeftBehind> {
     let full = format!("refs/heads/{base}");
     let last_move = checkout
         .run(["reflog", "show", "-n1", "--format=%gs", full.as_str()])
@@ -444,22 +463,54 @@ fn left_behind(checkout: &crate::git::Git, base: &str) -> Option<(String, String
         .run(["rev-parse", "--verify", "-q", full.as_str()])
         .ok()?;
     let (old, new) = (old.trim().to_owned(), new.trim().to_owned());
-    let changed = checkout.run(["diff-files", "--name-only", "-z"]).ok()?;
-    for file in changed.split('\0').filter(|f| !f.is_empty()) {
-        let present = checkout.dir().join(file).exists();
-        let now = if present {
-            Some(checkout.run(["hash-object", "--", file]).ok()?)
-        } else {
-            None
-        };
+    if old == new {
+        return None;
+    }
+    let content_in_new = |file: &str| -> Option<bool> {
+        let now = checkout.run(["hash-object", "--", file]).ok()?;
         let wanted = checkout
             .run(["rev-parse", "--verify", "-q", &format!("{new}:{file}")])
             .ok();
-        if now.as_deref().map(str::trim) != wanted.as_deref().map(str::trim) {
+        Some(wanted.as_deref().map(str::trim) == Some(now.trim()))
+    };
+    let changed = checkout.run(["diff-files", "--name-only", "-z"]).ok()?;
+    for file in changed.split('\0').filter(|f| !f.is_empty()) {
+        let present = checkout.dir().join(file).exists();
+        let matches = if present {
+            content_in_new(file)?
+        } else {
+            checkout
+                .run(["rev-parse", "--verify", "-q", &format!("{new}:{file}")])
+                .is_err()
+        };
+        if !matches {
             return None;
         }
     }
-    Some((old, new))
+    // Files the merge adds: one already on disk is either written by the cut-off update
+    // (same content) or the user's own, which is never overwritten.
+    let added = checkout
+        .run([
+            "diff",
+            "--name-only",
+            "-z",
+            "--diff-filter=A",
+            old.as_str(),
+            new.as_str(),
+        ])
+        .ok()?;
+    let mut in_the_way = Vec::new();
+    for file in added.split('\0').filter(|f| !f.is_empty()) {
+        let path = checkout.dir().join(file);
+        if path.is_dir() || (path.exists() && !content_in_new(file)?) {
+            in_the_way.push(file.to_owned());
+        }
+    }
+    Some(LeftBehind {
+        old,
+        new,
+        in_the_way,
+    })
 }
 
 /// Remove the index lock of the worktree `checkout` once it is stale, as a process killed
@@ -501,12 +552,21 @@ pub(crate) fn checked_out_clean(ws: &Workspace, base: &str) -> Result<Option<Pat
     clear_index_lock(ws, &checkout);
     let mut status = status_of(&checkout)?;
     if !status.trim().is_empty()
-        && let Some((_, new)) = left_behind(&checkout, base)
-        && checkout
-            .output(["read-tree", "--reset", "-u", new.as_str()])?
-            .success()
+        && let Some(behind) = left_behind(&checkout, base)
     {
-        status = status_of(&checkout)?;
+        if !behind.in_the_way.is_empty() {
+            return Err(ForgeError::BaseLeftBehind {
+                base: base.to_owned(),
+                path,
+                files: behind.in_the_way,
+            });
+        }
+        if checkout
+            .output(["read-tree", "--reset", "-u", behind.new.as_str()])?
+            .success()
+        {
+            status = status_of(&checkout)?;
+        }
     }
     if status.trim().is_empty() {
         Ok(Some(path))

@@ -382,3 +382,43 @@ fn a_half_written_temporary_worktree_record_does_not_block_the_next_merge() {
     assert_merged_once(&repo, &head);
     repo.agents(&["doctor"]).ok().says("No drift");
 }
+
+#[test]
+fn recovery_of_a_left_behind_base_checkout_never_overwrites_the_users_files() {
+    let (repo, head) = ready_to_merge();
+    merge_killed_at(&repo, fault::BEFORE_CHECKOUT_UPDATE);
+    // The merge moved main to a commit that adds a.txt; the checkout still holds the old
+    // files, and the user writes an a.txt of their own there.
+    std::fs::write(repo.root.join("a.txt"), "mine\n").unwrap();
+    repo.agents(&["doctor"])
+        .fails(1)
+        .says("main's checkout in")
+        .says("a merge was killed before it updated the checkout")
+        .says("a.txt of yours stands where merged files go");
+    repo.agents(&["doctor", "--fix"]).fails(1);
+    assert_eq!(
+        std::fs::read_to_string(repo.root.join("a.txt")).unwrap(),
+        "mine\n"
+    );
+    // Recording the merge that did happen touches no file either.
+    repo.agents(&["merge", "security-agent"])
+        .ok()
+        .says("already merged");
+    assert_eq!(
+        std::fs::read_to_string(repo.root.join("a.txt")).unwrap(),
+        "mine\n",
+        "the user's file is kept"
+    );
+    // Moved away, the repair brings the checkout up to date.
+    std::fs::rename(repo.root.join("a.txt"), repo.tmp.path().join("mine.txt")).unwrap();
+    repo.agents(&["doctor", "--fix"]).ok();
+    assert_eq!(repo.git(&["status", "--porcelain"]).trim(), "");
+    assert_eq!(
+        std::fs::read_to_string(repo.root.join("a.txt")).unwrap(),
+        "a\n"
+    );
+    assert_eq!(agent_doc(&repo, "security-agent")["status"], "merged");
+    assert_eq!(tip(&repo, "feature/security-hardening"), head);
+    assert!(lock_files(&repo).is_empty());
+    fsck_clean(&repo);
+}

@@ -77,6 +77,7 @@ pub const CHECKS: &[Check] = &[
     scratch_worktrees,
     run_records,
     stopped_maintenance,
+    base_checkout_behind,
 ];
 
 /// The kinds of drift.
@@ -111,6 +112,9 @@ pub enum ProblemKind {
     StaleRunRecord,
     /// Git's automatic maintenance, which packs the objects every write adds, has stopped.
     MaintenanceStopped,
+    /// The base branch's checkout still holds the files of base's previous commit: a merge
+    /// was killed after moving base and before updating the checkout.
+    BaseCheckoutBehind,
 }
 
 /// One step that repairs a problem.
@@ -192,6 +196,13 @@ pub enum Repair {
         /// The lock file.
         path: PathBuf,
     },
+    /// Bring the base checkout up to base's tip, refusing over any file of the user's.
+    UpdateBaseCheckout {
+        /// The base branch.
+        base: String,
+        /// Its checkout.
+        path: PathBuf,
+    },
 }
 
 impl Repair {
@@ -228,6 +239,9 @@ impl Repair {
                 format!("remove the stale record {}", path.display())
             }
             Repair::RemoveLock { path } => format!("remove the lock file {}", path.display()),
+            Repair::UpdateBaseCheckout { base, path } => {
+                format!("bring {base}'s checkout in {} up to date", path.display())
+            }
         }
     }
 
@@ -264,6 +278,9 @@ impl Repair {
                 format!("removed the stale record {}", path.display())
             }
             Repair::RemoveLock { path } => format!("lock file {} is gone", path.display()),
+            Repair::UpdateBaseCheckout { base, path } => {
+                format!("{base}'s checkout in {} is up to date", path.display())
+            }
         }
     }
 
@@ -380,6 +397,9 @@ impl Repair {
                     &crate::git::locks::locked_name(path),
                 )
                 .map_err(|e| Error::External(e.to_string()))?;
+            }
+            Repair::UpdateBaseCheckout { base, .. } => {
+                crate::forge::checked_out_clean(ws, base)?;
             }
         }
         Ok(())
@@ -1083,6 +1103,57 @@ pub fn scratch_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
             )
         })
         .collect())
+}
+
+/// The base branch's checkout left on base's previous commit by a merge killed half-way.
+/// The repair brings it up to date as the next merge would, and refuses where a file of
+/// the user's stands where a merged file goes.
+pub fn base_checkout_behind(survey: &Survey) -> Result<Vec<Problem>> {
+    let base = survey.state.base();
+    let Some(found) = crate::git::worktree::find_with_branch(&survey.worktrees, base) else {
+        return Ok(Vec::new());
+    };
+    let Some(behind) = crate::forge::left_behind(&Git::new(&found.path), base) else {
+        return Ok(Vec::new());
+    };
+    let short = |id: &str| id.get(..12).unwrap_or(id).to_owned();
+    let message = format!(
+        "{base}'s checkout in {} still holds the files of {}, not of {base}'s tip {}: a merge was killed before it updated the checkout",
+        found.path.display(),
+        short(&behind.old),
+        short(&behind.new)
+    );
+    Ok(vec![if behind.in_the_way.is_empty() {
+        Problem::fixable(
+            ProblemKind::BaseCheckoutBehind,
+            base,
+            message,
+            Repair::UpdateBaseCheckout {
+                base: base.to_owned(),
+                path: found.path.clone(),
+            },
+        )
+    } else {
+        Problem::manual(
+            ProblemKind::BaseCheckoutBehind,
+            base,
+            message,
+            format!(
+                "{} of yours {} where merged files go; move {} away, then run git agents doctor --fix",
+                behind.in_the_way.join(", "),
+                if behind.in_the_way.len() == 1 {
+                    "stands"
+                } else {
+                    "stand"
+                },
+                if behind.in_the_way.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            ),
+        )
+    }])
 }
 
 /// Whatever stops git's automatic maintenance, which would leave the loose objects every
