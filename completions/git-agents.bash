@@ -1799,6 +1799,10 @@ _git__agents() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --accept)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1905,7 +1909,7 @@ __git_agents_value_options ()
 	"queue run") echo "--batch -C --color" ;;
 	"finish") echo "-C --color" ;;
 	"sync") echo "-C --color" ;;
-	"trust") echo "-C --color" ;;
+	"trust") echo "-C --color --accept" ;;
 	esac
 }
 

@@ -465,10 +465,10 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand trust" -s C -d 'Ru
 complete -c git-agents -n "__fish_git_agents_using_subcommand trust" -l color -d 'When to use colour' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)'
 always\t'Always'
 never\t'Never'"
+complete -c git-agents -n "__fish_git_agents_using_subcommand trust" -l accept -d 'Accept what the shared plan says: with DIGEST (printed by `git agents trust`), only while it still says exactly what was shown' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand trust" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand trust" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand trust" -s v -l verbose -d 'Say more about what is being done'
-complete -c git-agents -n "__fish_git_agents_using_subcommand trust" -l accept -d 'Accept what the shared plan now says'
 complete -c git-agents -n "__fish_git_agents_using_subcommand trust" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand trust" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand help; and not __fish_seen_subcommand_from init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust help" -f -a "init" -d 'Import a plan and create the fleet\'s state in this repository'

@@ -14,15 +14,21 @@ use crate::cli::output::style;
 /// accept them here; git agents runs nothing a remote chose until then.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Accept what the shared plan now says
-    #[arg(long)]
-    pub accept: bool,
+    /// Accept what the shared plan says: with DIGEST (printed by `git agents trust`), only
+    /// while it still says exactly what was shown
+    #[arg(long, value_name = "DIGEST", num_args = 0..=1, default_missing_value = "")]
+    pub accept: Option<String>,
 }
 
 /// Run `trust`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let report = trust::trust(&ws, args.accept)?;
+    let acceptance = match args.accept.as_deref() {
+        None => trust::Acceptance::Show,
+        Some("") => trust::Acceptance::Now,
+        Some(digest) => trust::Acceptance::Shown(digest.to_owned()),
+    };
+    let report = trust::trust(&ws, &acceptance)?;
     if ctx.out.json(&report) {
         return Ok(exit::OK);
     }
@@ -45,8 +51,10 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     if report.accepted {
         ctx.out.say(style::good().apply_to("Accepted.").to_string());
     } else {
-        ctx.out
-            .say("Nothing of this runs until you accept it: git agents trust --accept");
+        ctx.out.say(format!(
+            "Nothing of this runs until you accept it: git agents trust --accept {}",
+            report.digest
+        ));
     }
     Ok(exit::OK)
 }

@@ -126,6 +126,9 @@ pub struct TrustReport {
     pub changes: Vec<Change>,
     /// Whether this call accepted them.
     pub accepted: bool,
+    /// A short fingerprint of the commands and paths shown: `trust --accept DIGEST`
+    /// accepts them only while the plan still says exactly that.
+    pub digest: String,
 }
 
 fn path(ws: &Workspace) -> PathBuf {
@@ -190,14 +193,43 @@ pub fn record_local_change(ws: &Workspace, before: &Plan, after: &Plan) -> Resul
     Ok(())
 }
 
-/// `git agents trust`: show what is not accepted, and accept it with `accept_now`.
-pub fn trust(ws: &Workspace, accept_now: bool) -> Result<TrustReport> {
+/// A short fingerprint of what in `plan` runs here or places files.
+pub fn digest(plan: &Plan) -> String {
+    let bytes = serde_json::to_vec(&Surface::of(plan)).unwrap_or_default();
+    gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, &bytes)
+        .map(|id| id.to_hex_with_len(12).to_string())
+        .unwrap_or_default()
+}
+
+/// What `trust` is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acceptance {
+    /// Only show.
+    Show,
+    /// Accept whatever the plan says now.
+    Now,
+    /// Accept only if the plan still says what the digest (shown earlier) stands for.
+    Shown(String),
+}
+
+/// `git agents trust`: show what is not accepted, and accept it as `acceptance` says.
+pub fn trust(ws: &Workspace, acceptance: &Acceptance) -> Result<TrustReport> {
     let state = State::load(&ws.repo)?;
     let changes = if is_trusted(ws, &state.plan) {
         Vec::new()
     } else {
         changes(ws, &state.plan)
     };
+    let digest = digest(&state.plan);
+    if let Acceptance::Shown(shown) = acceptance {
+        let shown = shown.trim().to_ascii_lowercase();
+        if shown.len() < 7 || !digest.starts_with(&shown) {
+            return Err(Error::Refused(format!(
+                "the shared plan's commands and paths changed since {shown} was shown (it is {digest} now); look again with git agents trust before accepting"
+            )));
+        }
+    }
+    let accept_now = *acceptance != Acceptance::Show;
     if accept_now {
         accept(ws, &state.plan)?;
     }
@@ -205,5 +237,6 @@ pub fn trust(ws: &Workspace, accept_now: bool) -> Result<TrustReport> {
         trusted: accept_now || changes.is_empty() && is_trusted(ws, &state.plan),
         accepted: accept_now && !changes.is_empty(),
         changes,
+        digest,
     })
 }

@@ -227,3 +227,41 @@ fn a_worktree_path_climbing_out_of_the_worktrees_directory_is_refused_even_local
         .says("outside the worktrees directory");
     assert!(!away.join("linker").exists());
 }
+
+#[test]
+fn accepting_what_was_shown_refuses_a_plan_that_changed_in_between() {
+    let fleet = Fleet::new();
+    fleet.in_a(&["edit", "security-agent", "--command", "echo first"]);
+    fleet.in_a(&["sync"]);
+    fleet.in_b(&["sync"]);
+    let shown = fleet.in_b(&["trust", "--json"]).json();
+    let digest = shown["digest"].as_str().unwrap().to_owned();
+    assert!(
+        fleet
+            .in_b(&["trust"])
+            .stdout
+            .contains(&format!("git agents trust --accept {digest}"))
+    );
+    // The collaborator changes the command again after the victim looked.
+    fleet.in_a(&["edit", "security-agent", "--command", "echo second"]);
+    fleet.in_a(&["sync"]);
+    fleet.in_b(&["sync"]);
+    fleet
+        .a
+        .agents_in(fleet.b(), &["trust", "--accept", &digest])
+        .fails(1)
+        .says(&format!("changed since {digest} was shown"));
+    fleet
+        .a
+        .agents_in(fleet.b(), &["spawn", "security-agent"])
+        .fails(1)
+        .says("git agents trust");
+    // Looked at again, it is accepted.
+    let now = fleet.in_b(&["trust", "--json"]).json()["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(now, digest);
+    fleet.in_b(&["trust", "--accept", &now]);
+    fleet.in_b(&["spawn", "security-agent"]);
+}
