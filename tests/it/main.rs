@@ -33,6 +33,7 @@ mod queue_batch;
 mod run_adopt;
 mod safety;
 mod safety_input;
+mod sequences;
 mod state_cache;
 mod status_layout;
 mod status_watch;
