@@ -9,6 +9,7 @@ use super::dashboard_cache::Recalled;
 use crate::error::Result;
 use crate::git::workspace::Workspace;
 use crate::git::worktree;
+use crate::plan::AgentSpec;
 use crate::state::notes;
 use crate::state::{PullRequest, State, Status};
 
@@ -165,7 +166,7 @@ fn compute(
         worktree::existing_dirs(state.plan.agents.iter().map(|a| ws.resolve(&a.worktree)));
     let mut agents = Vec::with_capacity(state.plan.agents.len());
     for spec in &state.plan.agents {
-        agents.push(view(ws, &state, &notes, &tips, &present, &spec.name)?);
+        agents.push(view(ws, &state, &notes, &tips, &present, spec)?);
     }
     if let Some(tip) = &state.tip {
         let inputs = super::dashboard_cache::Inputs::new(
@@ -187,9 +188,9 @@ fn view(
     notes: &notes::Reader<'_>,
     tips: &HashMap<String, gix::ObjectId>,
     worktrees: &HashSet<PathBuf>,
-    name: &str,
+    spec: &AgentSpec,
 ) -> Result<AgentView> {
-    let spec = super::find_agent(state, name)?;
+    let name = spec.name.as_str();
     let planned;
     let doc = match state.agent(name) {
         Some(doc) => doc,
@@ -251,7 +252,7 @@ fn view(
         blocked_by: if doc.status.is_merged() {
             Vec::new()
         } else {
-            state.unmerged_dependencies(name)
+            state.unmerged_dependencies_of(spec)
         },
         branch: spec.branch.clone(),
         worktree: spec.worktree.clone(),

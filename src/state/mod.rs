@@ -173,9 +173,15 @@ impl State {
 
     /// Names of `name`'s dependencies that are not merged yet, in plan order.
     pub fn unmerged_dependencies(&self, name: &str) -> Vec<String> {
-        let Some(spec) = self.plan.agent(name) else {
-            return Vec::new();
-        };
+        match self.plan.agent(name) {
+            Some(spec) => self.unmerged_dependencies_of(spec),
+            None => Vec::new(),
+        }
+    }
+
+    /// The dependencies of the agent `spec` describes that are not merged yet, without
+    /// looking the agent up by name (for views of every agent at once).
+    pub fn unmerged_dependencies_of(&self, spec: &crate::plan::AgentSpec) -> Vec<String> {
         spec.depends_on
             .iter()
             .filter(|d| {
