@@ -291,7 +291,14 @@ fn fenced_blocks_never_make_agents() {
     let text = "## real-agent\nBranch: real\n\n```markdown\n## fake-agent\n**Branch:** fake\n**Tasks:**\n- [ ] Fake (1h)\n```\n";
     let plan = markdown(text).expect("reads");
     assert_eq!(plan.names(), ["real-agent"]);
-    assert!(plan.agents[0].tasks.is_empty());
+    assert!(
+        plan.agents[0]
+            .tasks
+            .iter()
+            .all(|t| !t.title.contains("Fake")),
+        "{:?}",
+        plan.agents[0].tasks
+    );
 }
 
 /// The warnings an import of `text` gives, as `line: message`.
@@ -319,13 +326,17 @@ fn what_cannot_be_read_is_a_warning_with_its_line() {
             "## Agent 1: A\nBranch: a\n## Agent 2: B\nBranch: b\n**Dependencies:**\n- Needs Agent 7\n"
         ),
         [
+            "1: a-agent lists no tasks; its section is taken as one task, \"A\" (write **Tasks:** none for an agent without tasks)",
+            "3: b-agent lists no tasks; its section is taken as one task, \"B\" (write **Tasks:** none for an agent without tasks)",
             "6: cannot tell which agent \"Needs Agent 7\" names; b-agent waits for nothing from it (write agent names, Agent N, or branches)"
         ]
     );
     assert_eq!(
-        warnings("## backend-agent\nBranch: a\n## b\nBranch: b\nDependencies: backend-agnt\n"),
+        warnings(
+            "## backend-agent\nBranch: a\nTasks: none\n## b\nBranch: b\nTasks: none\nDependencies: backend-agnt\n"
+        ),
         [
-            "5: cannot tell which agent \"backend-agnt\" names; b waits for nothing from it (did you mean backend-agent?)"
+            "7: cannot tell which agent \"backend-agnt\" names; b waits for nothing from it (did you mean backend-agent?)"
         ]
     );
     assert!(
@@ -439,7 +450,9 @@ fn self_dependency_is_reported() {
         Some(vec!["a".to_owned(), "a".to_owned()])
     );
     assert_eq!(
-        warnings("## Agent 1: A\n**Worktree:** worktrees/a\n**Dependencies:** Agent 1\n"),
+        warnings(
+            "## Agent 1: A\n**Worktree:** worktrees/a\n**Dependencies:** Agent 1\n**Tasks:** none\n"
+        ),
         ["3: a names itself among what it waits for; that is left out"]
     );
 }

@@ -140,6 +140,8 @@ fn sessions_in_phases_with_branches_inside_prompts() {
     let names = names(&report);
     assert_eq!(names.len(), 8, "{names:?}");
     assert_eq!(edges(&report).len(), 13);
+    // Each session is one prompt: its section is its one task.
+    assert_eq!(report["tasks"], 8);
     let branches: Vec<&str> = report["agents"]
         .as_array()
         .unwrap()

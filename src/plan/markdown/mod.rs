@@ -130,7 +130,10 @@ fn render_agent(out: &mut String, position: usize, agent: &AgentSpec) {
             .collect();
         push_label(out, "Dependencies", &names.join(", "));
     }
-    if !agent.tasks.is_empty() {
+    if agent.tasks.is_empty() {
+        // Said outright, so the reader does not take the section as one task.
+        push_label(out, "Tasks", "none");
+    } else {
         out.push_str("**Tasks:**\n");
         for task in &agent.tasks {
             let mark = if task.done { "x" } else { " " };

@@ -79,6 +79,8 @@ struct Labels {
     deps: Vec<(usize, String)>,
     /// A `Tasks:` label or heading.
     tasks: bool,
+    /// `**Tasks:** none`: the agent has no tasks, said outright.
+    no_tasks: bool,
     title: Option<String>,
 }
 
@@ -105,6 +107,8 @@ struct Unit {
     deps: Vec<(usize, String)>,
     /// The ordered group sequence and position it belongs to.
     group: Option<(usize, usize)>,
+    /// Its tasks are none, said outright (`**Tasks:** none`).
+    no_tasks: bool,
     /// Rows of one owner gathered into one unit: a row waiting for another of the same
     /// owner is the order of its tasks, not a dependency on itself.
     owner_rows: bool,
@@ -694,7 +698,10 @@ impl Doc<'_> {
                             labels.command = Some(unwrap_code(&value).0).filter(|c| !c.is_empty())
                         }
                         Key::Estimate => labels.estimate = Some((line, value)),
-                        Key::Tasks => labels.tasks = true,
+                        Key::Tasks => {
+                            labels.tasks = true;
+                            labels.no_tasks = reads_as_none(&value);
+                        }
                         Key::Other if label.to_lowercase().starts_with("total") => {
                             labels.total = Some((line, value));
                         }
@@ -943,6 +950,7 @@ impl Doc<'_> {
             }),
             mark,
             name_label: labels.name.clone(),
+            no_tasks: labels.no_tasks,
             name: span.clone(),
             branch: labels.branch.as_ref().map(|(_, b)| b.clone()),
             worktree: labels.worktree.clone(),
@@ -1584,6 +1592,24 @@ impl Doc<'_> {
                 None => crate::plan::join_dir(&dir, &name),
             };
             let mut tasks = std::mem::take(&mut unit.tasks);
+            let one_task = tasks.is_empty() && unit.estimate.is_none() && !unit.no_tasks;
+            if one_task {
+                // A section of prose or a prompt: its work is one task.
+                let title = if unit.title.is_empty() {
+                    name.clone()
+                } else {
+                    single_line(&unit.title)
+                };
+                self.warn(
+                    unit.line,
+                    format!("{name} lists no tasks; its section is taken as one task, {title:?} (write **Tasks:** none for an agent without tasks)"),
+                );
+                tasks.push(Task {
+                    title,
+                    hours: 0.0,
+                    done: false,
+                });
+            }
             if let Some((line, hours)) = unit.estimate {
                 let stated: f64 = tasks.iter().map(|t| t.hours).sum();
                 if tasks.is_empty() {
@@ -1621,7 +1647,9 @@ impl Doc<'_> {
                 );
             }
             let no_estimate = tasks.iter().filter(|t| t.hours == 0.0 && !t.done).count();
-            if !tasks.is_empty() && no_estimate == tasks.len() {
+            if one_task {
+                // Said above: the section is one task without an estimate.
+            } else if !tasks.is_empty() && no_estimate == tasks.len() {
                 self.warn(
                     unit.line,
                     format!(
@@ -1645,7 +1673,9 @@ impl Doc<'_> {
                     .clone()
                     .unwrap_or_else(|| format!("agents/{name}")),
                 worktree,
-                title: if unit.title == name {
+                // A heading that is only the name (`## backend-agent`) gives no title;
+                // `## Agent 4: q` titles the agent q even when that is its name.
+                title: if unit.title == name && unit.mark.is_none() {
                     String::new()
                 } else {
                     unit.title.clone()
