@@ -166,10 +166,63 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
                 .to_string(),
         );
     }
-    ctx.out.say(
-        style::dim()
-            .apply_to("Next: git agents status, then git agents spawn --ready")
-            .to_string(),
-    );
+    for line in merge_needs(&report.merge_needs) {
+        ctx.out.say(line);
+    }
+    let next = if plan.agents.is_empty() {
+        "Next: add agents with git agents add NAME --task \"Title (2h)\", or start from the example with git agents init --force --example"
+    } else {
+        "Next: git agents status, then git agents spawn --ready"
+    };
+    ctx.out.say(style::dim().apply_to(next).to_string());
     Ok(exit::OK)
+}
+
+/// What merging needs, a line per criterion in force with the git config key that
+/// changes it, then what is missing for a criterion to be met at all.
+fn merge_needs(needs: &ops::MergeNeeds) -> Vec<String> {
+    let mut needed: Vec<(String, &str)> = Vec::new();
+    let mut missing = Vec::new();
+    if needs.tests {
+        needed.push(("tests passing".to_owned(), "agents.requireTests"));
+        if needs.test_command.is_none() {
+            missing.push("a test command: git config agents.testCommand \"cargo test\"");
+        }
+    }
+    if needs.review_threshold > 0 {
+        needed.push((
+            format!("a review of {}/10", needs.review_threshold),
+            "agents.reviewThreshold",
+        ));
+        if needs.review_command.is_none() {
+            missing.push("a review command: git config agents.reviewCommand \"my-reviewer\"");
+        }
+    }
+    if needs.approvals > 0 {
+        let what = match needs.approvals {
+            1 => "1 approval (git agents approve)".to_owned(),
+            n => format!("{n} approvals (git agents approve)"),
+        };
+        needed.push((what, "agents.approvals"));
+    }
+    if needs.tasks_done {
+        needed.push(("every task done".to_owned(), "agents.requireTasksDone"));
+    }
+    if needed.is_empty() {
+        return vec!["To merge, an agent needs only its pull request.".to_owned()];
+    }
+    let width = needed
+        .iter()
+        .map(|(what, _)| what.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut lines =
+        vec!["To merge, an agent needs (change each with git config KEY VALUE):".to_owned()];
+    for (what, key) in needed {
+        lines.push(format!("  {what:<width$}  {key}"));
+    }
+    for what in missing {
+        lines.push(format!("Not set yet: {what}"));
+    }
+    lines
 }

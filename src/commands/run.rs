@@ -26,8 +26,8 @@ pub struct Args {
     #[arg(value_name = "AGENT")]
     pub agents: Vec<String>,
     /// Run at most N agents' commands at once
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 8)]
-    pub parallel: usize,
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallel: u32,
     /// The shell command line for every agent, with {agent}, {branch}, {worktree}, {base} and {port} placeholders (each one shell word)
     #[arg(long, value_name = "CMD")]
     pub exec: Option<String>,
@@ -67,7 +67,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
     let options = RunOptions {
         agents: args.agents.clone(),
-        parallel: args.parallel,
+        parallel: args.parallel as usize,
         exec: args.exec.clone(),
         poll: Duration::from_millis(100),
         env: own_binary_on_path(),

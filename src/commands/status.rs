@@ -171,6 +171,13 @@ fn line(agent: &AgentView, name_width: usize) -> String {
     if let Some(pr) = &agent.pr {
         facts.push(format!("PR #{}", pr.number));
     }
+    if !agent.unmet.is_empty() {
+        facts.push(
+            style::warn()
+                .apply_to(format!("needs {}", agent.unmet.join(", ")))
+                .to_string(),
+        );
+    }
     if let Some(setup) = agent.setup.as_ref().filter(|s| !s.passed) {
         facts.push(
             style::bad()
@@ -246,6 +253,21 @@ fn details(agent: &AgentView) -> String {
     if let Some(pr) = &agent.pr {
         text.push_str(&format!("  PR        #{} {}\n", pr.number, pr.url));
     }
+    if let Some(note) = &agent.note {
+        text.push_str(&format!(
+            "  note      {} ({}, {})\n",
+            one_line(&note.text),
+            note.by.split(" <").next().unwrap_or(&note.by),
+            note.at
+        ));
+    }
+    if !agent.unmet.is_empty() {
+        text.push_str(&format!(
+            "  to merge  still needs {} (git agents merge {} --dry-run says how)\n",
+            agent.unmet.join(", "),
+            agent.name
+        ));
+    }
     if let Some(port) = agent.port {
         text.push_str(&format!("  port      {port}\n"));
     }
@@ -311,7 +333,7 @@ mod tests {
             "tasks_total": 3, "hours_done": 0.0, "hours_total": 6.0, "head": null,
             "tests_passing": null, "review_score": null, "review_iterations": 0,
             "approvals": [], "pr": null, "failure": null, "depends_on": [],
-            "updated_at": "2026-12-01T10:00:00Z", "at_risk": false, "conflicts_with": [],
+            "updated_at": "2026-12-01T10:00:00Z", "at_risk": false, "conflicts_with": [], "unmet": [], "note": null,
             "port": null, "setup": null,
         });
         for (key, value) in fields.as_object().unwrap() {

@@ -50,8 +50,13 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     if ctx.out.json(&report) {
         return Ok(exit::OK);
     }
+    let note = args
+        .note
+        .as_deref()
+        .map(|n| format!("; note: {}", crate::cli::output::one_line(n)))
+        .unwrap_or_default();
     ctx.out.say(format!(
-        "Updated {}: {}",
+        "Updated {}: {}{note}",
         style::name().apply_to(&report.agent),
         report.status
     ));

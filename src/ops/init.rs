@@ -29,6 +29,24 @@ pub struct InitOptions {
     pub strict: bool,
 }
 
+/// The merge criteria in force after `init`, with the settings that change them, so a
+/// newcomer learns what merging needs before it is needed.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeNeeds {
+    /// Tests must pass on the head commit.
+    pub tests: bool,
+    /// The test command, when one is set.
+    pub test_command: Option<String>,
+    /// The lowest review score that merges; 0 turns the review off.
+    pub review_threshold: u32,
+    /// The review command, when one is set.
+    pub review_command: Option<String>,
+    /// Approvals needed.
+    pub approvals: u32,
+    /// Every task must be done.
+    pub tasks_done: bool,
+}
+
 /// What `init` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct InitReport {
@@ -58,6 +76,8 @@ pub struct InitReport {
     pub excluded: Option<String>,
     /// What the import read but could not use, with its lines.
     pub warnings: Vec<Warning>,
+    /// What merging needs, as configured now.
+    pub merge_needs: MergeNeeds,
 }
 
 /// One agent's progress a replaced state held.
@@ -197,7 +217,18 @@ pub fn init(ws: &Workspace, options: &InitOptions) -> Result<InitReport> {
     super::trust::accept(ws, &updated.state.plan)?;
     let excluded = exclude_worktrees_dir(ws, &updated.state.plan.worktrees_dir)?;
     let plan = &updated.state.plan;
+    let criteria = config::merge_settings(&ws.repo, plan)?;
+    let shown = |kind| config::command(&ws.repo, plan, kind, &[]).map(|command| command.display());
+    let merge_needs = MergeNeeds {
+        tests: criteria.require_tests,
+        test_command: shown(config::CommandKind::Test),
+        review_threshold: criteria.review_threshold,
+        review_command: shown(config::CommandKind::Review),
+        approvals: criteria.approvals,
+        tasks_done: criteria.require_tasks_done,
+    };
     Ok(InitReport {
+        merge_needs,
         agents: plan.agents.len(),
         tasks: plan.task_count(),
         hours: plan.total_hours(),

@@ -41,7 +41,7 @@ pub use criteria::{Criteria, Criterion};
 pub use deliver::Pipeline;
 pub use edit::{EditOptions, EditReport, FieldChange, edit, set_plan};
 pub use finish::{FinishReport, finish, finish_merged};
-pub use init::{EXAMPLE_FILE, InitOptions, InitReport, init, write_example};
+pub use init::{EXAMPLE_FILE, InitOptions, InitReport, MergeNeeds, init, write_example};
 pub use log::{LogReport, log};
 pub use merge::{MergeReport, Merged, merge, unblocked_by};
 pub use plan_check::{CheckedAgent, PlanCheck, check_plan};

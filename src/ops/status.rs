@@ -64,6 +64,13 @@ pub struct AgentView {
     pub at_risk: bool,
     /// The agents, or the base branch, its branch is predicted to conflict with.
     pub conflicts_with: Vec<String>,
+    /// For an agent whose work is in review: the merge criteria it does not meet yet
+    /// (`tests`, `review`, `approvals`, `tasks`), from the criteria configured now.
+    #[serde(default)]
+    pub unmet: Vec<String>,
+    /// The latest note left with `update --note`.
+    #[serde(default)]
+    pub note: Option<crate::state::Note>,
     /// The port reserved for it.
     pub port: Option<u16>,
     /// How its worktree's setup command last went.
@@ -131,6 +138,20 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
         if let Some(with) = risks.get(&agent.name) {
             agent.at_risk = true;
             agent.conflicts_with = with.clone();
+        }
+    }
+    // Worked out on every reading, never remembered: the criteria live in git config,
+    // which the remembered dashboard does not follow.
+    if agents
+        .iter()
+        .any(|a| matches!(a.status, Status::Review | Status::PrOpen))
+    {
+        let state = State::load(&ws.repo)?;
+        let criteria = crate::config::merge_settings(&ws.repo, &state.plan)?;
+        for agent in &mut agents {
+            if matches!(agent.status, Status::Review | Status::PrOpen) {
+                agent.unmet = unmet(agent, &criteria);
+            }
         }
     }
     let totals = totals(&agents);
@@ -272,9 +293,33 @@ fn view(
         updated_at: doc.updated_at.clone(),
         at_risk: false,
         conflicts_with: Vec::new(),
+        unmet: Vec::new(),
+        note: doc.notes.last().cloned(),
         port: doc.port,
         setup: doc.setup.clone(),
     })
+}
+
+/// The merge criteria `agent`'s head does not meet yet.
+fn unmet(agent: &AgentView, criteria: &crate::plan::MergeSettings) -> Vec<String> {
+    let mut unmet = Vec::new();
+    if criteria.require_tests && agent.tests_passing != Some(true) {
+        unmet.push("tests".to_owned());
+    }
+    if criteria.review_threshold > 0
+        && agent
+            .review_score
+            .is_none_or(|s| s < criteria.review_threshold)
+    {
+        unmet.push("review".to_owned());
+    }
+    if (agent.approvals.len() as u64) < u64::from(criteria.approvals) {
+        unmet.push("approvals".to_owned());
+    }
+    if criteria.require_tasks_done && agent.tasks_done < agent.tasks_total {
+        unmet.push("tasks".to_owned());
+    }
+    unmet
 }
 
 fn totals(agents: &[AgentView]) -> StatusTotals {

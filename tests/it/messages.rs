@@ -88,3 +88,86 @@ fn the_manual_synopsis_names_every_value() {
     );
     assert!(synopsis.contains(r"[\fB\-\-json\fR]"), "{synopsis}");
 }
+
+#[test]
+fn parallel_zero_is_refused_as_bad_input_everywhere() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.agents(&["run", "--parallel", "0"])
+        .fails(2)
+        .says("0 is not in 1..");
+    repo.agents(&["plan", "--timeline", "--parallel", "0"])
+        .fails(2)
+        .says("0 is not in 1..");
+}
+
+#[test]
+fn an_empty_fleet_is_told_how_to_get_agents_not_to_spawn_them() {
+    let repo = Repo::new();
+    let init = repo.agents(&["init"]).ok();
+    assert!(!init.stdout.contains("spawn --ready"), "{}", init.stdout);
+    init.says("git agents add NAME").says("--example");
+}
+
+#[test]
+fn init_says_what_merging_needs_and_status_what_is_still_missing() {
+    let repo = Repo::new();
+    repo.agents(&[
+        "init",
+        "--plan",
+        crate::common::example_plan().to_str().unwrap(),
+    ])
+    .ok()
+    .says("To merge, an agent needs (change each with git config KEY VALUE):")
+    .says("a review of 10/10")
+    .says("agents.requireTasksDone")
+    .says("Not set yet: a test command: git config agents.testCommand");
+    repo.git(&["config", "agents.approvals", "0"]);
+    repo.agents(&["spawn", "security-agent"]).ok();
+    let worktree = repo.root.join("worktrees/security-agent");
+    repo.commit_in(&worktree, "a.txt", "a\n", "security-agent: a");
+    repo.agents(&["pr", "security-agent"]).ok();
+    repo.agents(&["status"])
+        .ok()
+        .says("PR #1 · needs tests, review, tasks");
+    repo.agents_in(&worktree, &["test", "--", "true"]).ok();
+    repo.agents(&["status", "security-agent"])
+        .ok()
+        .says("to merge  still needs review, tasks");
+    // The criteria are read as configured now, not as the dashboard remembered them.
+    repo.git(&["config", "agents.requireTasksDone", "false"]);
+    repo.agents(&["status"]).ok().says("needs review");
+    assert!(
+        !repo
+            .agents(&["status"])
+            .ok()
+            .stdout
+            .contains("needs review, tasks")
+    );
+}
+
+#[test]
+fn the_latest_note_shows_where_people_look() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.agents(&[
+        "update",
+        "--agent",
+        "rag-agent",
+        "--note",
+        "index rebuilt twice",
+    ])
+    .ok()
+    .says("note: index rebuilt twice");
+    repo.agents(&["status", "rag-agent"])
+        .ok()
+        .says("note      index rebuilt twice");
+    let report = repo.agents(&["status", "--json"]).ok().json();
+    assert_eq!(
+        crate::common::agent(&report, "rag-agent")["note"]["text"],
+        "index rebuilt twice"
+    );
+    repo.agents(&["brief", "--agent", "rag-agent"])
+        .ok()
+        .says("index rebuilt twice");
+}
