@@ -254,13 +254,24 @@ impl Drop for Spinner {
     }
 }
 
+/// An error as `--json` prints it.
+#[derive(Serialize)]
+struct ErrorJson<'a> {
+    error: &'a str,
+    exit_code: i32,
+}
+
 /// Print an error as one line on stderr (and as JSON on stdout with --json).
 pub fn error(output: Option<&Output>, message: &str, code: i32) {
     if output.is_some_and(|o| o.json) {
+        let json = ErrorJson {
+            error: message,
+            exit_code: code,
+        };
         let _ = writeln!(
             std::io::stdout(),
             "{}",
-            serde_json::json!({ "error": message, "exit_code": code })
+            serde_json::to_string(&json).unwrap_or_default()
         );
     }
     let _ = writeln!(

@@ -72,16 +72,15 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             .collect()
     };
     let state = State::load(&ws.repo)?;
-    if ctx.out.json(&serde_json::json!({
-        "repository": repo.root,
-        "merged": report.merged,
-        "failed": report.failed,
-        "waiting": report.waiting,
-        "interrupted": report.interrupted,
-        "finished": finished,
-        "events": events,
-        "timeline": timeline::timeline(&state.plan, None),
-    })) {
+    if ctx.out.json(&DemoJson {
+        repository: &repo.root,
+        run: super::run::RunJson {
+            events: &events,
+            report: &report,
+        },
+        finished: &finished,
+        timeline: timeline::timeline(&state.plan, None),
+    }) {
         return Ok(super::run::exit_code(&report));
     }
     ctx.out.say(super::run::summary(&report));
@@ -114,4 +113,15 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         ));
     }
     Ok(super::run::exit_code(&report))
+}
+
+/// What `demo --json` prints: where the repository is, the run, the agents finished and
+/// the timeline.
+#[derive(serde::Serialize)]
+struct DemoJson<'a> {
+    repository: &'a std::path::Path,
+    #[serde(flatten)]
+    run: super::run::RunJson<'a>,
+    finished: &'a [String],
+    timeline: timeline::Timeline,
 }

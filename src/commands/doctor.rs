@@ -28,7 +28,9 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     if !args.fix {
         let problems = doctor::diagnose(&ws)?;
         let code = i32::from(!problems.is_empty());
-        if ctx.out.json(&serde_json::json!({ "problems": problems })) {
+        if ctx.out.json(&doctor::Diagnosis {
+            problems: &problems,
+        }) {
             return Ok(code);
         }
         if problems.is_empty() {

@@ -41,12 +41,20 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         for (name, result) in &results {
             match result {
                 Ok(report) => {
-                    json.push(serde_json::json!({ "agent": name, "finished": report }));
+                    json.push(Finished {
+                        agent: name,
+                        finished: Some(report),
+                        error: None,
+                    });
                     say(report, ctx);
                 }
                 Err(err) => {
                     code = code.max(exit::code(err));
-                    json.push(serde_json::json!({ "agent": name, "error": err.to_string() }));
+                    json.push(Finished {
+                        agent: name,
+                        finished: None,
+                        error: Some(err.to_string()),
+                    });
                     if !ctx.out.json {
                         output::error(None, &format!("{name}: {err}"), exit::code(err));
                     }
@@ -56,7 +64,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         if results.is_empty() {
             ctx.out.say("No merged agent to finish.");
         }
-        ctx.out.json(&serde_json::json!({ "results": json }));
+        ctx.out.json(&FinishedAll { results: json });
         return Ok(code);
     }
     let name = ctx.agent(&ws, args.agent.as_deref())?;
@@ -126,4 +134,20 @@ fn say(report: &FinishReport, ctx: &Context) {
                 .to_string(),
         );
     }
+}
+
+/// One agent of `finish --merged --json`: what finishing it did, or why it could not.
+#[derive(serde::Serialize)]
+struct Finished<'a> {
+    agent: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finished: Option<&'a ops::FinishReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// What `finish --merged --json` prints.
+#[derive(serde::Serialize)]
+struct FinishedAll<'a> {
+    results: Vec<Finished<'a>>,
 }

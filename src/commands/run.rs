@@ -80,13 +80,10 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         &mut pipeline
     };
     let (report, log) = drive(&ws, &options, deliver, ctx)?;
-    if ctx.out.json(&serde_json::json!({
-        "events": log,
-        "merged": report.merged,
-        "failed": report.failed,
-        "waiting": report.waiting,
-        "interrupted": report.interrupted,
-    })) {
+    if ctx.out.json(&RunJson {
+        events: &log,
+        report: &report,
+    }) {
         return Ok(exit_code(&report));
     }
     ctx.out.say(summary(&report));
@@ -117,7 +114,7 @@ pub(crate) fn drive(
     options: &RunOptions,
     deliver: &mut dyn Deliver,
     ctx: &Context,
-) -> Result<(ops::RunReport, Vec<serde_json::Value>), Error> {
+) -> Result<(ops::RunReport, Vec<ops::LoggedEvent>), Error> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
@@ -127,11 +124,11 @@ pub(crate) fn drive(
     } else {
         None
     };
-    let mut log: Vec<serde_json::Value> = Vec::new();
+    let mut log: Vec<ops::LoggedEvent> = Vec::new();
     let report = ops::run(ws, options, &stop, deliver, &mut |event| {
         let progress_only = matches!(event, RunEvent::Tick | RunEvent::Working { .. });
         if ctx.out.json && !progress_only {
-            log.push(event_json(&event));
+            log.push(logged(&event));
         }
         match (&mut dashboard, &event) {
             (Some(dashboard), _) => dashboard.event(ws, &event),
@@ -220,50 +217,19 @@ fn event_line(event: &RunEvent) -> String {
     format!("{} {text}", style::dim().apply_to(clock))
 }
 
-fn event_json(event: &RunEvent) -> serde_json::Value {
-    let at = git_agents::time::now_rfc3339();
-    match event {
-        RunEvent::Spawned { agent } => {
-            serde_json::json!({ "event": "spawned", "agent": agent, "at": at })
-        }
-        RunEvent::Launched { agent, log } => {
-            serde_json::json!({ "event": "launched", "agent": agent, "log": log, "at": at })
-        }
-        RunEvent::Finished { agent, elapsed } => {
-            serde_json::json!({ "event": "finished", "agent": agent, "seconds": elapsed.as_secs_f64(), "at": at })
-        }
-        RunEvent::Failed { agent, code, tail } => {
-            serde_json::json!({ "event": "failed", "agent": agent, "exit_code": code, "tail": tail, "at": at })
-        }
-        RunEvent::Step { agent, message } => {
-            serde_json::json!({ "event": "step", "agent": agent, "message": message, "at": at })
-        }
-        RunEvent::Held { agent, reason } => {
-            serde_json::json!({ "event": "held", "agent": agent, "reason": reason, "at": at })
-        }
-        RunEvent::Merged { agent, unblocked } => {
-            serde_json::json!({ "event": "merged", "agent": agent, "unblocked": unblocked, "at": at })
-        }
-        RunEvent::Interrupted { stopped } => {
-            serde_json::json!({ "event": "interrupted", "stopped": stopped, "at": at })
-        }
-        RunEvent::Adopted { agent, pid, log } => {
-            serde_json::json!({ "event": "adopted", "agent": agent, "pid": pid, "log": log, "at": at })
-        }
-        RunEvent::EndedUnwatched { agent, code } => {
-            serde_json::json!({ "event": "ended_unwatched", "agent": agent, "exit_code": code, "at": at })
-        }
-        RunEvent::Relaunching { agent, pid } => {
-            serde_json::json!({ "event": "relaunching", "agent": agent, "pid": pid, "at": at })
-        }
-        RunEvent::WatchedElsewhere { agent, run_pid } => {
-            serde_json::json!({ "event": "watched_elsewhere", "agent": agent, "run_pid": run_pid, "at": at })
-        }
-        RunEvent::Working { message } => {
-            serde_json::json!({ "event": "working", "message": message, "at": at })
-        }
-        RunEvent::Tick => serde_json::json!({ "event": "tick", "at": at }),
+fn logged(event: &RunEvent) -> ops::LoggedEvent {
+    ops::LoggedEvent {
+        event: event.clone(),
+        at: git_agents::time::now_rfc3339(),
     }
+}
+
+/// What `run --json` prints: every event, then where each agent ended up.
+#[derive(serde::Serialize)]
+pub(crate) struct RunJson<'a> {
+    pub(crate) events: &'a [ops::LoggedEvent],
+    #[serde(flatten)]
+    pub(crate) report: &'a ops::RunReport,
 }
 
 /// The live view: a header with the run's elapsed time, one row per agent (phase, progress,

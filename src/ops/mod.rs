@@ -49,7 +49,7 @@ pub use pr::{PrReport, open_pr};
 pub use queue::batch::{BatchReport, GITHUB_NOTICE, SetAside, queue_run_batch};
 pub use queue::{QueueEntry, QueueReport, QueueRun, queue, queue_run};
 pub use review::{ReviewEvent, ReviewIteration, ReviewOptions, ReviewReport, review};
-pub use run::{Deliver, RunEvent, RunOptions, RunReport, run};
+pub use run::{Deliver, LoggedEvent, RunEvent, RunOptions, RunReport, run};
 pub use spawn::{SpawnOutcome, SpawnReport, spawn};
 pub use status::{AgentView, StatusReport, StatusTotals, status};
 pub use task::{TaskAction, TaskReport, set_task};

@@ -37,8 +37,10 @@ pub struct RunOptions {
     pub env: Vec<(String, String)>,
 }
 
-/// Something that happened during a run, for the command to show.
-#[derive(Debug, Clone)]
+/// Something that happened during a run, for the command to show; `run --json` lists
+/// each under its `event` name.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum RunEvent {
     /// An agent got its branch and worktree.
     Spawned { agent: String },
@@ -48,10 +50,15 @@ pub enum RunEvent {
         log: std::path::PathBuf,
     },
     /// An agent's command finished successfully.
-    Finished { agent: String, elapsed: Duration },
+    Finished {
+        agent: String,
+        #[serde(rename = "seconds", serialize_with = "as_seconds")]
+        elapsed: Duration,
+    },
     /// An agent's command failed; `tail` is the end of its log.
     Failed {
         agent: String,
+        #[serde(rename = "exit_code")]
         code: Option<i32>,
         tail: String,
     },
@@ -77,7 +84,11 @@ pub enum RunEvent {
     },
     /// An agent's command, started by a run that is gone, finished while no run was
     /// watching; its exit is handled now.
-    EndedUnwatched { agent: String, code: i32 },
+    EndedUnwatched {
+        agent: String,
+        #[serde(rename = "exit_code")]
+        code: i32,
+    },
     /// An agent's command, started by a run that is gone, was killed before it finished;
     /// it is launched again.
     Relaunching { agent: String, pid: u32 },
@@ -88,8 +99,25 @@ pub enum RunEvent {
     Tick,
 }
 
+fn as_seconds<S: serde::Serializer>(
+    elapsed: &Duration,
+    to: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    to.serialize_f64(elapsed.as_secs_f64())
+}
+
+/// One event of a run with when it happened, as `run --json` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoggedEvent {
+    /// What happened.
+    #[serde(flatten)]
+    pub event: RunEvent,
+    /// When, in RFC 3339.
+    pub at: String,
+}
+
 /// Where each chosen agent ended up.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RunReport {
     /// Agents merged (or completed).
     pub merged: Vec<String>,

@@ -469,6 +469,13 @@ impl Problem {
     }
 }
 
+/// What `doctor --json` prints without `--fix`.
+#[derive(Debug, Serialize)]
+pub struct Diagnosis<'a> {
+    /// Every problem found, in the order of the checks.
+    pub problems: &'a [Problem],
+}
+
 /// Every problem the checks find now.
 pub fn diagnose(ws: &Workspace) -> Result<Vec<Problem>> {
     let survey = Survey::take(ws)?;
