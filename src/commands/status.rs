@@ -171,6 +171,9 @@ fn line(agent: &AgentView, name_width: usize) -> String {
     if let Some(pr) = &agent.pr {
         facts.push(format!("PR #{}", pr.number));
     }
+    if let Some((ahead, behind)) = agent.ahead_behind.filter(|(a, b)| *a + *b > 0) {
+        facts.push(format!("↑{ahead} ↓{behind}"));
+    }
     if !agent.unmet.is_empty() {
         facts.push(
             style::warn()
@@ -253,6 +256,28 @@ fn details(agent: &AgentView) -> String {
     if let Some(pr) = &agent.pr {
         text.push_str(&format!("  PR        #{} {}\n", pr.number, pr.url));
     }
+    if let Some((ahead, behind)) = agent.ahead_behind {
+        text.push_str(&format!(
+            "  commits   {ahead} ahead of base, {behind} behind\n"
+        ));
+    }
+    match agent.uncommitted.as_deref() {
+        Some([]) => text.push_str("  changes   none uncommitted\n"),
+        Some(files) => {
+            let shown: Vec<&str> = files.iter().take(5).map(String::as_str).collect();
+            let more = if files.len() > 5 {
+                format!(" and {} more", files.len() - 5)
+            } else {
+                String::new()
+            };
+            text.push_str(&format!(
+                "  changes   {} uncommitted: {}{more}\n",
+                files.len(),
+                shown.join(", ")
+            ));
+        }
+        None => {}
+    }
     if let Some(note) = &agent.note {
         text.push_str(&format!(
             "  note      {} ({}, {})\n",
@@ -333,7 +358,7 @@ mod tests {
             "tasks_total": 3, "hours_done": 0.0, "hours_total": 6.0, "head": null,
             "tests_passing": null, "review_score": null, "review_iterations": 0,
             "approvals": [], "pr": null, "failure": null, "depends_on": [],
-            "updated_at": "2026-12-01T10:00:00Z", "at_risk": false, "conflicts_with": [], "unmet": [], "note": null,
+            "updated_at": "2026-12-01T10:00:00Z", "at_risk": false, "conflicts_with": [], "unmet": [], "note": null, "ahead_behind": null, "uncommitted": null,
             "port": null, "setup": null,
         });
         for (key, value) in fields.as_object().unwrap() {

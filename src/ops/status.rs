@@ -68,6 +68,14 @@ pub struct AgentView {
     /// (`tests`, `review`, `approvals`, `tasks`), from the criteria configured now.
     #[serde(default)]
     pub unmet: Vec<String>,
+    /// Commits its branch has that base lacks, and base has that it lacks (active agents
+    /// whose branch exists).
+    #[serde(default)]
+    pub ahead_behind: Option<(u32, u32)>,
+    /// Files changed in its worktree and not committed (only `status AGENT` looks, since
+    /// it means reading the worktree; never remembered).
+    #[serde(default)]
+    pub uncommitted: Option<Vec<String>>,
     /// The latest note left with `update --note`.
     #[serde(default)]
     pub note: Option<crate::state::Note>,
@@ -124,6 +132,13 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
         if agents.is_empty() {
             return Err(super::unknown_agent(&State::load(&ws.repo)?, name));
         }
+    }
+    if let [agent] = agents.as_mut_slice()
+        && only.is_some()
+        && agent.worktree_exists
+        && agent.status.is_active()
+    {
+        agent.uncommitted = uncommitted(&ws.resolve(&agent.worktree));
     }
     let risks = crate::ops::conflicts::current_risks(
         ws,
@@ -295,9 +310,46 @@ fn view(
         conflicts_with: Vec::new(),
         unmet: Vec::new(),
         note: doc.notes.last().cloned(),
+        ahead_behind: if doc.status.is_active() {
+            tips.get(&spec.branch)
+                .zip(tips.get(state.base()))
+                .and_then(|(branch, base)| ahead_behind(ws, *branch, *base))
+        } else {
+            None
+        },
+        uncommitted: None,
         port: doc.port,
         setup: doc.setup.clone(),
     })
+}
+
+/// Commits `branch` has that `base` lacks, and the other way round.
+fn ahead_behind(ws: &Workspace, branch: gix::ObjectId, base: gix::ObjectId) -> Option<(u32, u32)> {
+    if branch == base {
+        return Some((0, 0));
+    }
+    let range = format!("{branch}...{base}");
+    let counted = ws
+        .git()
+        .run(["rev-list", "--left-right", "--count", range.as_str()])
+        .ok()?;
+    let mut numbers = counted.split_whitespace().map(|n| n.parse::<u32>().ok());
+    Some((numbers.next()??, numbers.next()??))
+}
+
+/// The files changed and not committed in the worktree at `path` (untracked ones too,
+/// ignored ones not).
+fn uncommitted(path: &std::path::Path) -> Option<Vec<String>> {
+    let status = crate::git::Git::new(path)
+        .run(["status", "--porcelain", "--untracked-files=all"])
+        .ok()?;
+    Some(
+        status
+            .lines()
+            .filter_map(|line| line.get(3..))
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
 /// The merge criteria `agent`'s head does not meet yet.

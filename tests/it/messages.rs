@@ -129,7 +129,7 @@ fn init_says_what_merging_needs_and_status_what_is_still_missing() {
     repo.agents(&["pr", "security-agent"]).ok();
     repo.agents(&["status"])
         .ok()
-        .says("PR #1 · needs tests, review, tasks");
+        .says("PR #1 · ↑1 ↓0 · needs tests, review, tasks");
     repo.agents_in(&worktree, &["test", "--", "true"]).ok();
     repo.agents(&["status", "security-agent"])
         .ok()
@@ -170,4 +170,28 @@ fn the_latest_note_shows_where_people_look() {
     repo.agents(&["brief", "--agent", "rag-agent"])
         .ok()
         .says("index rebuilt twice");
+}
+
+#[test]
+fn status_shows_each_worktree_ahead_behind_and_uncommitted() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.agents(&["spawn", "rag-agent"]).ok();
+    let worktree = repo.root.join("worktrees/rag-agent");
+    repo.commit_in(&worktree, "a.txt", "a\n", "rag-agent: a");
+    repo.commit_in(&worktree, "b.txt", "b\n", "rag-agent: b");
+    repo.commit_in(&repo.root, "base.txt", "base\n", "base moves on");
+    repo.agents(&["status"]).ok().says("↑2 ↓1");
+    std::fs::write(worktree.join("a.txt"), "changed\n").unwrap();
+    std::fs::write(worktree.join("new.txt"), "new\n").unwrap();
+    repo.agents(&["status", "rag-agent"])
+        .ok()
+        .says("commits   2 ahead of base, 1 behind")
+        .says("changes   2 uncommitted: a.txt, new.txt");
+    // The worktree is read on every look, never remembered.
+    std::fs::remove_file(worktree.join("new.txt")).unwrap();
+    repo.git_in(&worktree, &["checkout", "--", "a.txt"]);
+    repo.agents(&["status", "rag-agent"])
+        .ok()
+        .says("changes   none uncommitted");
 }

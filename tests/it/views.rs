@@ -46,7 +46,7 @@ fn an_agent_at_work_on_the_dashboard() {
     let status = repo.agents(&["status"]).ok();
     assert_view!(repo, status.stdout, @"
     security-agent  ░░░░░░░░░░   0%  planned
-    backend-agent   ████░░░░░░  43%  in_progress  2. Implement repository pattern
+    backend-agent   ████░░░░░░  43%  in_progress  2. Implement repository pattern · ↑1 ↓0
     frontend-agent  ░░░░░░░░░░   0%  planned
     rag-agent       ░░░░░░░░░░   0%  planned
     devops-agent    ░░░░░░░░░░   0%  planned
@@ -57,12 +57,14 @@ fn an_agent_at_work_on_the_dashboard() {
     ");
     let one = repo.agents(&["status", "backend-agent"]).ok();
     assert_view!(repo, one.stdout, @"
-    backend-agent  ████░░░░░░  43%  in_progress  2. Implement repository pattern
+    backend-agent  ████░░░░░░  43%  in_progress  2. Implement repository pattern · ↑1 ↓0
       title     Backend Architecture
       branch    feature/backend-architecture
       worktree  worktrees/backend-agent
       head      [SHA]
       tasks     1/4 done, 16 h of 37 h
+      commits   1 ahead of base, 0 behind
+      changes   none uncommitted
     1 agent: 1 in_progress · 1/4 tasks · 16 h of 37 h (43%) · 0 PRs open · 0 blocked
     ");
 }
