@@ -254,6 +254,43 @@ impl Drop for Spinner {
     }
 }
 
+/// The width to fit views to: the terminal's when stdout is one, else `COLUMNS` when set
+/// (as shells export it); `None` means any width (output piped to a program).
+pub fn terminal_width() -> Option<usize> {
+    let term = console::Term::stdout();
+    if term.is_term()
+        && let Some((_, columns)) = term.size_checked()
+    {
+        return Some(usize::from(columns));
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|c| *c > 0)
+}
+
+/// `text` with every line longer than `width` columns cut to it, ending in `…`, colours
+/// kept intact; so a view never wraps in the middle of a word.
+pub fn fit(text: &str, width: Option<usize>) -> String {
+    let Some(width) = width else {
+        return text.to_owned();
+    };
+    let mut fitted = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        if console::measure_text_width(body) > width {
+            fitted.push_str(&console::truncate_str(body, width, "…"));
+        } else {
+            fitted.push_str(body);
+        }
+        fitted.push_str(end);
+    }
+    fitted
+}
+
 /// An error as `--json` prints it.
 #[derive(Serialize)]
 struct ErrorJson<'a> {

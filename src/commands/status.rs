@@ -38,7 +38,10 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         ctx.out.json(&report);
         return Ok(exit::OK);
     }
-    ctx.out.print(render(&report, args));
+    ctx.out.print(crate::cli::output::fit(
+        &render(&report, args),
+        crate::cli::output::terminal_width(),
+    ));
     // The process ends next: handing the dashboard's memory back string by string
     // would take longer than drawing it did.
     std::mem::forget(report);
@@ -73,7 +76,10 @@ fn watch(
                     .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
                 format!("{json}\n")
             } else {
-                crate::cli::output::inert(&render(&report, args)).into_owned()
+                crate::cli::output::fit(
+                    &crate::cli::output::inert(&render(&report, args)),
+                    crate::cli::output::terminal_width(),
+                )
             };
             let mut out = std::io::stdout().lock();
             let written = if terminal {

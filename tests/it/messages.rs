@@ -195,3 +195,43 @@ fn status_shows_each_worktree_ahead_behind_and_uncommitted() {
         .ok()
         .says("changes   none uncommitted");
 }
+
+#[test]
+fn status_fits_the_terminal_width_with_an_ellipsis() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.agents(&["spawn", "backend-agent"]).ok();
+    repo.agents(&[
+        "update",
+        "--agent",
+        "backend-agent",
+        "--note",
+        &"a long note ".repeat(12),
+    ])
+    .ok();
+    for width in [80usize, 120] {
+        for args in [vec!["status"], vec!["status", "backend-agent"]] {
+            let out = repo
+                .command("git", &repo.root)
+                .arg("agents")
+                .args(&args)
+                .env("COLUMNS", width.to_string())
+                .output()
+                .unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            for line in text.lines() {
+                assert!(
+                    line.chars().count() <= width,
+                    "{args:?} at {width}: {line:?} is {} wide",
+                    line.chars().count()
+                );
+            }
+            if args.len() == 2 {
+                assert!(text.contains('…'), "the note is cut at {width}: {text}");
+            }
+        }
+    }
+    // Piped to a program without a width, nothing is cut.
+    let full = repo.agents(&["status", "backend-agent"]).ok().stdout;
+    assert!(full.contains(&"a long note ".repeat(12).trim_end().to_owned()));
+}

@@ -89,6 +89,8 @@ impl Repo {
             "GIT_AUTHOR_EMAIL",
             "GIT_COMMITTER_NAME",
             "GIT_COMMITTER_EMAIL",
+            // Views fit a width only when asked; a test says which width it wants.
+            "COLUMNS",
         ] {
             cmd.env_remove(key);
         }
