@@ -1078,6 +1078,36 @@ mod tests {
     }
 
     #[test]
+    fn dialect_agent_rows_named_agent_n_with_scope_estimate_and_depends_on() {
+        let plan = parse_ok(
+            "| Agent | Scope | Branch | Estimate | Depends on |\n|---|---|---|---|---|\n\
+             | Agent 1 | Core parser | feat/parser | 4-5h | — |\n\
+             | Agent 2 | CLI | feat/cli | 2 days | Agent 1 |\n\
+             | Agent 3 | Docs | feat/docs | 30 min | Agents 1 and 2 |\n",
+        );
+        assert_eq!(plan.names(), ["agent-1", "agent-2", "agent-3"]);
+        assert_eq!(
+            graph(&plan),
+            ["agent-1<-", "agent-2<-agent-1", "agent-3<-agent-1,agent-2"]
+        );
+        let hours: Vec<f64> = plan.agents.iter().map(|a| a.total_hours()).collect();
+        assert_eq!(hours, [4.5, 16.0, 0.5]);
+        assert_eq!(plan.agents[1].tasks[0].title, "CLI");
+    }
+
+    #[test]
+    fn dialect_branches_from_checkout_and_switch_commands() {
+        let plan = parse_ok(
+            "### 1. `search` (Independent)\n- [ ] index (2h)\n\
+             ### 2. `canvas` (Depends on: search)\n- [ ] draw (3h)\n\
+             ```bash\ngit checkout -b feature/search\ngit switch -c feature/canvas\n```\n",
+        );
+        let branches: Vec<&str> = plan.agents.iter().map(|a| a.branch.as_str()).collect();
+        assert_eq!(branches, ["feature/search", "feature/canvas"]);
+        assert_eq!(graph(&plan), ["search<-", "canvas<-search"]);
+    }
+
+    #[test]
     fn precise_errors() {
         assert!(
             parse_err("**Forge:** gitlab\n## a\nBranch: a\n")

@@ -107,6 +107,8 @@ struct Unit {
     deps: Vec<(usize, String)>,
     /// The ordered group sequence and position it belongs to.
     group: Option<(usize, usize)>,
+    /// Its heading holds a placeholder (`[Component Name]`): a template, not a plan.
+    placeholder: bool,
     /// Its tasks are none, said outright (`**Tasks:** none`).
     no_tasks: bool,
     /// Rows of one owner gathered into one unit: a row waiting for another of the same
@@ -578,6 +580,19 @@ fn worktree_commands(blocks: &[Block]) -> Vec<(String, Option<String>)> {
         };
         for line in text.lines() {
             let words: Vec<&str> = line.split_whitespace().collect();
+            // `git checkout -b BRANCH` and `git switch -c BRANCH` name a branch alone.
+            if let Some(at) = words.windows(4).position(|w| {
+                w[0] == "git"
+                    && ((w[1] == "checkout" && matches!(w[2], "-b" | "-B"))
+                        || (w[1] == "switch" && matches!(w[2], "-c" | "-C")))
+            }) {
+                let branch = words[at + 3].trim_matches(['"', '\'']);
+                if !branch.starts_with(['$', '-']) {
+                    let name = basename(branch).unwrap_or(branch).to_owned();
+                    found.push((name, Some(branch.to_owned())));
+                }
+                continue;
+            }
             let Some(at) = words
                 .windows(3)
                 .position(|w| w[0] == "git" && w[1] == "worktree" && w[2] == "add")
@@ -911,7 +926,7 @@ impl Doc<'_> {
                 .as_ref()
                 .is_some_and(|m| matches!(m.kind.as_str(), "agent" | "subagent" | "worker"))
         });
-        let template = units.iter().any(|u| has_placeholder(&u.title));
+        let template = units.iter().any(|u| u.placeholder);
         if weak_only && !agentish && !template && chosen.iter().all(|&i| !strong[i]) {
             return Vec::new();
         }
@@ -951,6 +966,7 @@ impl Doc<'_> {
             mark,
             name_label: labels.name.clone(),
             no_tasks: labels.no_tasks,
+            placeholder: has_placeholder(&text),
             name: span.clone(),
             branch: labels.branch.as_ref().map(|(_, b)| b.clone()),
             worktree: labels.worktree.clone(),
@@ -1340,6 +1356,17 @@ impl Doc<'_> {
                             title: first_sentence(&title),
                             aliases: vec![key.to_lowercase()],
                             name: Some(table_name(&key_word, &key)),
+                            // `Agent 2` in a cell, or `2` under an Agent column, is what
+                            // other cells call Agent 2.
+                            mark: unit_mark(&key).or_else(|| {
+                                let kind =
+                                    key_word.split_whitespace().next()?.trim_end_matches('s');
+                                UNIT_WORDS.contains(&kind).then_some(())?;
+                                Some(Mark {
+                                    kind: kind.to_owned(),
+                                    code: code_word(&key)?,
+                                })
+                            }),
                             branch: cell(cols.branch).map(|b| word_value(&b)),
                             worktree: cell(cols.worktree).map(|w| (line, word_value(&w))),
                             group,
@@ -1513,7 +1540,7 @@ impl Doc<'_> {
     fn refuse_templates(&self, units: &[Unit]) -> Result<(), PlanError> {
         let placeholders: Vec<usize> = units
             .iter()
-            .filter(|u| has_placeholder(&u.title))
+            .filter(|u| u.placeholder)
             .map(|u| u.line)
             .collect();
         if placeholders.len() * 2 >= units.len() && !placeholders.is_empty() {
