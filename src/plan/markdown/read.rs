@@ -429,10 +429,9 @@ fn group_heading(text: &str) -> Option<Group> {
     if !(ordered || OTHER_GROUPS.contains(&first)) {
         return None;
     }
-    let code = list
-        .get(1)
+    // A group is numbered (`Phase 1`, `Day 1-2`); `Phase Overview` is a section.
+    list.get(1)
         .and_then(|w| code_word(w).or_else(|| w.split('-').next().and_then(code_word)))?;
-    let _ = code;
     Some(Group {
         word: first.to_owned(),
         ordered,
@@ -1154,7 +1153,7 @@ impl Doc<'_> {
                             continue;
                         }
                     };
-                    let one_line = plain_item(text);
+                    let one_line = single_line(text);
                     let (title, hours) = estimate_of(*line, &one_line, &rates, &mut notes);
                     found.push((
                         rank,
@@ -2186,10 +2185,6 @@ fn plural(n: usize) -> &'static str {
 
 fn single_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn plain_item(text: &str) -> String {
-    single_line(text)
 }
 
 fn cell_plain(text: &str) -> String {

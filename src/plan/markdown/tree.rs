@@ -106,7 +106,8 @@ pub(super) fn blocks(text: &str) -> Vec<Block> {
             Target::None => {}
             Target::Cell => row.push(raw.trim().to_owned()),
             Target::Block(index) => {
-                let first_line = span_line(&lines, blocks, index);
+                // A paragraph's text starts on the line the paragraph opened on.
+                let first_line = blocks[index].line();
                 let cleaned: Vec<String> = raw.lines().map(clean_line).collect();
                 let last = index + 1 == blocks.len();
                 let mut split_off: Option<Block> = None;
@@ -320,12 +321,6 @@ pub(super) fn blocks(text: &str) -> Vec<Block> {
         |block| !matches!(block, Block::Para { lines } if lines.iter().all(|(_, l)| l.is_empty())),
     );
     blocks
-}
-
-/// The line a paragraph's text starts on (set when the paragraph opened).
-fn span_line(lines: &Lines, blocks: &[Block], index: usize) -> usize {
-    let _ = lines;
-    blocks[index].line()
 }
 
 /// `**Label:** value` or `**Label**: value`.
