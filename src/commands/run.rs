@@ -445,15 +445,23 @@ impl Dashboard {
         }
     }
 
+    /// Clear the live area (it is cut to the terminal's height, so agents could be
+    /// missing from what stays on screen) and print the final state in full in its place.
     fn finish(&mut self, ws: &Workspace) {
-        for row in self.rows.iter_mut().filter(|row| row.running) {
-            row.ended(&self.still_style);
-        }
-        self.refresh(ws);
         self.activity.finish_and_clear();
-        self.header.abandon();
+        self.header.finish_and_clear();
         for row in &self.rows {
-            row.bar.abandon();
+            row.bar.finish_and_clear();
+        }
+        let _ = self.multi.clear();
+        if let Ok(report) = ops::status(ws, None) {
+            eprint!(
+                "{}",
+                output::fit(
+                    &output::inert(&super::status::render_fleet(&report, false)),
+                    output::terminal_width()
+                )
+            );
         }
     }
 }

@@ -114,6 +114,12 @@ fn watch(
 }
 
 fn render(report: &StatusReport, args: &Args) -> String {
+    render_fleet(report, args.agent.is_some())
+}
+
+/// The dashboard as `status` prints it: a line per agent (with its details when
+/// `details`), then the totals. `run` ends with it too.
+pub(crate) fn render_fleet(report: &StatusReport, details_too: bool) -> String {
     let mut text = String::new();
     let name_width = report
         .agents
@@ -125,7 +131,7 @@ fn render(report: &StatusReport, args: &Args) -> String {
     for agent in &report.agents {
         text.push_str(&line(agent, name_width));
         text.push('\n');
-        if args.agent.is_some() {
+        if details_too {
             text.push_str(&details(agent));
         }
     }

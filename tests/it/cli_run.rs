@@ -417,3 +417,75 @@ fn a_port_placeholder_without_ports_is_refused_before_anything_starts() {
         "no port, no GIT_AGENTS_PORT"
     );
 }
+
+/// Run `args` under a pseudo-terminal of `rows` × `cols` (util-linux `script`), so the
+/// live dashboard draws; stdout and stderr come back together.
+fn in_terminal(repo: &Repo, rows: u16, cols: u16, args: &str) -> Option<String> {
+    let script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !script {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "script is not installed; .ci/run installs it"
+        );
+        eprintln!("skipped: script (util-linux) is not installed");
+        return None;
+    }
+    let out = repo
+        .command("script", &repo.root)
+        .args([
+            "-qec",
+            &format!("stty rows {rows} cols {cols}; git agents {args}"),
+            "/dev/null",
+        ])
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn the_final_frame_of_run_shows_every_agent_in_full_on_a_short_terminal() {
+    let repo = Repo::new();
+    repo.init_example();
+    let Some(text) = in_terminal(
+        &repo,
+        6,
+        80,
+        &format!("run --no-deliver --exec '{}'", WORK.replace('\'', "'\\''")),
+    ) else {
+        return;
+    };
+    // What stays on screen after the live area is cleared (its last erase): the whole
+    // fleet and its totals, every line within the width, then the closing line.
+    let cleared = text
+        .rfind("\x1b[2K")
+        .expect("the live area drew and was cleared");
+    let final_frame = &text[cleared..];
+    for name in [
+        "security-agent",
+        "backend-agent",
+        "frontend-agent",
+        "rag-agent",
+        "devops-agent",
+        "testing-agent",
+        "docs-agent",
+        "github-agent",
+        "8 agents:",
+        "waiting",
+    ] {
+        assert!(
+            final_frame.contains(name),
+            "{name} in the final frame:\n{final_frame}"
+        );
+    }
+    for line in final_frame.lines() {
+        let shown = line.trim_start_matches("\x1b[2K").trim_end_matches('\r');
+        assert!(
+            console::measure_text_width(shown) <= 80,
+            "{shown:?} is wider than the terminal"
+        );
+    }
+}
