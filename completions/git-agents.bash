@@ -427,7 +427,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__demo)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --dir --keep --help --version"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --dir --keep --fast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

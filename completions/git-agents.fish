@@ -314,6 +314,7 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -l json -d '
 complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -l keep -d 'Keep the agents\' worktrees and branches instead of finishing them after the merge'
+complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -l fast -d 'Let the scripted agents work without pausing between tasks (for scripts and tests)'
 complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand completions" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F

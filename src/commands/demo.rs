@@ -20,6 +20,9 @@ pub struct Args {
     /// Keep the agents' worktrees and branches instead of finishing them after the merge
     #[arg(long)]
     pub keep: bool,
+    /// Let the scripted agents work without pausing between tasks (for scripts and tests)
+    #[arg(long)]
+    pub fast: bool,
 }
 
 /// Run `demo`.
@@ -32,20 +35,39 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             git_agents::time::now_unix()
         )),
     };
-    let repo = demo::create(&dir)?;
+    // A directory that already holds the demo (an interrupted one, or one kept) resumes.
+    let resumed = match &args.dir {
+        Some(dir) => demo::existing(dir)?,
+        None => None,
+    };
+    let repo = match resumed {
+        Some(repo) => {
+            ctx.out.say(format!(
+                "{} the demo in {}.",
+                style::good().apply_to("Resuming"),
+                style::name().apply_to(repo.root.display())
+            ));
+            repo
+        }
+        None => {
+            let repo = demo::create(&dir)?;
+            let ws = demo::open(&repo)?;
+            ctx.out.say(format!(
+                "{} a demo repository at {} and imported the example plan: 8 agents, 38 tasks.",
+                style::good().apply_to("Created"),
+                style::name().apply_to(repo.root.display())
+            ));
+            ops::init(
+                &ws,
+                &InitOptions {
+                    plan: Some(repo.plan.clone()),
+                    ..InitOptions::default()
+                },
+            )?;
+            repo
+        }
+    };
     let ws = demo::open(&repo)?;
-    ctx.out.say(format!(
-        "{} a demo repository at {} and imported the example plan: 8 agents, 38 tasks.",
-        style::good().apply_to("Created"),
-        style::name().apply_to(repo.root.display())
-    ));
-    ops::init(
-        &ws,
-        &InitOptions {
-            plan: Some(repo.plan.clone()),
-            ..InitOptions::default()
-        },
-    )?;
     ctx.out.say(style::dim().apply_to(
         "Each agent ticks its tasks off, committing a file per task; finished work is tested, \
          reviewed, approved and merged in dependency order on the local forge.",
@@ -54,9 +76,14 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let options = RunOptions {
         agents: Vec::new(),
         parallel: 8,
-        exec: Some(demo::SCRIPTED_AGENT.to_owned()),
+        exec: None,
         poll: Duration::from_millis(50),
-        env: super::run::own_binary_on_path(),
+        env: {
+            let mut env = super::run::own_binary_on_path();
+            let pause = if args.fast { "0.25" } else { "1" };
+            env.push(("GIT_AGENTS_DEMO_PAUSE".to_owned(), pause.to_owned()));
+            env
+        },
     };
     let mut pipeline = Pipeline {
         approve_as: Some("demo-reviewer".to_owned()),
@@ -84,6 +111,13 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         return Ok(super::run::exit_code(&report));
     }
     ctx.out.say(super::run::summary(&report));
+    if report.interrupted {
+        ctx.out.say(format!(
+            "Resume with: git agents demo --dir {}",
+            repo.root.display()
+        ));
+        return Ok(super::run::exit_code(&report));
+    }
     if !ctx.out.quiet {
         ctx.out.say("");
         ctx.out.print(super::plan::render_timeline(

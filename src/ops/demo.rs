@@ -13,8 +13,10 @@ use crate::plan::{ForgeKind, Format, Plan};
 pub const EXAMPLE_PLAN: &str = include_str!("../../examples/parallel-plan.md");
 
 /// The command every demo agent runs: for each task, start it, write and commit a file
-/// in the agent's own directory, and mark it done, with a short pause so the dashboard
-/// moves. `task start` fails past the last task, which ends the loop.
+/// in the agent's own directory, and mark it done, with a pause (`GIT_AGENTS_DEMO_PAUSE`
+/// seconds, 1 unless set) so a person can watch the dashboard move. `task start` fails
+/// past the last task, which ends the loop. It is each agent's command in the demo's
+/// plan, so `git agents run` in the demo repository carries on where the demo stopped.
 pub const SCRIPTED_AGENT: &str = r#"n=1
 while git agents task start "$n" >/dev/null 2>&1; do
   mkdir -p "work/$GIT_AGENTS_AGENT"
@@ -22,7 +24,7 @@ while git agents task start "$n" >/dev/null 2>&1; do
   git add work && git commit -qm "$GIT_AGENTS_AGENT: task $n"
   git agents task done "$n" >/dev/null
   n=$((n + 1))
-  sleep 0.25
+  sleep "${GIT_AGENTS_DEMO_PAUSE:-1}"
 done
 test "$n" -gt 1"#;
 
@@ -99,8 +101,31 @@ pub fn create(dir: &Path) -> Result<DemoRepo> {
     plan.forge = Some(ForgeKind::Local);
     plan.test_command = Some("sh test.sh".to_owned());
     plan.review_command = Some("sh review.sh".to_owned());
+    for agent in &mut plan.agents {
+        agent.command = Some(SCRIPTED_AGENT.to_owned());
+    }
     let root = crate::git::workspace::canonical(dir);
     Ok(DemoRepo { root, plan })
+}
+
+/// The demo repository already in `dir`, to resume: a repository with the demo's scripts
+/// and a fleet's state. `None` when `dir` holds something else (or nothing).
+pub fn existing(dir: &Path) -> Result<Option<DemoRepo>> {
+    let is_demo = ["test.sh", "review.sh", "src/app.sh", ".git"]
+        .iter()
+        .all(|file| dir.join(file).exists());
+    if !is_demo {
+        return Ok(None);
+    }
+    let root = crate::git::workspace::canonical(dir);
+    let ws = Workspace::discover(&root)?;
+    match crate::state::State::load(&ws.repo) {
+        Ok(state) if state.tip.is_some() => Ok(Some(DemoRepo {
+            root,
+            plan: state.plan,
+        })),
+        _ => Ok(None),
+    }
 }
 
 /// Open the demo repository as a workspace.

@@ -942,7 +942,11 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
         ("log", owned(&["log", "-n", "3"]), true),
         ("sync", owned(&["sync"]), false),
         ("trust", owned(&["trust"]), false),
-        ("demo", owned(&["demo", "--dir", &demo_dir]), false),
+        (
+            "demo",
+            owned(&["demo", "--fast", "--dir", &demo_dir]),
+            false,
+        ),
         ("completions", owned(&["completions", "fish"]), true),
         (
             "install-man",

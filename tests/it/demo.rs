@@ -9,7 +9,7 @@ fn demo_merges_all_eight_agents_and_leaves_a_repository_to_explore() {
     let fixture = Repo::new();
     let dir = fixture.tmp.path().join("demo");
     let run = fixture
-        .agents(&["demo", "--dir", dir.to_str().unwrap()])
+        .agents(&["demo", "--fast", "--dir", dir.to_str().unwrap()])
         .ok();
     run.prints("8 merged, 0 failed, 0 waiting");
     assert!(
@@ -89,18 +89,85 @@ fn demo_merges_all_eight_agents_and_leaves_a_repository_to_explore() {
 }
 
 #[test]
-fn demo_keep_leaves_the_worktrees_and_refuses_a_used_directory() {
+fn demo_keep_leaves_the_worktrees_and_refuses_a_directory_of_other_things() {
     let fixture = Repo::new();
     let dir = fixture.tmp.path().join("kept");
     fixture
-        .agents(&["demo", "--keep", "--dir", dir.to_str().unwrap(), "-q"])
+        .agents(&[
+            "demo",
+            "--fast",
+            "--keep",
+            "--dir",
+            dir.to_str().unwrap(),
+            "-q",
+        ])
         .ok();
     assert_eq!(
         fixture.git_in(&dir, &["worktree", "list"]).lines().count(),
         9
     );
+    // The same directory again resumes the demo (there is nothing left to do).
     fixture
-        .agents(&["demo", "--dir", dir.to_str().unwrap()])
+        .agents(&["demo", "--fast", "--keep", "--dir", dir.to_str().unwrap()])
+        .ok()
+        .says("Resuming the demo in");
+    let other = fixture.tmp.path().join("notes");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("mine.txt"), "mine\n").unwrap();
+    fixture
+        .agents(&["demo", "--fast", "--dir", other.to_str().unwrap()])
         .fails(2)
         .says("exists and is not empty");
+    assert_eq!(
+        std::fs::read_to_string(other.join("mine.txt")).unwrap(),
+        "mine\n"
+    );
+}
+
+#[test]
+fn an_interrupted_demo_resumes_where_it_stopped() {
+    let fixture = Repo::new();
+    let dir = fixture.tmp.path().join("interrupted");
+    let mut command = fixture.command(env!("CARGO_BIN_EXE_git-agents"), &fixture.root);
+    command
+        .args(["demo", "--fast", "--dir", dir.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    common::as_foreground_job(&mut command);
+    let child = command.spawn().unwrap();
+    // Interrupt it once the agents are at work.
+    let started = std::time::Instant::now();
+    while !dir.join("worktrees/backend-agent/work").exists() {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the demo never started working"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Ctrl-C as a terminal sends it: to the whole foreground process group.
+    let group = -i32::try_from(child.id()).unwrap();
+    // SAFETY: signals the process group this test started and still owns.
+    unsafe { libc::kill(group, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("interrupted"),
+        "{text}\n{}\n{:?}",
+        String::from_utf8_lossy(&out.stderr),
+        out.status
+    );
+    assert!(
+        text.contains(&format!(
+            "Resume with: git agents demo --dir {}",
+            dir.display()
+        )),
+        "{text}"
+    );
+    // The resume it promised works.
+    fixture
+        .agents(&["demo", "--fast", "--dir", dir.to_str().unwrap()])
+        .ok()
+        .says("Resuming the demo in")
+        .says("8 merged, 0 failed, 0 waiting");
 }
