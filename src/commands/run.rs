@@ -244,6 +244,9 @@ struct Dashboard {
     running_style: ProgressStyle,
     still_style: ProgressStyle,
     last_refresh: Instant,
+    /// Columns a row has before its message: the padded name, the phase, the bar, the
+    /// percentage and the clock.
+    row_start: usize,
 }
 
 /// One agent's row.
@@ -343,6 +346,7 @@ impl Dashboard {
             running_style,
             still_style,
             last_refresh: Instant::now(),
+            row_start: width + " phase 9".len() + 1 + 20 + " 100% ".len() + 8,
         };
         dashboard.show_activity("starting");
         dashboard.refresh(ws);
@@ -438,10 +442,18 @@ impl Dashboard {
                 let text = row.took.map(clock).unwrap_or_default();
                 format!("{} ", style::dim().apply_to(format!("{text:>7}")))
             };
-            row.bar.set_message(format!(
+            let message = format!(
                 "{took}{} {detail}",
                 status_style(agent.status).apply_to(format!("{:<11}", agent.status.as_str()))
-            ));
+            );
+            // Cut to what the terminal leaves for it, with …, rather than mid-word.
+            let message = match output::terminal_width() {
+                Some(columns) if columns > self.row_start + 10 => {
+                    console::truncate_str(&message, columns - self.row_start, "…").into_owned()
+                }
+                _ => message,
+            };
+            row.bar.set_message(message);
         }
     }
 
