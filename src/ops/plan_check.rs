@@ -67,13 +67,11 @@ pub fn check_plan(
         ),
     };
     let imported = super::init::import_plan_file(path, &dir, strict, &rates)?;
-    let text = fs_err::read_to_string(path).unwrap_or_default();
-    let format = Format::detect(path, &text).unwrap_or(Format::Markdown);
     let lines = &imported.understanding.agents;
     let plan = &imported.plan;
     Ok(PlanCheck {
         file: path.display().to_string(),
-        format,
+        format: imported.format,
         agents: plan
             .agents
             .iter()

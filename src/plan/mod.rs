@@ -227,6 +227,7 @@ impl Plan {
         plan.validate()?;
         Ok(Imported {
             plan,
+            format,
             understanding,
         })
     }
@@ -309,6 +310,8 @@ impl Understanding {
 pub struct Imported {
     /// The plan.
     pub plan: Plan,
+    /// The format it was read in.
+    pub format: Format,
     /// Where its parts came from, and the warnings.
     pub understanding: Understanding,
 }

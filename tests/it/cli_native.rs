@@ -253,16 +253,7 @@ fn repo_with_agents() -> Repo {
     repo
 }
 
-const AGENTS: [&str; 8] = [
-    "security-agent",
-    "backend-agent",
-    "frontend-agent",
-    "rag-agent",
-    "devops-agent",
-    "testing-agent",
-    "docs-agent",
-    "github-agent",
-];
+use crate::common::EXAMPLE_AGENTS as AGENTS;
 
 fn sorted(items: impl IntoIterator<Item = impl Into<String>>) -> Vec<String> {
     let mut items: Vec<String> = items.into_iter().map(Into::into).collect();

@@ -464,18 +464,10 @@ fn the_final_frame_of_run_shows_every_agent_in_full_on_a_short_terminal() {
         .rfind("\x1b[2K")
         .expect("the live area drew and was cleared");
     let final_frame = &text[cleared..];
-    for name in [
-        "security-agent",
-        "backend-agent",
-        "frontend-agent",
-        "rag-agent",
-        "devops-agent",
-        "testing-agent",
-        "docs-agent",
-        "github-agent",
-        "8 agents:",
-        "waiting",
-    ] {
+    for name in common::EXAMPLE_AGENTS
+        .iter()
+        .chain(&["8 agents:", "waiting"])
+    {
         assert!(
             final_frame.contains(name),
             "{name} in the final frame:\n{final_frame}"

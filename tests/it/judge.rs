@@ -37,10 +37,7 @@ fn note(repo: &Repo, commit: &str) -> String {
 #[test]
 fn test_results_belong_to_the_commit_they_judged() {
     let (repo, worktree) = spawned_backend();
-    let head = repo
-        .git_in(&worktree, &["rev-parse", "HEAD"])
-        .trim()
-        .to_owned();
+    let head = repo.head_in(&worktree);
     let run = repo
         .agents_in(&worktree, &["test", "--json", "--", "sh", "-c", "exit 0"])
         .ok();
@@ -119,10 +116,7 @@ fn the_test_command_comes_from_git_config_or_the_words_after_dashes() {
     ]);
     let run = repo.agents_in(&worktree, &["test"]).ok();
     assert!(run.stderr.contains("configured"), "{}", run.stderr);
-    let head = repo
-        .git_in(&worktree, &["rev-parse", "HEAD"])
-        .trim()
-        .to_owned();
+    let head = repo.head_in(&worktree);
     assert!(note(&repo, &head).contains("test -f service.py && echo configured"));
 
     // The words after -- win over the configured command.
@@ -139,10 +133,7 @@ fn the_test_command_comes_from_git_config_or_the_words_after_dashes() {
 #[test]
 fn uncommitted_changes_are_refused_and_other_notes_are_kept() {
     let (repo, worktree) = spawned_backend();
-    let head = repo
-        .git_in(&worktree, &["rev-parse", "HEAD"])
-        .trim()
-        .to_owned();
+    let head = repo.head_in(&worktree);
     repo.git(&[
         "notes",
         "--ref",
@@ -170,10 +161,7 @@ fn uncommitted_changes_are_refused_and_other_notes_are_kept() {
 #[test]
 fn a_pass_is_recorded_only_for_what_was_tested() {
     let (repo, worktree) = spawned_backend();
-    let head = repo
-        .git_in(&worktree, &["rev-parse", "HEAD"])
-        .trim()
-        .to_owned();
+    let head = repo.head_in(&worktree);
     let notes_before = repo.refs();
     // The tests would pass only because of a file that is not in the commit.
     std::fs::write(worktree.join("fixture.json"), "{}\n").unwrap();

@@ -5,16 +5,7 @@ use git_agents::plan::*;
 
 const EXAMPLE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/parallel-plan.md");
 
-const EXAMPLE_NAMES: [&str; 8] = [
-    "security-agent",
-    "backend-agent",
-    "frontend-agent",
-    "rag-agent",
-    "devops-agent",
-    "testing-agent",
-    "docs-agent",
-    "github-agent",
-];
+use crate::common::EXAMPLE_AGENTS as EXAMPLE_NAMES;
 
 fn example_text() -> String {
     std::fs::read_to_string(EXAMPLE_PATH).expect("the example plan is part of the crate")

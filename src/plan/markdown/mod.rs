@@ -345,6 +345,18 @@ impl Key {
     }
 }
 
+/// The label and the rest of text that opened with `**` (already taken off):
+/// `Label:** value` or `Label**: value`.
+fn bold_parts(bold: &str) -> Option<(&str, &str)> {
+    let close = bold.find("**")?;
+    let inner = bold[..close].trim();
+    let after = &bold[close + 2..];
+    match inner.strip_suffix(':') {
+        Some(label) => Some((label, after)),
+        None => Some((inner, after.strip_prefix(':')?)),
+    }
+}
+
 /// A label line: `**Label:** value`, `**Label**: value`, `- **Label:** value`, or a known `Label: value`.
 fn label_line(text: &str) -> Option<(Key, &str)> {
     let trimmed = text.trim();
@@ -357,13 +369,7 @@ fn label_line(text: &str) -> Option<(Key, &str)> {
         })
         .unwrap_or(trimmed);
     if let Some(bold) = unbulleted.strip_prefix("**") {
-        let close = bold.find("**")?;
-        let inner = bold[..close].trim();
-        let after = &bold[close + 2..];
-        let (label, value) = match inner.strip_suffix(':') {
-            Some(label) => (label, after),
-            None => (inner, after.strip_prefix(':')?),
-        };
+        let (label, value) = bold_parts(bold)?;
         return Some((Key::from_label(label), value.trim()));
     }
     let (label, value) = trimmed.split_once(':')?;

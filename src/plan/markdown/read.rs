@@ -553,14 +553,7 @@ fn bold_label(text: &str) -> Option<(String, String)> {
         .find_map(|bullet| trimmed.strip_prefix(bullet))
         .unwrap_or(trimmed)
         .trim_start();
-    let bold = trimmed.strip_prefix("**")?;
-    let close = bold.find("**")?;
-    let inner = bold[..close].trim();
-    let after = &bold[close + 2..];
-    let (label, value) = match inner.strip_suffix(':') {
-        Some(label) => (label, after),
-        None => (inner, after.strip_prefix(':')?),
-    };
+    let (label, value) = super::bold_parts(trimmed.strip_prefix("**")?)?;
     Some((label.trim().to_owned(), value.trim().to_owned()))
 }
 

@@ -10,6 +10,18 @@ pub fn example_plan() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/parallel-plan.md")
 }
 
+/// The example plan's agents, in plan order.
+pub const EXAMPLE_AGENTS: [&str; 8] = [
+    "security-agent",
+    "backend-agent",
+    "frontend-agent",
+    "rag-agent",
+    "devops-agent",
+    "testing-agent",
+    "docs-agent",
+    "github-agent",
+];
+
 /// A scratch home with a git identity, and a repository with one commit on `main`.
 pub struct Repo {
     pub tmp: tempfile::TempDir,
@@ -218,6 +230,11 @@ impl Repo {
         self.agents(&["pr", name]).ok();
     }
 
+    /// The commit checked out in `dir` (an agent's worktree).
+    pub fn head_in(&self, dir: &Path) -> String {
+        self.git_in(dir, &["rev-parse", "HEAD"]).trim().to_owned()
+    }
+
     /// Commit a file in `dir` (an agent's worktree).
     pub fn commit_in(&self, dir: &Path, file: &str, text: &str, message: &str) -> String {
         let path = dir.join(file);
@@ -225,7 +242,7 @@ impl Repo {
         std::fs::write(&path, text).unwrap();
         self.git_in(dir, &["add", file]);
         self.git_in(dir, &["commit", "-q", "-m", message]);
-        self.git_in(dir, &["rev-parse", "HEAD"]).trim().to_owned()
+        self.head_in(dir)
     }
 }
 
