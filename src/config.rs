@@ -45,6 +45,12 @@ pub const APPROVALS: &str = "agents.approvals";
 pub const COPY: &str = "agents.copy";
 /// The git config key for the command run once in each new worktree.
 pub const SETUP: &str = "agents.setup";
+/// The git config key for the command run in a worktree before `finish` removes it.
+pub const TEARDOWN: &str = "agents.teardown";
+/// The git config key for the command run in an agent's worktree before its work merges.
+pub const PRE_MERGE: &str = "agents.preMerge";
+/// The git config key for the command run in the main worktree after an agent merged.
+pub const POST_MERGE: &str = "agents.postMerge";
 /// The git config key for the first port handed to agents.
 pub const PORT_BASE: &str = "agents.portBase";
 /// The git config key for how old, in seconds, a lock file must be to count as abandoned.
@@ -122,6 +128,18 @@ pub const KEYS: &[Key] = &[
     Key {
         name: SETUP,
         doc: "A command run once in each new worktree after the copies, with its output in the agent's setup log. Default: the plan's setup, else none.",
+    },
+    Key {
+        name: TEARDOWN,
+        doc: "A command run in an agent's worktree just before git agents finish removes it (stop its services, drop its database); when it fails the worktree stays, unless --force. Default: the plan's teardown, else none.",
+    },
+    Key {
+        name: PRE_MERGE,
+        doc: "A command run in an agent's worktree, at the head being merged, before its work merges; the merge waits for it to pass. Default: the plan's pre-merge, else none.",
+    },
+    Key {
+        name: POST_MERGE,
+        doc: "A command run in the main worktree after an agent's work merged (deploy, notify); a failure is reported and undoes nothing. Default: the plan's post-merge, else none.",
     },
     Key {
         name: PORT_BASE,
@@ -340,9 +358,80 @@ pub fn copy_paths(repo: &gix::Repository) -> Vec<String> {
     GitConfig::open(repo).strings(COPY)
 }
 
-/// `agents.setup`, when set and not blank.
-pub fn setup_command(repo: &gix::Repository) -> Option<String> {
-    GitConfig::open(repo).string(SETUP)
+/// A command run at a point of an agent's life, with the same placeholders and
+/// environment as `run`'s commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Hook {
+    /// Once in each new worktree.
+    Setup,
+    /// In a worktree, just before `finish` removes it.
+    Teardown,
+    /// In an agent's worktree before its work merges.
+    PreMerge,
+    /// In the main worktree after an agent's work merged.
+    PostMerge,
+}
+
+impl Hook {
+    /// Its name in logs and messages: `setup`, `teardown`, `pre-merge`, `post-merge`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Hook::Setup => "setup",
+            Hook::Teardown => "teardown",
+            Hook::PreMerge => "pre-merge",
+            Hook::PostMerge => "post-merge",
+        }
+    }
+
+    /// The git config key that sets it.
+    pub fn config_key(self) -> &'static str {
+        match self {
+            Hook::Setup => SETUP,
+            Hook::Teardown => TEARDOWN,
+            Hook::PreMerge => PRE_MERGE,
+            Hook::PostMerge => POST_MERGE,
+        }
+    }
+
+    /// The plan's command for it.
+    pub fn in_plan(self, plan: &Plan) -> Option<&str> {
+        match self {
+            Hook::Setup => plan.setup.as_deref(),
+            Hook::Teardown => plan.teardown.as_deref(),
+            Hook::PreMerge => plan.pre_merge.as_deref(),
+            Hook::PostMerge => plan.post_merge.as_deref(),
+        }
+        .filter(|c| !c.trim().is_empty())
+    }
+}
+
+/// Where a hook's command comes from: this machine's git config runs as it is; the
+/// plan's runs only once this machine accepted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookSource {
+    /// `agents.<hook>` in git config.
+    GitConfig(String),
+    /// The shared plan.
+    Plan(String),
+}
+
+impl HookSource {
+    /// The command.
+    pub fn command(&self) -> &str {
+        match self {
+            HookSource::GitConfig(command) | HookSource::Plan(command) => command,
+        }
+    }
+}
+
+/// The command for `hook`: `agents.<hook>` when set and not blank, else the plan's.
+pub fn hook_command(repo: &gix::Repository, plan: &Plan, hook: Hook) -> Option<HookSource> {
+    if let Some(command) = GitConfig::open(repo).string(hook.config_key()) {
+        return Some(HookSource::GitConfig(command));
+    }
+    hook.in_plan(plan)
+        .map(|command| HookSource::Plan(command.to_owned()))
 }
 
 /// `agents.portBase`: a port from 1 to 65535, `None` when unset.

@@ -94,6 +94,9 @@ fn say(report: &FinishReport, ctx: &Context) {
     if let Some(why) = &report.merged_because {
         parts.push(why.clone());
     }
+    if report.teardown.as_ref().is_some_and(|run| run.passed) {
+        parts.push("ran its teardown".to_owned());
+    }
     if let Some(path) = &report.removed_worktree {
         parts.push(format!("removed {}", path.display()));
     }
@@ -119,6 +122,16 @@ fn say(report: &FinishReport, ctx: &Context) {
         style::name().apply_to(&report.agent),
         parts.join(", ")
     ));
+    if let Some(run) = report.teardown.as_ref().filter(|run| !run.passed) {
+        ctx.out.say(
+            style::warn()
+                .apply_to(format!(
+                    "The worktree was removed all the same (--force): {}",
+                    git_agents::ops::hooks::failure(git_agents::config::Hook::Teardown, run)
+                ))
+                .to_string(),
+        );
+    }
     if let Some(restore) = restore {
         ctx.out.say(style::warn().apply_to(restore).to_string());
     }

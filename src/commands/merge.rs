@@ -55,6 +55,14 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     ctx.out
         .print(criteria_text(&report.criteria, &report.base, true));
     render_outcome(&report, ctx);
+    if let Some(run) = report.pre_merge.as_ref().filter(|run| !run.passed) {
+        return Err(Error::Refused(format!(
+            "{} not merged: {}; fix it and run git agents merge {} again",
+            report.agent,
+            git_agents::ops::hooks::failure(git_agents::config::Hook::PreMerge, run),
+            report.agent
+        )));
+    }
     if code != 0 && report.merged.is_none() {
         let unmet = report.criteria.unmet();
         return Err(Error::Refused(format!(

@@ -48,6 +48,17 @@ pub enum Rejection {
         /// The end of its output.
         tail: String,
     },
+    /// Its pre-merge command failed.
+    PreMergeFailed {
+        /// The command as run.
+        command: String,
+        /// How it exited.
+        exit: String,
+        /// Where its output is.
+        log: String,
+        /// The end of its output.
+        tail: String,
+    },
     /// Its branch moved after its criteria were judged.
     Moved {
         /// The head its criteria were judged on.
@@ -84,6 +95,10 @@ impl std::fmt::Display for Rejection {
                 "tests fail when it is merged{} (`{command}` exited {exit}), and pass without it",
                 after(names)
             ),
+            Rejection::PreMergeFailed { exit, log, .. } => write!(
+                f,
+                "its pre-merge command failed (exited {exit}); its output is in {log}"
+            ),
             Rejection::Moved { expected } => write!(
                 f,
                 "its branch moved while merging (expected {}); check the criteria again",
@@ -94,7 +109,7 @@ impl std::fmt::Display for Rejection {
 }
 
 /// What a batch did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct BatchOutcome {
     /// The entries that landed, in the order laid on base, each with its outcome.
     pub landed: Vec<(String, MergeOutcome)>,

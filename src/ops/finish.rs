@@ -9,13 +9,15 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::config;
+use crate::config::{self, Hook};
 use crate::error::{Error, Result};
 use crate::forge::{Forge, PrState};
 use crate::git::workspace::Workspace;
 use crate::git::worktree;
 use crate::ops::guard::{self, UnmergedCommit};
-use crate::state::{self, State, Status};
+use crate::ops::hooks;
+use crate::ops::provision::AgentVars;
+use crate::state::{self, HookRun, State, Status};
 
 /// What finishing an agent did.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +30,8 @@ pub struct FinishReport {
     pub merged_because: Option<String>,
     /// The worktree removed.
     pub removed_worktree: Option<PathBuf>,
+    /// How the teardown command went, when one ran before the worktree was removed.
+    pub teardown: Option<HookRun>,
     /// The branch deleted, and the commit it pointed at.
     pub deleted_branch: Option<(String, String)>,
     /// Commits the branch held that base did not, deleted because `--force` said so; the
@@ -143,8 +147,29 @@ pub fn finish(
             files.join(", ")
         )));
     }
+    let teardown_command = match &registered {
+        Some(found) if found.path.is_dir() => hooks::command(ws, &state, Hook::Teardown)?,
+        _ => None,
+    };
     if abandon {
         stop_command(ws, name, progress);
+    }
+    let mut teardown = None;
+    if let (Some(found), Some(command)) = (&registered, &teardown_command)
+        && let Some(vars) = AgentVars::of(ws, &state, name)
+    {
+        progress(&format!(
+            "running the teardown command in {name}'s worktree"
+        ));
+        let run = hooks::run(ws, &vars, Hook::Teardown, command, &found.path, &[])?;
+        if !run.passed && !force {
+            return Err(Error::Refused(format!(
+                "{name}'s worktree was left in place: {}; fix it and run git agents finish {name}{} again, or pass --force to remove the worktree all the same",
+                hooks::failure(Hook::Teardown, &run),
+                if abandon { " --abandon" } else { "" }
+            )));
+        }
+        teardown = Some(run);
     }
     let mut removed_worktree = None;
     if let Some(found) = &registered {
@@ -191,6 +216,7 @@ pub fn finish(
         status,
         merged_because,
         removed_worktree,
+        teardown,
         deleted_branch,
         discarded,
         left_blocked,

@@ -4,14 +4,17 @@
 use serde::Serialize;
 
 use super::criteria::{self, Criteria, Judged};
-use crate::config::{self, CommandKind};
+use crate::config::{self, CommandKind, Hook};
 use crate::error::{Error, Result};
 use crate::forge::{MergeOutcome, MergeRequest, PrState};
+use crate::git::Git;
 use crate::git::workspace::Workspace;
+use crate::ops::hooks;
+use crate::ops::provision::AgentVars;
 use crate::plan::{AgentSpec, MergeMethod};
 use crate::process::runner::CommandLine;
 use crate::state::notes::Record;
-use crate::state::{self, State, Status};
+use crate::state::{self, HookRun, State, Status};
 
 /// What `merge` found and did.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +31,10 @@ pub struct MergeReport {
     pub dry_run: bool,
     /// What the merge did, when one was made.
     pub merged: Option<Merged>,
+    /// How the pre-merge command went, when one ran; a failed one stopped the merge.
+    pub pre_merge: Option<HookRun>,
+    /// How the post-merge command went, when one ran after the merge.
+    pub post_merge: Option<HookRun>,
 }
 
 impl MergeReport {
@@ -80,6 +87,8 @@ pub fn merge(
         already_merged: doc.status.is_merged(),
         dry_run,
         merged: None,
+        pre_merge: None,
+        post_merge: None,
     };
     if report.already_merged {
         return Ok(report);
@@ -101,6 +110,11 @@ pub fn merge(
         return Ok(report);
     }
     let request = merge_request(ws, &state, &spec, &judged)?;
+    let post_merge_command = hooks::command(ws, &state, Hook::PostMerge)?;
+    report.pre_merge = pre_merge(ws, &state, name, &request.head, progress)?;
+    if report.pre_merge.as_ref().is_some_and(|run| !run.passed) {
+        return Ok(report);
+    }
     progress(&format!(
         "merging {} into {base} ({} forge)",
         spec.branch,
@@ -118,8 +132,91 @@ pub fn merge(
         });
         return Ok(report);
     }
-    report.merged = Some(record_merge(ws, name, &judged, outcome)?);
+    let mut merged = record_merge(ws, name, &judged, outcome)?;
+    if let (Some(command), Some(commit)) = (&post_merge_command, &merged.commit) {
+        let run = post_merge(ws, &state, name, command, commit, progress)?;
+        if !run.passed {
+            merged.warnings.push(format!(
+                "merged, but {}",
+                hooks::failure(Hook::PostMerge, &run)
+            ));
+        }
+        report.post_merge = Some(run);
+    }
+    report.merged = Some(merged);
     Ok(report)
+}
+
+/// Run the pre-merge command, when one is set, in `name`'s worktree, which must be at
+/// `head` (the commit about to merge). A failure is kept as the agent's failure, so
+/// `status` shows why it did not merge. `None` when no pre-merge command is set.
+pub(crate) fn pre_merge(
+    ws: &Workspace,
+    state: &State,
+    name: &str,
+    head: &str,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Option<HookRun>> {
+    let Some(command) = hooks::command(ws, state, Hook::PreMerge)? else {
+        return Ok(None);
+    };
+    let vars = AgentVars::of(ws, state, name)
+        .ok_or_else(|| Error::Usage(format!("{name} is not in the plan")))?;
+    let at = if vars.worktree.is_dir() {
+        Git::new(&vars.worktree)
+            .run(["rev-parse", "--verify", "HEAD^{commit}"])
+            .ok()
+            .map(|h| h.trim().to_owned())
+    } else {
+        None
+    };
+    if at.as_deref() != Some(head) {
+        let there = match &at {
+            None => format!("it has no worktree at {}", vars.worktree.display()),
+            Some(other) => format!("its worktree is at {}", &other[..other.len().min(12)]),
+        };
+        return Err(Error::Refused(format!(
+            "{name}'s pre-merge command runs in its worktree at the commit being merged ({}), but {there}; check that commit out there (git agents spawn {name} restores a missing worktree)",
+            &head[..head.len().min(12)]
+        )));
+    }
+    progress(&format!(
+        "running the pre-merge command in {name}'s worktree"
+    ));
+    let run = hooks::run(ws, &vars, Hook::PreMerge, &command, &vars.worktree, &[])?;
+    if !run.passed {
+        let failure = format!("not merged: {}", hooks::failure(Hook::PreMerge, &run));
+        state::update::<_, Error>(&ws.repo, |state| {
+            if let Some(doc) = state.agent_mut(name) {
+                doc.failure = Some(failure.clone());
+            }
+            Ok((format!("pre-merge {name}: failed"), ()))
+        })?;
+    }
+    Ok(Some(run))
+}
+
+/// Run the post-merge `command` in the main worktree for `name`, merged as `commit`
+/// (given to it as `GIT_AGENTS_MERGED_COMMIT`).
+pub(crate) fn post_merge(
+    ws: &Workspace,
+    state: &State,
+    name: &str,
+    command: &str,
+    commit: &str,
+    progress: &mut dyn FnMut(&str),
+) -> Result<HookRun> {
+    let vars = AgentVars::of(ws, state, name)
+        .ok_or_else(|| Error::Usage(format!("{name} is not in the plan")))?;
+    progress(&format!("running the post-merge command for {name}"));
+    hooks::run(
+        ws,
+        &vars,
+        Hook::PostMerge,
+        command,
+        &ws.main_root,
+        &[("GIT_AGENTS_MERGED_COMMIT", commit)],
+    )
 }
 
 /// The merge of `spec`'s work that its judged criteria allow: the head they were judged

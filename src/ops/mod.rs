@@ -14,6 +14,7 @@ pub mod doctor;
 mod edit;
 mod finish;
 pub mod guard;
+pub mod hooks;
 mod init;
 mod log;
 mod merge;

@@ -14,18 +14,16 @@
 //! active agents never hold the same one, and an agent keeps its port while it is free.
 
 use std::collections::HashSet;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::config;
+use crate::config::Hook;
 use crate::error::{Error, Result};
 use crate::git::workspace::Workspace;
-use crate::state::{self, SetupRun, State};
-
-/// How many lines of a failed setup's output are kept in the agent's document.
-const TAIL_LINES: usize = 20;
+use crate::state::{self, HookRun, State};
 
 /// The provisioning settings in effect: the plan's, adjusted by git config.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -57,7 +55,8 @@ pub fn settings(ws: &Workspace, state: &State) -> Result<Provisioning> {
     for path in &copy {
         crate::plan::validate_copy_path(path)?;
     }
-    let setup = config::setup_command(&ws.repo).or_else(|| state.plan.setup.clone());
+    let setup =
+        config::hook_command(&ws.repo, &state.plan, Hook::Setup).map(|h| h.command().to_owned());
     let port_base = match config::port_base(&ws.repo)? {
         Some(port) => Some(port),
         None => state.plan.ports.map(|p| p.base),
@@ -290,70 +289,6 @@ fn clone_file(_from: &Path, _to: &Path) -> io::Result<bool> {
     Ok(false)
 }
 
-/// Where the setup log of `agent` goes.
-pub fn setup_log(ws: &Workspace, agent: &str) -> PathBuf {
-    ws.common_dir
-        .join("agents")
-        .join("logs")
-        .join(format!("{agent}-setup.log"))
-}
-
-/// Run `command` (placeholders filled in) in the agent's worktree with its environment,
-/// its output written to the setup log.
-pub fn run_setup(ws: &Workspace, vars: &AgentVars, command: &str) -> Result<SetupRun> {
-    let log = setup_log(ws, &vars.agent);
-    let command = vars.expand(command);
-    let io_error = |e: io::Error| {
-        Error::External(format!("cannot write the setup log {}: {e}", log.display()))
-    };
-    if let Some(dir) = log.parent() {
-        crate::fsutil::private_dir(dir).map_err(io_error)?;
-    }
-    let mut output = crate::fsutil::create(&log).map_err(io_error)?;
-    use std::io::Write;
-    writeln!(output, "$ {command}").map_err(io_error)?;
-    let mut expression = duct::cmd("sh", ["-c", command.as_str()])
-        .dir(&vars.worktree)
-        .stdin_null()
-        .stderr_to_stdout()
-        .stdout_file(output)
-        .unchecked();
-    for (key, value) in vars.env() {
-        expression = expression.env(key, value);
-    }
-    let exit_code = match expression.run() {
-        Ok(out) => out.status.code(),
-        Err(err) => {
-            let mut file = crate::fsutil::append(&log).map_err(io_error)?;
-            writeln!(file, "could not start the setup command: {err}").map_err(io_error)?;
-            None
-        }
-    };
-    let passed = exit_code == Some(0);
-    Ok(SetupRun {
-        command,
-        passed,
-        exit_code,
-        log: log.display().to_string(),
-        at: crate::time::now_rfc3339(),
-        tail: (!passed).then(|| tail(&log, TAIL_LINES)).flatten(),
-    })
-}
-
-/// The last `lines` lines of the file at `path`.
-fn tail(path: &Path, lines: usize) -> Option<String> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let length = file.metadata().ok()?.len();
-    let start = length.saturating_sub(16 * 1024);
-    file.seek(SeekFrom::Start(start)).ok()?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).ok()?;
-    let text = String::from_utf8_lossy(&bytes);
-    let all: Vec<&str> = text.lines().collect();
-    let kept = all[all.len().saturating_sub(lines)..].join("\n");
-    Some(kept).filter(|t| !t.trim().is_empty())
-}
-
 /// What provisioning one worktree did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Provisioned {
@@ -362,7 +297,7 @@ pub struct Provisioned {
     /// What was copied (nothing when the worktree already existed).
     pub copy: Option<CopyReport>,
     /// How the setup command went, if it ran.
-    pub setup: Option<SetupRun>,
+    pub setup: Option<HookRun>,
 }
 
 /// Provision agent `name`'s worktree: copy and set up a worktree that was just created
@@ -399,7 +334,7 @@ pub fn provision(
     }
     if let Some(command) = &settings.setup {
         progress(&format!("running the setup command in {name}'s worktree"));
-        let run = run_setup(ws, &vars, command)?;
+        let run = super::hooks::run(ws, &vars, Hook::Setup, command, &vars.worktree, &[])?;
         let recorded = run.clone();
         state::update::<_, Error>(&ws.repo, |state| {
             if let Some(doc) = state.agent_mut(name) {

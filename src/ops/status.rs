@@ -82,7 +82,7 @@ pub struct AgentView {
     /// The port reserved for it.
     pub port: Option<u16>,
     /// How its worktree's setup command last went.
-    pub setup: Option<crate::state::SetupRun>,
+    pub setup: Option<crate::state::HookRun>,
 }
 
 /// Totals over the shown agents.

@@ -23,6 +23,12 @@ pub struct Surface {
     review_command: Option<String>,
     fix_command: Option<String>,
     setup: Option<String>,
+    #[serde(default)]
+    teardown: Option<String>,
+    #[serde(default)]
+    pre_merge: Option<String>,
+    #[serde(default)]
+    post_merge: Option<String>,
     copy: Vec<String>,
     worktrees_dir: String,
     /// Each agent's command and worktree.
@@ -37,6 +43,9 @@ impl Surface {
             review_command: plan.review_command.clone(),
             fix_command: plan.fix_command.clone(),
             setup: plan.setup.clone(),
+            teardown: plan.teardown.clone(),
+            pre_merge: plan.pre_merge.clone(),
+            post_merge: plan.post_merge.clone(),
             copy: plan.copy.clone(),
             worktrees_dir: plan.worktrees_dir.clone(),
             agents: plan
@@ -79,6 +88,13 @@ impl Surface {
             accepted.setup.clone(),
             self.setup.clone(),
         );
+        for (what, before, now) in [
+            ("teardown command", &accepted.teardown, &self.teardown),
+            ("pre-merge command", &accepted.pre_merge, &self.pre_merge),
+            ("post-merge command", &accepted.post_merge, &self.post_merge),
+        ] {
+            compare(what.into(), before.clone(), now.clone());
+        }
         let list = |paths: &[String]| (!paths.is_empty()).then(|| paths.join(", "));
         compare("copy list".into(), list(&accepted.copy), list(&self.copy));
         compare(

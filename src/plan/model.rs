@@ -37,6 +37,16 @@ pub struct Plan {
     /// The command run in each new agent worktree to make it ready (`npm ci`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup: Option<String>,
+    /// The command run in an agent's worktree just before `finish` removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teardown: Option<String>,
+    /// The command run in an agent's worktree before its work merges; merging waits for
+    /// it to pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_merge: Option<String>,
+    /// The command run in the main worktree after an agent's work merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_merge: Option<String>,
     /// The ports handed out to agents, one each.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<PortSettings>,
@@ -161,6 +171,9 @@ impl Plan {
             agents: Vec::new(),
             copy: Vec::new(),
             setup: None,
+            teardown: None,
+            pre_merge: None,
+            post_merge: None,
             ports: None,
         }
     }
@@ -316,6 +329,12 @@ impl Plan {
             #[serde(default)]
             setup: Option<String>,
             #[serde(default)]
+            teardown: Option<String>,
+            #[serde(default)]
+            pre_merge: Option<String>,
+            #[serde(default)]
+            post_merge: Option<String>,
+            #[serde(default)]
             ports: Option<PortSettings>,
         }
         #[derive(Deserialize)]
@@ -345,6 +364,9 @@ impl Plan {
         plan.merge = loose.merge;
         plan.copy = loose.copy;
         plan.setup = loose.setup;
+        plan.teardown = loose.teardown;
+        plan.pre_merge = loose.pre_merge;
+        plan.post_merge = loose.post_merge;
         plan.ports = loose.ports;
         for agent in loose.agents {
             let worktree = agent

@@ -24,6 +24,9 @@ struct PlanFile {
     #[serde(default)]
     copy: Vec<String>,
     setup: Option<String>,
+    teardown: Option<String>,
+    pre_merge: Option<String>,
+    post_merge: Option<String>,
     ports: Option<PortsFile>,
 }
 
@@ -117,6 +120,9 @@ pub(super) fn parse(text: &str, path: &str, worktrees_dir: &str) -> Result<Plan,
     plan.fix_command = file.fix_command;
     plan.copy = file.copy;
     plan.setup = file.setup;
+    plan.teardown = file.teardown;
+    plan.pre_merge = file.pre_merge;
+    plan.post_merge = file.post_merge;
     plan.ports = file.ports.map(|p| super::PortSettings { base: p.base });
     let merge = &mut plan.merge;
     merge.method = file.merge.method.unwrap_or(merge.method);
@@ -233,8 +239,15 @@ pub(super) fn render(plan: &Plan) -> String {
         let paths: Vec<String> = plan.copy.iter().map(|p| quoted(p)).collect();
         push_key(&mut out, "copy", &format!("[{}]", paths.join(", ")));
     }
-    if let Some(setup) = &plan.setup {
-        push_key(&mut out, "setup", &quoted(setup));
+    for (key, command) in [
+        ("setup", &plan.setup),
+        ("teardown", &plan.teardown),
+        ("pre_merge", &plan.pre_merge),
+        ("post_merge", &plan.post_merge),
+    ] {
+        if let Some(command) = command {
+            push_key(&mut out, key, &quoted(command));
+        }
     }
     let method = match plan.merge.method {
         MergeMethod::Squash => "squash",

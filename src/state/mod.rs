@@ -12,7 +12,7 @@ pub mod transitions;
 pub mod watch;
 
 pub use log::{LogEntry, read_log};
-pub use model::SetupRun;
+pub use model::HookRun;
 pub use model::{AgentState, Note, PullRequest, Status};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -145,12 +145,12 @@ pub struct AgentState {
     pub port: Option<u16>,
     /// How the worktree's setup command last went.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub setup: Option<SetupRun>,
+    pub setup: Option<HookRun>,
 }
 
 /// One run of the setup command in an agent's new worktree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SetupRun {
+pub struct HookRun {
     /// The command as run, placeholders filled in.
     pub command: String,
     /// Whether it exited 0.

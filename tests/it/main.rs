@@ -19,6 +19,7 @@ mod doctor_forge;
 mod edit;
 mod fleet_e2e;
 mod github_forge;
+mod hooks;
 mod hostile;
 mod inference;
 mod judge;

@@ -128,6 +128,11 @@ fn valid_plan() -> impl Strategy<Value = Plan> {
                 prop::collection::vec("[a-z][a-z._-]{0,8}(/[a-z]{1,5})?", 0..3),
                 prop::option::of(1u16..u16::MAX),
             ),
+            (
+                prop::option::of(command()),
+                prop::option::of(command()),
+                prop::option::of(command()),
+            ),
         ),
     )
         .prop_map(|(names, agents, edges, settings)| {
@@ -139,12 +144,16 @@ fn valid_plan() -> impl Strategy<Value = Plan> {
                 (tests, threshold, iterations, approvals),
                 test,
                 (tasks_done, review, fix, setup, copy, port),
+                (teardown, pre_merge, post_merge),
             ) = settings;
             let mut plan = Plan::new(dir);
             plan.merge.require_tasks_done = tasks_done;
             plan.review_command = review;
             plan.fix_command = fix;
             plan.setup = setup;
+            plan.teardown = teardown;
+            plan.pre_merge = pre_merge;
+            plan.post_merge = post_merge;
             plan.copy = copy;
             plan.ports = port.map(|base| PortSettings { base });
             plan.base = base.map(str::to_owned);

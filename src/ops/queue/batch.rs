@@ -14,11 +14,13 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::{QueueRun, queue, queue_run};
+use crate::config::Hook;
 use crate::error::{Error, Result};
 use crate::forge::MergeOutcome;
 use crate::forge::batch::{self as forge_batch, Rejection};
 use crate::git::workspace::Workspace;
 use crate::ops::criteria::{self, Judged};
+use crate::ops::hooks;
 use crate::ops::merge::{self, MergeReport};
 use crate::state::{self, State};
 
@@ -154,17 +156,41 @@ fn merge_one_batch(
     let state = State::load(&ws.repo)?;
     let mut judged: Vec<Judged> = Vec::new();
     let mut requests = Vec::new();
+    let post_merge_command = hooks::command(ws, &state, Hook::PostMerge)?;
+    let mut pre_merge_failed: Vec<(String, Rejection)> = Vec::new();
     for name in group {
         let verdict = criteria::judge(ws, &state, name)?;
         if !verdict.criteria.ready {
             continue;
         }
         let spec = crate::ops::find_agent(&state, name)?;
-        requests.push(merge::merge_request(ws, &state, spec, &verdict)?);
+        let request = merge::merge_request(ws, &state, spec, &verdict)?;
+        if let Some(run) = merge::pre_merge(ws, &state, name, &request.head, progress)?
+            && !run.passed
+        {
+            pre_merge_failed.push((
+                name.clone(),
+                Rejection::PreMergeFailed {
+                    command: run.command,
+                    exit: run
+                        .exit_code
+                        .map_or_else(|| "without an exit code".to_owned(), |c| c.to_string()),
+                    log: run.log,
+                    tail: run.tail.unwrap_or_default(),
+                },
+            ));
+            continue;
+        }
+        requests.push(request);
         judged.push(verdict);
     }
     let test = requests.iter().find_map(|r| r.test_command.clone());
-    let outcome = forge_batch::merge_batch(ws, &requests, test.as_ref(), progress, output)?;
+    let mut outcome = if requests.is_empty() {
+        forge_batch::BatchOutcome::default()
+    } else {
+        forge_batch::merge_batch(ws, &requests, test.as_ref(), progress, output)?
+    };
+    outcome.rejected.extend(pre_merge_failed);
     let judged_for = |name: &str| {
         judged
             .iter()
@@ -179,7 +205,19 @@ fn merge_one_batch(
     if !landed.is_empty() {
         let judged_landed: Vec<&Judged> = landed.iter().map(|(_, j, _)| *j).collect();
         let merged = merge::record_merges(ws, landed)?;
-        for (verdict, merged) in judged_landed.into_iter().zip(merged) {
+        for (verdict, mut merged) in judged_landed.into_iter().zip(merged) {
+            let name = verdict.criteria.agent.as_str();
+            let mut post_merge = None;
+            if let (Some(command), Some(commit)) = (&post_merge_command, &merged.commit) {
+                let run = merge::post_merge(ws, &state, name, command, commit, progress)?;
+                if !run.passed {
+                    merged.warnings.push(format!(
+                        "merged, but {}",
+                        hooks::failure(Hook::PostMerge, &run)
+                    ));
+                }
+                post_merge = Some(run);
+            }
             reports.push(MergeReport {
                 agent: verdict.criteria.agent.clone(),
                 base: state.base().to_owned(),
@@ -187,6 +225,8 @@ fn merge_one_batch(
                 already_merged: false,
                 dry_run: false,
                 merged: Some(merged),
+                pre_merge: None,
+                post_merge,
             });
         }
     }

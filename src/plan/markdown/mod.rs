@@ -80,8 +80,15 @@ pub(super) fn render(plan: &Plan) -> String {
         let paths: Vec<String> = plan.copy.iter().map(|p| code_span(p)).collect();
         push_label(&mut out, "Copy", &paths.join(", "));
     }
-    if let Some(setup) = plan.setup.as_deref().filter(|c| !c.is_empty()) {
-        push_command(&mut out, "Setup", setup);
+    for (label, command) in [
+        ("Setup", &plan.setup),
+        ("Teardown", &plan.teardown),
+        ("Pre-merge", &plan.pre_merge),
+        ("Post-merge", &plan.post_merge),
+    ] {
+        if let Some(command) = command.as_deref().filter(|c| !c.is_empty()) {
+            push_command(&mut out, label, command);
+        }
     }
     if let Some(ports) = plan.ports {
         push_label(&mut out, "Port base", &ports.base.to_string());
@@ -284,6 +291,9 @@ enum Key {
     MaxReviewIterations,
     Copy,
     Setup,
+    Teardown,
+    PreMerge,
+    PostMerge,
     PortBase,
     Other,
 }
@@ -324,6 +334,9 @@ impl Key {
             "max review iterations" | "review iterations" => Key::MaxReviewIterations,
             "copy" | "copy paths" | "copy into worktrees" => Key::Copy,
             "setup" | "setup command" => Key::Setup,
+            "teardown" | "teardown command" => Key::Teardown,
+            "pre merge" | "pre merge command" => Key::PreMerge,
+            "post merge" | "post merge command" => Key::PostMerge,
             "port base" | "base port" | "ports from" => Key::PortBase,
             _ => Key::Other,
         }
@@ -469,6 +482,9 @@ impl Reader<'_> {
             }
             Key::Copy => plan.copy.extend(listed_values(value)),
             Key::Setup => plan.setup = command(),
+            Key::Teardown => plan.teardown = command(),
+            Key::PreMerge => plan.pre_merge = command(),
+            Key::PostMerge => plan.post_merge = command(),
             Key::PortBase => {
                 let base = self.count(line, "the port base", value)?;
                 let base = u16::try_from(base).ok().filter(|b| *b > 0).ok_or_else(|| {

@@ -1479,6 +1479,9 @@ impl Doc<'_> {
                     Key::TestCommand => plan.test_command = command,
                     Key::ReviewCommand => plan.review_command = command,
                     Key::FixCommand => plan.fix_command = command,
+                    Key::Teardown => plan.teardown = command,
+                    Key::PreMerge => plan.pre_merge = command,
+                    Key::PostMerge => plan.post_merge = command,
                     _ => plan.setup = command,
                 }
                 continue;
@@ -1495,6 +1498,9 @@ impl Doc<'_> {
                                     | Key::ReviewCommand
                                     | Key::FixCommand
                                     | Key::Setup
+                                    | Key::Teardown
+                                    | Key::PreMerge
+                                    | Key::PostMerge
                             );
                             if command && value.trim().is_empty() {
                                 command_below = Some(key);
