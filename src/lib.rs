@@ -14,6 +14,7 @@ pub mod git;
 pub mod ops;
 pub mod plan;
 pub mod process;
+pub mod progress;
 pub mod state;
 pub mod time;
 

@@ -239,6 +239,16 @@ impl Spinner {
     }
 }
 
+impl git_agents::progress::Progress for Spinner {
+    fn step(&mut self, what: &str) {
+        Spinner::step(self, what);
+    }
+
+    fn output(&mut self, chunk: &[u8]) {
+        Spinner::output(self, chunk);
+    }
+}
+
 impl Drop for Spinner {
     fn drop(&mut self) {
         if let Some(bar) = &self.bar {

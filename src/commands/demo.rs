@@ -1,5 +1,6 @@
 //! `git agents demo`: the whole product in one command, with nothing but git.
 
+use git_agents::progress::Silent;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -92,7 +93,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let finished = if args.keep || report.interrupted {
         Vec::new()
     } else {
-        ops::finish_merged(&ws, false, &mut |_| {})?
+        ops::finish_merged(&ws, false, &mut Silent)?
             .into_iter()
             .filter(|(_, result)| result.is_ok())
             .map(|(agent, _)| agent)

@@ -51,8 +51,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         ctx.out.print(text);
         return Ok(code);
     }
-    let spinner = ctx.out.spinner("looking for drift");
-    let report = doctor::repair(&ws, &mut |line| spinner.step(line))?;
+    let mut spinner = ctx.out.spinner("looking for drift");
+    let report = doctor::repair(&ws, &mut spinner)?;
     spinner.finish();
     let code = i32::from(!report.remaining.is_empty());
     if ctx.out.json(&report) {

@@ -33,8 +33,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
     let out = ctx.out;
     if args.merged && args.agent.is_none() {
-        let spinner = out.spinner("finishing merged agents");
-        let results = ops::finish_merged(&ws, args.force, &mut |line| spinner.step(line))?;
+        let mut spinner = out.spinner("finishing merged agents");
+        let results = ops::finish_merged(&ws, args.force, &mut spinner)?;
         spinner.finish();
         let mut code = exit::OK;
         let mut json = Vec::new();
@@ -69,10 +69,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     }
     let name = ctx.agent(&ws, args.agent.as_deref())?;
     let name = name.as_str();
-    let spinner = out.spinner(&format!("finishing {name}"));
-    let report = ops::finish(&ws, name, args.abandon, args.force, &mut |line| {
-        spinner.step(line)
-    })?;
+    let mut spinner = out.spinner(&format!("finishing {name}"));
+    let report = ops::finish(&ws, name, args.abandon, args.force, &mut spinner)?;
     spinner.finish();
     if ctx.out.json(&report) {
         return Ok(exit::OK);

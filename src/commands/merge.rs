@@ -25,16 +25,10 @@ pub struct Args {
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
     let agent = ctx.agent(&ws, args.agent.as_deref())?;
-    let spinner = ctx
+    let mut spinner = ctx
         .out
         .spinner(&format!("checking {}'s merge criteria", agent));
-    let report = ops::merge(
-        &ws,
-        &agent,
-        args.dry_run,
-        &mut |line| spinner.step(line),
-        &mut |chunk| spinner.output(chunk),
-    )?;
+    let report = ops::merge(&ws, &agent, args.dry_run, &mut spinner)?;
     spinner.finish();
     let code = if report.is_merged() || (report.dry_run && report.criteria.ready) {
         0

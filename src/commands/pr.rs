@@ -25,10 +25,10 @@ pub struct Args {
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
     let agent = ctx.agent(&ws, args.agent.as_deref())?;
-    let spinner = ctx
+    let mut spinner = ctx
         .out
         .spinner(&format!("opening a pull request for {}", agent));
-    let report = ops::open_pr(&ws, &agent, args.draft, &mut |line| spinner.step(line))?;
+    let report = ops::open_pr(&ws, &agent, args.draft, &mut spinner)?;
     spinner.finish();
     if ctx.out.json(&report) {
         return Ok(exit::OK);

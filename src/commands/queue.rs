@@ -1,8 +1,10 @@
 //! `git agents queue`: the merge order with each entry's criteria, and `queue run`.
 
 use crate::cli::exit;
+use crate::cli::output::Spinner;
 use git_agents::Error;
 use git_agents::ops::{self, QueueReport};
+use git_agents::progress::Progress;
 
 use super::Context;
 use super::merge::{criteria_text, render_outcome};
@@ -114,27 +116,45 @@ fn queue_text(report: &QueueReport, verbose: bool) -> String {
     text
 }
 
+/// What a queue run shows as it goes: its steps and the tests' output on the spinner,
+/// and each merge as it lands.
+struct QueueWatch<'a> {
+    spinner: Spinner,
+    ctx: &'a Context,
+}
+
+impl Progress<ops::MergeReport> for QueueWatch<'_> {
+    fn step(&mut self, what: &str) {
+        self.spinner.step(what);
+    }
+
+    fn output(&mut self, chunk: &[u8]) {
+        self.spinner.output(chunk);
+    }
+
+    fn event(&mut self, report: ops::MergeReport) {
+        if !self.ctx.out.json {
+            self.spinner.suspend(|| render_outcome(&report, self.ctx));
+        }
+    }
+}
+
 fn run_queue(args: &RunArgs, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let spinner = ctx.out.spinner("judging the merge queue");
-    let mut progress = |line: &str| spinner.step(line);
-    let mut output = |chunk: &[u8]| spinner.output(chunk);
-    let mut on_merge = |report: &ops::MergeReport| {
-        if !ctx.out.json {
-            spinner.suspend(|| render_outcome(report, ctx));
-        }
+    let mut watch = QueueWatch {
+        spinner: ctx.out.spinner("judging the merge queue"),
+        ctx,
     };
     let run = match args.batch {
         Some(size) => ops::queue_run_batch(
             &ws,
             usize::try_from(size).unwrap_or(usize::MAX),
             args.dry_run,
-            &mut progress,
-            &mut output,
-            &mut on_merge,
+            &mut watch,
         )?,
-        None => ops::queue_run(&ws, args.dry_run, &mut progress, &mut output, &mut on_merge)?,
+        None => ops::queue_run(&ws, args.dry_run, &mut watch)?,
     };
+    let QueueWatch { spinner, .. } = watch;
     spinner.finish();
     let waiting = run.proposed_waiting().len();
     let code = match &run.stopped_by {

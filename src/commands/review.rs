@@ -1,6 +1,8 @@
 //! `git agents review`: review an agent's work until the score reaches the threshold.
 
 use crate::cli::exit;
+use crate::cli::output::Output;
+use git_agents::progress::Progress;
 use std::io::Write;
 
 use git_agents::Error;
@@ -30,6 +32,35 @@ pub struct Args {
     pub command: Vec<String>,
 }
 
+/// What a review shows as it goes: each iteration and fix as progress, the commands'
+/// output on stderr (not with --quiet).
+struct ReviewWatch<'a>(&'a Output);
+
+impl Progress<ReviewEvent> for ReviewWatch<'_> {
+    fn output(&mut self, chunk: &[u8]) {
+        if !self.0.quiet {
+            let _ = std::io::stderr().write_all(chunk);
+        }
+    }
+
+    fn event(&mut self, event: ReviewEvent) {
+        let out = self.0;
+        match event {
+            ReviewEvent::Reviewing {
+                iteration,
+                of,
+                commit,
+            } => out.progress(&format!("review {iteration}/{of} of {}", &commit[..12])),
+            ReviewEvent::Scored {
+                iteration,
+                score,
+                out_of,
+            } => out.progress(&format!("iteration {iteration}: {score}/{out_of}")),
+            ReviewEvent::Fixing { command } => out.progress(&format!("fixing with `{command}`")),
+        }
+    }
+}
+
 /// Run `review`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
@@ -39,25 +70,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         max_iterations: args.max_iterations,
         threshold: args.threshold,
     };
-    let out = ctx.out;
-    let report = ops::review(&ws, &options, &mut |event| match event {
-        ReviewEvent::Reviewing {
-            iteration,
-            of,
-            commit,
-        } => out.progress(&format!("review {iteration}/{of} of {}", &commit[..12])),
-        ReviewEvent::Scored {
-            iteration,
-            score,
-            out_of,
-        } => out.progress(&format!("iteration {iteration}: {score}/{out_of}")),
-        ReviewEvent::Fixing { command } => out.progress(&format!("fixing with `{command}`")),
-        ReviewEvent::Output(chunk) => {
-            if !out.quiet {
-                let _ = std::io::stderr().write_all(chunk);
-            }
-        }
-    })?;
+    let report = ops::review(&ws, &options, &mut ReviewWatch(&ctx.out))?;
     let code = if report.reached {
         exit::OK
     } else {

@@ -2,6 +2,7 @@
 //! line per event elsewhere.
 
 use crate::cli::exit;
+use git_agents::progress::{Events, Progress};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -44,9 +45,9 @@ impl Deliver for HoldForReview {
         &mut self,
         _: &Workspace,
         agent: &str,
-        events: &mut dyn FnMut(RunEvent),
+        events: &mut dyn Progress<RunEvent>,
     ) -> Result<Vec<String>, Error> {
-        events(RunEvent::Step {
+        events.event(RunEvent::Step {
             agent: agent.to_owned(),
             message: "ready for review".to_owned(),
         });
@@ -56,7 +57,7 @@ impl Deliver for HoldForReview {
     fn merge_ready(
         &mut self,
         _: &Workspace,
-        _: &mut dyn FnMut(RunEvent),
+        _: &mut dyn Progress<RunEvent>,
     ) -> Result<Vec<String>, Error> {
         Ok(Vec::new())
     }
@@ -125,18 +126,24 @@ pub(crate) fn drive(
         None
     };
     let mut log: Vec<ops::LoggedEvent> = Vec::new();
-    let report = ops::run(ws, options, &stop, deliver, &mut |event| {
-        let progress_only = matches!(event, RunEvent::Tick | RunEvent::Working { .. });
-        if ctx.out.json && !progress_only {
-            log.push(logged(&event));
-        }
-        match (&mut dashboard, &event) {
-            (Some(dashboard), _) => dashboard.event(ws, &event),
-            (None, RunEvent::Working { message }) => ctx.out.progress(message),
-            (None, _) if progress_only => {}
-            (None, _) => ctx.out.say(event_line(&event)),
-        }
-    });
+    let report = ops::run(
+        ws,
+        options,
+        &stop,
+        deliver,
+        &mut Events(|event: RunEvent| {
+            let progress_only = matches!(event, RunEvent::Tick | RunEvent::Working { .. });
+            if ctx.out.json && !progress_only {
+                log.push(logged(&event));
+            }
+            match (&mut dashboard, &event) {
+                (Some(dashboard), _) => dashboard.event(ws, &event),
+                (None, RunEvent::Working { message }) => ctx.out.progress(message),
+                (None, _) if progress_only => {}
+                (None, _) => ctx.out.say(event_line(&event)),
+            }
+        }),
+    );
     if let Some(dashboard) = &mut dashboard {
         dashboard.finish(ws);
     }

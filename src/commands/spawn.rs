@@ -31,14 +31,12 @@ pub struct Args {
 /// Run `spawn`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let spinner = ctx.out.spinner(&if args.ready {
+    let mut spinner = ctx.out.spinner(&if args.ready {
         "looking for agents whose dependencies are merged".to_owned()
     } else {
         format!("spawning {}", args.agents.join(", "))
     });
-    let outcomes = ops::spawn(&ws, &args.agents, args.ready, args.force, &mut |line| {
-        spinner.step(line)
-    })?;
+    let outcomes = ops::spawn(&ws, &args.agents, args.ready, args.force, &mut spinner)?;
     spinner.finish();
     let report = ops::SpawnReport { spawned: outcomes };
     if ctx.out.json(&report) {

@@ -21,8 +21,8 @@ pub struct Args {
 /// Run `sync`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let spinner = ctx.out.spinner("syncing the agents' state");
-    let report = sync::sync(&ws, args.remote.as_deref(), &mut |line| spinner.step(line))?;
+    let mut spinner = ctx.out.spinner("syncing the agents' state");
+    let report = sync::sync(&ws, args.remote.as_deref(), &mut spinner)?;
     spinner.finish();
     if ctx.out.json(&report) {
         return Ok(exit::OK);

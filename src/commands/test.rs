@@ -24,13 +24,11 @@ pub struct Args {
 /// Run `test`.
 pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let ws = ctx.workspace()?;
-    let spinner = ctx.out.spinner(&match &args.agent {
+    let mut spinner = ctx.out.spinner(&match &args.agent {
         Some(agent) => format!("testing {agent}'s work"),
         None => "running the tests".to_owned(),
     });
-    let report = ops::run_tests(&ws, args.agent.as_deref(), &args.command, &mut |chunk| {
-        spinner.output(chunk)
-    })?;
+    let report = ops::run_tests(&ws, args.agent.as_deref(), &args.command, &mut spinner)?;
     spinner.finish();
     let code = if report.passing {
         exit::OK

@@ -16,6 +16,7 @@
 //! final stack is known: a conflict, failing tests or a moved base leave every ref
 //! and worktree as they were.
 
+use crate::progress::Progress;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -126,8 +127,7 @@ pub fn merge_batch(
     ws: &Workspace,
     requests: &[MergeRequest],
     test: Option<&CommandLine>,
-    progress: &mut dyn FnMut(&str),
-    output: &mut dyn FnMut(&[u8]),
+    progress: &mut dyn Progress,
 ) -> Result<BatchOutcome, ForgeError> {
     let mut outcome = BatchOutcome {
         landed: Vec::new(),
@@ -185,7 +185,7 @@ pub fn merge_batch(
             break;
         };
         let names = names_of(requests, stack.iter().map(|l| l.index));
-        progress(&match test {
+        progress.step(&match test {
             Some(command) => format!(
                 "testing {} together on {base} with `{}`",
                 names.join(", "),
@@ -193,15 +193,15 @@ pub fn merge_batch(
             ),
             None => format!("merging {} together into {base}", names.join(", ")),
         });
-        let Some(failed) = tester.run(&stack, top, output)? else {
+        let Some(failed) = tester.run(&stack, top, progress)? else {
             good.extend(stack);
             break;
         };
-        let (culprit_at, failure) = bisect(&mut tester, &stack, failed, progress, output)?;
+        let (culprit_at, failure) = bisect(&mut tester, &stack, failed, progress)?;
         if culprit_at == 0 && good.is_empty() && !base_checked {
             base_checked = true;
-            progress(&format!("checking that the tests pass on {base} itself"));
-            if let Some(broken) = tester.run_on(&old, &[], output)? {
+            progress.step(&format!("checking that the tests pass on {base} itself"));
+            if let Some(broken) = tester.run_on(&old, &[], progress)? {
                 return Err(ForgeError::Refused(format!(
                     "tests fail on {base} itself (`{}` exited {}), so no batch can pass; fix {base} first, nothing was merged{}",
                     tester.display(),
@@ -322,19 +322,18 @@ fn bisect(
     tester: &mut Tester<'_>,
     stack: &[Laid],
     failed: Finished,
-    progress: &mut dyn FnMut(&str),
-    output: &mut dyn FnMut(&[u8]),
+    progress: &mut dyn Progress,
 ) -> Result<(usize, Finished), ForgeError> {
     let (mut passing, mut failing) = (0, stack.len());
     let mut failure = failed;
     while failing - passing > 1 {
         let middle = passing + (failing - passing) / 2;
         let prefix = &stack[..middle];
-        progress(&format!(
+        progress.step(&format!(
             "bisecting: testing the first {middle} of {}",
             stack.len()
         ));
-        match tester.run(prefix, &prefix[middle - 1], output)? {
+        match tester.run(prefix, &prefix[middle - 1], progress)? {
             None => passing = middle,
             Some(finished) => {
                 failing = middle;
@@ -364,25 +363,25 @@ impl Tester<'_> {
         &mut self,
         stack: &[Laid],
         top: &Laid,
-        output: &mut dyn FnMut(&[u8]),
+        progress: &mut dyn Progress,
     ) -> Result<Option<Finished>, ForgeError> {
         let mut env = scratch_env(&self.requests[top.index], &top.commit);
         let names = names_of(self.requests, stack.iter().map(|l| l.index));
         env.push(("GIT_AGENTS_BATCH", names.join(" ")));
-        self.run_on(&top.commit, &env, output)
+        self.run_on(&top.commit, &env, progress)
     }
 
     fn run_on(
         &mut self,
         commit: &str,
         env: &[(&'static str, String)],
-        output: &mut dyn FnMut(&[u8]),
+        progress: &mut dyn Progress,
     ) -> Result<Option<Finished>, ForgeError> {
         let Some(command) = self.command else {
             return Ok(None);
         };
         self.runs += 1;
-        let finished = test_in_scratch_worktree(self.ws, commit, command, "batch", env, output)?;
+        let finished = test_in_scratch_worktree(self.ws, commit, command, "batch", env, progress)?;
         Ok((!finished.success()).then_some(finished))
     }
 }

@@ -5,6 +5,7 @@
 //! and only when the tests pass is the base branch moved, with compare-and-swap. A
 //! conflict, a failing test or a moved base leaves every ref and worktree as it was.
 
+use crate::progress::Progress;
 use std::path::PathBuf;
 
 use super::{
@@ -73,8 +74,7 @@ impl Local {
         &self,
         ws: &Workspace,
         request: &MergeRequest,
-        progress: &mut dyn FnMut(&str),
-        output: &mut dyn FnMut(&[u8]),
+        progress: &mut dyn Progress,
     ) -> Result<MergeOutcome, ForgeError> {
         for stale in stale_scratch(ws) {
             let _ = remove_scratch(&stale);
@@ -108,14 +108,14 @@ impl Local {
         crate::fault::point(crate::fault::AFTER_MERGE_BUILT);
         let tested_with = match &request.test_command {
             Some(command) => {
-                progress(&format!(
+                progress.step(&format!(
                     "testing the merged result of {} with `{}`",
                     request.agent,
                     command.display()
                 ));
                 let env = scratch_env(request, &new);
                 let finished =
-                    test_in_scratch_worktree(ws, &new, command, &request.agent, &env, output)?;
+                    test_in_scratch_worktree(ws, &new, command, &request.agent, &env, progress)?;
                 if !finished.success() {
                     return Err(ForgeError::MergedTestsFailed(Box::new(MergedTestFailure {
                         branch: request.branch.clone(),
@@ -386,7 +386,7 @@ pub(crate) fn test_in_scratch_worktree(
     command: &runner::CommandLine,
     label: &str,
     env: &[(&str, String)],
-    output: &mut dyn FnMut(&[u8]),
+    progress: &mut dyn Progress,
 ) -> Result<runner::Finished, ForgeError> {
     let git = ws.git();
     for stale in stale_scratch(ws) {
@@ -412,7 +412,7 @@ pub(crate) fn test_in_scratch_worktree(
         path.as_os_str(),
         commit.as_ref(),
     ])?;
-    let result = runner::run(command, &path, env, None, output);
+    let result = runner::run(command, &path, env, None, progress);
     if result.as_ref().is_ok_and(|finished| finished.success()) {
         crate::fault::point(crate::fault::AFTER_MERGE_TESTED);
     }

@@ -13,6 +13,7 @@ pub use github::GitHub;
 pub use local::Local;
 pub use local::{StaleScratch, remove_scratch, scratch_dir, stale_scratch};
 
+use crate::progress::Progress;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -331,12 +332,11 @@ impl Forge {
         &self,
         ws: &Workspace,
         request: &MergeRequest,
-        progress: &mut dyn FnMut(&str),
-        output: &mut dyn FnMut(&[u8]),
+        progress: &mut dyn Progress,
     ) -> Result<MergeOutcome, ForgeError> {
         match self {
             Forge::GitHub(github) => github.merge(ws, request),
-            Forge::Local(local) => local.merge(ws, request, progress, output),
+            Forge::Local(local) => local.merge(ws, request, progress),
         }
     }
 }

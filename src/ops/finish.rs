@@ -5,6 +5,7 @@
 //! branch's changes — never from ancestry alone, because a squash merge leaves the
 //! branch unmerged in git's eyes (so the branch is force-deleted once merged).
 
+use crate::progress::Progress;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -51,7 +52,7 @@ pub fn finish(
     name: &str,
     abandon: bool,
     force: bool,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn Progress,
 ) -> Result<FinishReport> {
     let state = State::load(&ws.repo)?;
     let spec = super::find_agent(&state, name)?.clone();
@@ -158,7 +159,7 @@ pub fn finish(
     if let (Some(found), Some(command)) = (&registered, &teardown_command)
         && let Some(vars) = AgentVars::of(ws, &state, name)
     {
-        progress(&format!(
+        progress.step(&format!(
             "running the teardown command in {name}'s worktree"
         ));
         let run = hooks::run(ws, &vars, Hook::Teardown, command, &found.path, &[])?;
@@ -173,13 +174,13 @@ pub fn finish(
     }
     let mut removed_worktree = None;
     if let Some(found) = &registered {
-        progress(&format!("removing worktree {}", found.path.display()));
+        progress.step(&format!("removing worktree {}", found.path.display()));
         worktree::remove(&git, &found.path, true)?;
         removed_worktree = Some(found.path.clone());
     }
     let mut deleted_branch = None;
     if let Some(tip) = &tip {
-        progress(&format!("deleting branch {}", spec.branch));
+        progress.step(&format!("deleting branch {}", spec.branch));
         worktree::delete_branch_at(&git, &spec.branch, tip).map_err(|err| {
             Error::Refused(format!(
                 "{} moved while {name} was being finished ({err}); nothing was deleted from it, run git agents finish {name} again",
@@ -228,7 +229,7 @@ pub fn finish(
 pub fn finish_merged(
     ws: &Workspace,
     force: bool,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn Progress,
 ) -> Result<Vec<(String, Result<FinishReport>)>> {
     let state = State::load(&ws.repo)?;
     let names: Vec<String> = state
@@ -293,7 +294,7 @@ fn merged_because(
 
 /// Stop `name`'s command if `run` started it and it still runs, so that its exit cannot
 /// report on work that is being given up.
-fn stop_command(ws: &Workspace, name: &str, progress: &mut dyn FnMut(&str)) {
+fn stop_command(ws: &Workspace, name: &str, progress: &mut dyn Progress) {
     use crate::process::launcher;
     let records = launcher::record::dir(&ws.common_dir);
     let Ok(Some(found)) = launcher::record::RunRecord::read(&records, name) else {
@@ -302,7 +303,7 @@ fn stop_command(ws: &Workspace, name: &str, progress: &mut dyn FnMut(&str)) {
     if !found.alive() {
         return;
     }
-    progress(&format!("stopping {name}'s command (pid {})", found.pid));
+    progress.step(&format!("stopping {name}'s command (pid {})", found.pid));
     let log = launcher::log_path(&ws.common_dir, name);
     let running = launcher::adopt(found, &records, &log);
     running.stop(std::time::Duration::from_secs(5));

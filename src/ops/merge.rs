@@ -1,6 +1,7 @@
 //! `merge`: check an agent's merge criteria and, when every one holds, merge its PR
 //! through the forge, mark it merged, and name the agents that unblocks.
 
+use crate::progress::Progress;
 use serde::Serialize;
 
 use super::criteria::{self, Criteria, Judged};
@@ -67,8 +68,7 @@ pub fn merge(
     ws: &Workspace,
     name: &str,
     dry_run: bool,
-    progress: &mut dyn FnMut(&str),
-    output: &mut dyn FnMut(&[u8]),
+    progress: &mut dyn Progress,
 ) -> Result<MergeReport> {
     let state = State::load(&ws.repo)?;
     let spec = super::find_agent(&state, name)?.clone();
@@ -115,12 +115,12 @@ pub fn merge(
     if report.pre_merge.as_ref().is_some_and(|run| !run.passed) {
         return Ok(report);
     }
-    progress(&format!(
+    progress.step(&format!(
         "merging {} into {base} ({} forge)",
         spec.branch,
         judged.forge.name()
     ));
-    let outcome = judged.forge.merge(ws, &request, progress, output)?;
+    let outcome = judged.forge.merge(ws, &request, progress)?;
     if outcome.merged_commit.is_none() {
         report.merged = Some(Merged {
             commit: None,
@@ -155,7 +155,7 @@ pub(crate) fn pre_merge(
     state: &State,
     name: &str,
     head: &str,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn Progress,
 ) -> Result<Option<HookRun>> {
     let Some(command) = hooks::command(ws, state, Hook::PreMerge)? else {
         return Ok(None);
@@ -180,7 +180,7 @@ pub(crate) fn pre_merge(
             &head[..head.len().min(12)]
         )));
     }
-    progress(&format!(
+    progress.step(&format!(
         "running the pre-merge command in {name}'s worktree"
     ));
     let run = hooks::run(ws, &vars, Hook::PreMerge, &command, &vars.worktree, &[])?;
@@ -204,11 +204,11 @@ pub(crate) fn post_merge(
     name: &str,
     command: &str,
     commit: &str,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn Progress,
 ) -> Result<HookRun> {
     let vars = AgentVars::of(ws, state, name)
         .ok_or_else(|| Error::Usage(format!("{name} is not in the plan")))?;
-    progress(&format!("running the post-merge command for {name}"));
+    progress.step(&format!("running the post-merge command for {name}"));
     hooks::run(
         ws,
         &vars,

@@ -1,6 +1,7 @@
 //! `pr`: open (or adopt) the pull request for an agent's branch, with a description
 //! built from the state — tasks, tests, review iterations, checklist, merge readiness.
 
+use crate::progress::Progress;
 use serde::Serialize;
 
 use crate::config;
@@ -43,7 +44,7 @@ pub fn open_pr(
     ws: &Workspace,
     name: &str,
     draft: bool,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn Progress,
 ) -> Result<PrReport> {
     let state = State::load(&ws.repo)?;
     let spec = super::find_agent(&state, name)?.clone();
@@ -91,14 +92,14 @@ pub fn open_pr(
     };
     let opened = match &forge {
         Forge::GitHub(github) => {
-            progress("looking for an open pull request");
+            progress.step("looking for an open pull request");
             let existing = github.find_open(&spec.branch, &base)?;
-            progress(&format!("pushing {} to origin", spec.branch));
+            progress.step(&format!("pushing {} to origin", spec.branch));
             github.push(ws, &spec.branch)?;
             match existing {
                 Some(existing) => Some(existing),
                 None => {
-                    progress("opening the pull request");
+                    progress.step("opening the pull request");
                     Some(github.create(&PrRequest {
                         agent: name.to_owned(),
                         branch: spec.branch.clone(),

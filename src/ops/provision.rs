@@ -13,6 +13,7 @@
 //! shows a failure. Ports are allocated inside the state's compare-and-swap, so two
 //! active agents never hold the same one, and an agent keeps its port while it is free.
 
+use crate::progress::Progress;
 use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -307,7 +308,7 @@ pub fn provision(
     ws: &Workspace,
     name: &str,
     fresh: bool,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn Progress,
 ) -> Result<Option<Provisioned>> {
     let state = State::load(&ws.repo)?;
     let settings = settings(ws, &state)?;
@@ -326,14 +327,14 @@ pub fn provision(
         ..Provisioned::default()
     };
     if fresh && !settings.copy.is_empty() {
-        progress(&format!(
+        progress.step(&format!(
             "copying {} into {name}'s worktree",
             settings.copy.join(", ")
         ));
         done.copy = Some(copy_paths(&ws.main_root, &vars.worktree, &settings.copy)?);
     }
     if let Some(command) = &settings.setup {
-        progress(&format!("running the setup command in {name}'s worktree"));
+        progress.step(&format!("running the setup command in {name}'s worktree"));
         let run = super::hooks::run(ws, &vars, Hook::Setup, command, &vars.worktree, &[])?;
         let recorded = run.clone();
         state::update::<_, Error>(&ws.repo, |state| {

@@ -1,6 +1,7 @@
 //! `review`: run the review command until its score reaches the threshold, recording each
 //! iteration's score on the commit it reviewed, with an optional fix command in between.
 
+use crate::progress::{Plain, Progress};
 use serde::Serialize;
 
 use super::checkout::{Checkout, run_error};
@@ -56,12 +57,12 @@ pub struct ReviewReport {
 }
 
 /// What happens during a review run, for showing progress.
-pub enum ReviewEvent<'a> {
+pub enum ReviewEvent {
     /// An iteration starts on a commit.
     Reviewing {
         iteration: u32,
         of: u32,
-        commit: &'a str,
+        commit: String,
     },
     /// An iteration scored.
     Scored {
@@ -70,16 +71,14 @@ pub enum ReviewEvent<'a> {
         out_of: u32,
     },
     /// The fix command starts.
-    Fixing { command: &'a str },
-    /// A command printed something.
-    Output(&'a [u8]),
+    Fixing { command: String },
 }
 
 /// Review `options.agent`'s work as described in the module docs.
 pub fn review(
     ws: &Workspace,
     options: &ReviewOptions,
-    events: &mut dyn FnMut(ReviewEvent),
+    progress: &mut dyn Progress<ReviewEvent>,
 ) -> Result<ReviewReport> {
     let state = State::load(&ws.repo)?;
     let mut checkout = Checkout::find(ws, &state, options.agent.as_deref())?;
@@ -105,18 +104,21 @@ pub fn review(
         checkout.head = head_of(&checkout)?;
         checkout.require_committed("review score")?;
         let commit = checkout.head.to_string();
-        events(ReviewEvent::Reviewing {
+        progress.event(ReviewEvent::Reviewing {
             iteration,
             of: max,
-            commit: &commit,
+            commit: commit.clone(),
         });
         let mut env = checkout.env(state.base());
         env.push(("GIT_AGENTS_REVIEW_ITERATION", iteration.to_string()));
-        let finished =
-            crate::process::runner::run(&command, &checkout.path, &env, None, &mut |chunk| {
-                events(ReviewEvent::Output(chunk))
-            })
-            .map_err(run_error)?;
+        let finished = crate::process::runner::run(
+            &command,
+            &checkout.path,
+            &env,
+            None,
+            &mut Plain(&mut *progress),
+        )
+        .map_err(run_error)?;
         checkout.require_unmoved("review score")?;
         let parsed = parse_score(&finished.output).map_err(|unreadable| {
             Error::Refused(format!(
@@ -143,7 +145,7 @@ pub fn review(
             agent: Some(checkout.name.clone()),
         };
         notes::append(&ws.repo, checkout.head, &record).map_err(StateError::from)?;
-        events(ReviewEvent::Scored {
+        progress.event(ReviewEvent::Scored {
             iteration,
             score: score.score,
             out_of: score.out_of,
@@ -168,14 +170,16 @@ pub fn review(
         match &fix {
             Some(fix) => {
                 let display = fix.display();
-                events(ReviewEvent::Fixing { command: &display });
+                progress.event(ReviewEvent::Fixing {
+                    command: display.clone(),
+                });
                 env.push(("GIT_AGENTS_REVIEW_SCORE", score.score.to_string()));
                 let fixed = crate::process::runner::run(
                     fix,
                     &checkout.path,
                     &env,
                     Some(finished.output.as_bytes()),
-                    &mut |chunk| events(ReviewEvent::Output(chunk)),
+                    &mut Plain(&mut *progress),
                 )
                 .map_err(run_error)?;
                 if !fixed.success() {

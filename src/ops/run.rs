@@ -9,6 +9,7 @@
 //! a second copy: it watches a command that still runs, takes the exit status of one that
 //! finished while no run was watching, and launches again only a command that was killed.
 
+use crate::progress::{Progress, Steps};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -137,14 +138,14 @@ pub trait Deliver {
         &mut self,
         ws: &Workspace,
         agent: &str,
-        events: &mut dyn FnMut(RunEvent),
+        events: &mut dyn Progress<RunEvent>,
     ) -> Result<Vec<String>>;
 
     /// Merge whatever is ready in the queue; returns the agents merged.
     fn merge_ready(
         &mut self,
         ws: &Workspace,
-        events: &mut dyn FnMut(RunEvent),
+        events: &mut dyn Progress<RunEvent>,
     ) -> Result<Vec<String>>;
 }
 
@@ -155,7 +156,7 @@ pub fn run(
     options: &RunOptions,
     stop: &AtomicBool,
     deliver: &mut dyn Deliver,
-    events: &mut dyn FnMut(RunEvent),
+    events: &mut dyn Progress<RunEvent>,
 ) -> Result<RunReport> {
     let initial = State::load(&ws.repo)?;
     super::trust::require(ws, &initial)?;
@@ -194,7 +195,7 @@ pub fn run(
         Err(err) => return Err(err),
     }
     let stopped = watch.stop_all();
-    events(RunEvent::Interrupted { stopped });
+    events.event(RunEvent::Interrupted { stopped });
     let mut report = report(&State::load(&ws.repo)?, &chosen);
     report.interrupted = true;
     Ok(report)
@@ -209,7 +210,7 @@ fn drive(
     chosen: &[String],
     watch: &mut Watch,
     deliver: &mut dyn Deliver,
-    events: &mut dyn FnMut(RunEvent),
+    events: &mut dyn Progress<RunEvent>,
 ) -> Result<Option<RunReport>> {
     let parallel = options.parallel.max(1);
     let mut attempted: BTreeSet<String> = BTreeSet::new();
@@ -235,7 +236,7 @@ fn drive(
             progressed = true;
             crate::fault::point(crate::fault::AFTER_AGENT_EXITED);
             if exit.success() {
-                events(RunEvent::Finished {
+                events.event(RunEvent::Finished {
                     agent: name.clone(),
                     elapsed: child.started.elapsed(),
                 });
@@ -249,7 +250,7 @@ fn drive(
                     Status::Failed,
                     Some(&format!("{reason}: {}", last_line(&tail))),
                 )?;
-                events(RunEvent::Failed {
+                events.event(RunEvent::Failed {
                     agent: name.clone(),
                     code: exit.code,
                     tail,
@@ -275,7 +276,7 @@ fn drive(
                 Ok(merged) => announce_merges(&before, &merged, events),
                 Err(_) if interrupted(stop) => return Ok(None),
                 Err(err) => {
-                    events(RunEvent::Held {
+                    events.event(RunEvent::Held {
                         agent: name.clone(),
                         reason: err.to_string(),
                     });
@@ -307,12 +308,18 @@ fn drive(
                 .map(|a| a.status)
                 .unwrap_or(Status::Planned);
             if status == Status::Planned {
-                super::spawn(ws, std::slice::from_ref(name), false, false, &mut |line| {
-                    events(RunEvent::Working {
-                        message: line.to_owned(),
-                    })
-                })?;
-                events(RunEvent::Spawned {
+                super::spawn(
+                    ws,
+                    std::slice::from_ref(name),
+                    false,
+                    false,
+                    &mut Steps(|line: &str| {
+                        events.event(RunEvent::Working {
+                            message: line.to_owned(),
+                        })
+                    }),
+                )?;
+                events.event(RunEvent::Spawned {
                     agent: name.clone(),
                 });
             } else if status != Status::InProgress {
@@ -328,7 +335,7 @@ fn drive(
             let launch = launch_for(ws, &state, options, name)?;
             let child = launcher::start(&launch)
                 .map_err(|e| Error::External(format!("cannot start {name}'s command: {e}")))?;
-            events(RunEvent::Launched {
+            events.event(RunEvent::Launched {
                 agent: name.clone(),
                 log: launch.log.clone(),
             });
@@ -340,7 +347,7 @@ fn drive(
             return Ok(Some(report(&State::load(&ws.repo)?, chosen)));
         }
         if !progressed {
-            events(RunEvent::Tick);
+            events.event(RunEvent::Tick);
             std::thread::sleep(options.poll);
         }
     }
@@ -381,7 +388,7 @@ impl Watch {
         ws: &Workspace,
         name: &str,
         active: bool,
-        events: &mut dyn FnMut(RunEvent),
+        events: &mut dyn Progress<RunEvent>,
     ) -> Result<()> {
         let found = RunRecord::read(&self.records, name).map_err(|err| {
             Error::Refused(format!(
@@ -396,14 +403,14 @@ impl Watch {
         match found.condition(&self.records) {
             Condition::Running { run_alive: true } => {
                 if self.elsewhere.insert(name.to_owned()) {
-                    events(RunEvent::WatchedElsewhere {
+                    events.event(RunEvent::WatchedElsewhere {
                         agent: name.to_owned(),
                         run_pid: found.run_pid,
                     });
                 }
             }
             Condition::Running { run_alive: false } if active => {
-                events(RunEvent::Adopted {
+                events.event(RunEvent::Adopted {
                     agent: name.to_owned(),
                     pid: found.pid,
                     log: log.clone(),
@@ -413,7 +420,7 @@ impl Watch {
             }
             Condition::Running { run_alive: false } => {}
             Condition::Exited(code) if active => {
-                events(RunEvent::EndedUnwatched {
+                events.event(RunEvent::EndedUnwatched {
                     agent: name.to_owned(),
                     code,
                 });
@@ -422,7 +429,7 @@ impl Watch {
             }
             Condition::Killed if active => {
                 self.forget(name)?;
-                events(RunEvent::Relaunching {
+                events.event(RunEvent::Relaunching {
                     agent: name.to_owned(),
                     pid: found.pid,
                 });
@@ -464,7 +471,7 @@ fn finished(running: &BTreeMap<String, Running>) -> Result<Vec<(String, launcher
 }
 
 /// Announce each merge in order with the agents it was the last dependency of.
-fn announce_merges(before: &State, merged: &[String], events: &mut dyn FnMut(RunEvent)) {
+fn announce_merges(before: &State, merged: &[String], events: &mut dyn Progress<RunEvent>) {
     for (index, name) in merged.iter().enumerate() {
         let merged_so_far = &merged[..=index];
         let unblocked = before
@@ -479,7 +486,7 @@ fn announce_merges(before: &State, merged: &[String], events: &mut dyn FnMut(Run
             })
             .map(str::to_owned)
             .collect();
-        events(RunEvent::Merged {
+        events.event(RunEvent::Merged {
             agent: name.clone(),
             unblocked,
         });

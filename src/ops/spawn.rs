@@ -1,5 +1,6 @@
 //! `spawn`: give agents their branch and linked worktree and mark them in progress.
 
+use crate::progress::Progress;
 use serde::Serialize;
 
 use std::path::PathBuf;
@@ -48,7 +49,7 @@ pub fn spawn(
     names: &[String],
     ready: bool,
     force: bool,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn Progress,
 ) -> Result<Vec<SpawnOutcome>> {
     let first = State::load(&ws.repo)?;
     let mut wanted = choose(&first, names, ready)?;
@@ -117,7 +118,7 @@ pub fn spawn(
         super::guard::check_agent_branch(ws, &state, &name, &spec.branch)?;
         let path = ws.resolve(&spec.worktree);
         if let Some(half_made) = worktree::find_at(&worktrees, &path).filter(|w| w.is_half_made()) {
-            progress(&format!(
+            progress.step(&format!(
                 "removing {}, a worktree whose checkout was interrupted",
                 half_made.path.display()
             ));
@@ -133,12 +134,12 @@ pub fn spawn(
             crate::git::cas::wait_for_lock(&ws.repo, &format!("refs/heads/{}", spec.branch))?;
         }
         if created_branch {
-            progress(&format!("creating branch {} from {base}", spec.branch));
+            progress.step(&format!("creating branch {} from {base}", spec.branch));
             worktree::create_branch(&git, &spec.branch, &base_tip.to_string())?;
             crate::fault::point(crate::fault::AFTER_BRANCH);
         }
         if !existing_worktree {
-            progress(&format!(
+            progress.step(&format!(
                 "checking out {} into {}{place}",
                 spec.branch,
                 path.strip_prefix(&ws.main_root).unwrap_or(&path).display()

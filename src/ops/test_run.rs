@@ -1,6 +1,7 @@
 //! `test`: run the test command in an agent's worktree and record the result as a note
 //! on the exact commit it tested.
 
+use crate::progress::Progress;
 use serde::Serialize;
 
 use super::checkout::{Checkout, run_error};
@@ -33,7 +34,7 @@ pub fn run_tests(
     ws: &Workspace,
     agent: Option<&str>,
     words: &[String],
-    sink: &mut dyn FnMut(&[u8]),
+    progress: &mut dyn Progress,
 ) -> Result<TestReport> {
     let state = State::load(&ws.repo)?;
     let checkout = Checkout::find(ws, &state, agent)?;
@@ -47,7 +48,7 @@ pub fn run_tests(
         &checkout.path,
         &checkout.env(state.base()),
         None,
-        sink,
+        progress,
     )
     .map_err(run_error)?;
     checkout.require_unmoved("test result")?;

@@ -5,6 +5,7 @@
 //! Output (stdout and stderr together) is handed to a sink as it arrives and kept for
 //! the caller, so results can be parsed and shown at once.
 
+use crate::progress::Progress;
 use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -109,7 +110,7 @@ pub fn run(
     dir: &Path,
     env: &[(&str, String)],
     input: Option<&[u8]>,
-    sink: &mut dyn FnMut(&[u8]),
+    progress: &mut dyn Progress,
 ) -> Result<Finished, RunError> {
     if let CommandLine::Argv(words) = command
         && words.first().is_none_or(|w| w.is_empty())
@@ -151,7 +152,7 @@ pub fn run(
         match (&reader).read(&mut buffer) {
             Ok(0) => break,
             Ok(n) => {
-                sink(&buffer[..n]);
+                progress.output(&buffer[..n]);
                 kept.extend_from_slice(&buffer[..n]);
                 if kept.len() > KEPT_OUTPUT * 2 {
                     kept.drain(..kept.len() - KEPT_OUTPUT);
@@ -226,14 +227,17 @@ mod tests {
             "$(x)".into(),
             "\"q\"".into(),
         ]);
-        let mut seen = Vec::new();
-        let done = run(&command, &dir, &[], None, &mut |b| {
-            seen.extend_from_slice(b)
-        })
-        .unwrap();
+        struct Seen(Vec<u8>);
+        impl Progress for Seen {
+            fn output(&mut self, chunk: &[u8]) {
+                self.0.extend_from_slice(chunk);
+            }
+        }
+        let mut seen = Seen(Vec::new());
+        let done = run(&command, &dir, &[], None, &mut seen).unwrap();
         assert!(done.success());
         assert_eq!(done.output, "a b|$(x)|\"q\"|");
-        assert_eq!(seen, done.output.as_bytes());
+        assert_eq!(seen.0, done.output.as_bytes());
     }
 
     #[test]
@@ -244,7 +248,7 @@ mod tests {
             &dir,
             &[],
             None,
-            &mut |_| {},
+            &mut crate::progress::Silent,
         )
         .unwrap();
         assert_eq!(failed.exit_code, Some(3));
@@ -254,7 +258,7 @@ mod tests {
             &dir,
             &[],
             None,
-            &mut |_| {},
+            &mut crate::progress::Silent,
         );
         assert!(matches!(missing, Err(RunError::Spawn { .. })));
     }

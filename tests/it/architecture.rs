@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 /// The library's top-level modules, lowest first: each may use only those before it.
-const LAYERS: [&str; 11] = [
-    "fsutil", "time", "fault", "plan", "process", "config", "git", "state", "forge", "error", "ops",
+const LAYERS: [&str; 12] = [
+    "fsutil", "time", "fault", "progress", "plan", "process", "config", "git", "state", "forge",
+    "error", "ops",
 ];
 
 /// Crates only the binary may use.

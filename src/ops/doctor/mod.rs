@@ -12,6 +12,7 @@
 //! things one more [`Repair`]. [`forge_merged`] is one: it asks the forge about every
 //! agent whose pull request the state still calls open.
 
+use crate::progress::Progress;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -209,7 +210,7 @@ pub struct RepairReport {
 
 /// Repair what can be repaired, surveying again after each round, until nothing
 /// repairable is left (or [`MAX_ROUNDS`] have passed). `progress` hears each repair.
-pub fn repair(ws: &Workspace, progress: &mut dyn FnMut(&str)) -> Result<RepairReport> {
+pub fn repair(ws: &Workspace, progress: &mut dyn Progress) -> Result<RepairReport> {
     // Repairs check worktrees out where the plan says and run its setup command.
     if let Some(state) = State::read(&ws.repo)? {
         crate::ops::trust::require(ws, &state)?;
@@ -235,9 +236,9 @@ pub fn repair(ws: &Workspace, progress: &mut dyn FnMut(&str)) -> Result<RepairRe
                 Some(_) => repair.describe(),
             };
             match &error {
-                None => progress(&action),
+                None => progress.step(&action),
                 Some(error) => {
-                    progress(&format!("could not repair {}: {error}", problem.agent));
+                    progress.step(&format!("could not repair {}: {error}", problem.agent));
                     failed_agents.insert(problem.agent.clone());
                 }
             }

@@ -1,6 +1,7 @@
 //! The single steps that repair drift, and how each is carried out.
 
 use super::*;
+use crate::progress::Progress;
 
 /// One step that repairs a problem.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -170,7 +171,7 @@ impl Repair {
     }
 
     /// Carry the repair out; `progress` hears about the long parts (a checkout, provisioning).
-    pub fn apply(&self, ws: &Workspace, progress: &mut dyn FnMut(&str)) -> Result<()> {
+    pub fn apply(&self, ws: &Workspace, progress: &mut dyn Progress) -> Result<()> {
         let git = ws.git();
         match self {
             Repair::Unlock { path } => {
@@ -193,7 +194,7 @@ impl Repair {
                 let state = State::load(&ws.repo)?;
                 crate::ops::check_worktree_path(ws, &state.plan, agent, path)?;
                 let shown = path.strip_prefix(&ws.main_root).unwrap_or(path);
-                progress(&format!("checking out {branch} into {}", shown.display()));
+                progress.step(&format!("checking out {branch} into {}", shown.display()));
                 worktree::add(&git, &ws.repo, path, branch)?;
                 crate::ops::provision::provision(ws, agent, true, progress).map_err(|err| {
                     Error::External(format!(

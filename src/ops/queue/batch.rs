@@ -9,6 +9,7 @@
 //! a merge queue configured on the repository batches there), so entries on GitHub are
 //! merged one at a time, with a notice saying so.
 
+use crate::progress::{Plain, Progress};
 use std::collections::HashSet;
 
 use serde::Serialize;
@@ -52,14 +53,12 @@ pub struct SetAside {
 }
 
 /// Merge every ready entry in batches of at most `size`, in queue order, judging the
-/// queue again after each batch; see the module docs. `on_merge` hears of each merge.
+/// queue again after each batch; see the module docs. `progress` hears of each merge as an event.
 pub fn queue_run_batch(
     ws: &Workspace,
     size: usize,
     dry_run: bool,
-    progress: &mut dyn FnMut(&str),
-    output: &mut dyn FnMut(&[u8]),
-    on_merge: &mut dyn FnMut(&MergeReport),
+    progress: &mut dyn Progress<MergeReport>,
 ) -> Result<QueueRun> {
     if size == 0 {
         return Err(Error::Usage(
@@ -67,7 +66,7 @@ pub fn queue_run_batch(
         ));
     }
     if dry_run {
-        let mut run = queue_run(ws, true, progress, output, on_merge)?;
+        let mut run = queue_run(ws, true, progress)?;
         run.batch = Some(size);
         return Ok(run);
     }
@@ -96,14 +95,14 @@ pub fn queue_run_batch(
         };
         if forge != "local" {
             if run.notices.is_empty() {
-                progress(GITHUB_NOTICE);
+                progress.step(GITHUB_NOTICE);
                 run.notices.push(GITHUB_NOTICE.to_owned());
             }
             tried.insert(first.clone());
-            progress(&format!("merging {first}"));
-            match merge::merge(ws, first, false, progress, output) {
+            progress.step(&format!("merging {first}"));
+            match merge::merge(ws, first, false, &mut Plain(progress)) {
                 Ok(report) => {
-                    on_merge(&report);
+                    progress.event(report.clone());
                     run.merges.push(report);
                 }
                 Err(err) => {
@@ -122,15 +121,15 @@ pub fn queue_run_batch(
             .map(|(name, _)| name.clone())
             .collect();
         tried.extend(group.iter().cloned());
-        progress(&format!(
+        progress.step(&format!(
             "merging a batch of {}: {}",
             group.len(),
             group.join(", ")
         ));
-        match merge_one_batch(ws, &group, progress, output) {
+        match merge_one_batch(ws, &group, &mut Plain(progress)) {
             Ok((report, merges)) => {
                 for merge in merges {
-                    on_merge(&merge);
+                    progress.event(merge.clone());
                     run.merges.push(merge);
                 }
                 run.batches.push(report);
@@ -150,8 +149,7 @@ pub fn queue_run_batch(
 fn merge_one_batch(
     ws: &Workspace,
     group: &[String],
-    progress: &mut dyn FnMut(&str),
-    output: &mut dyn FnMut(&[u8]),
+    progress: &mut dyn Progress,
 ) -> Result<(BatchReport, Vec<MergeReport>)> {
     let state = State::load(&ws.repo)?;
     let mut judged: Vec<Judged> = Vec::new();
@@ -188,7 +186,7 @@ fn merge_one_batch(
     let mut outcome = if requests.is_empty() {
         forge_batch::BatchOutcome::default()
     } else {
-        forge_batch::merge_batch(ws, &requests, test.as_ref(), progress, output)?
+        forge_batch::merge_batch(ws, &requests, test.as_ref(), progress)?
     };
     outcome.rejected.extend(pre_merge_failed);
     let judged_for = |name: &str| {

@@ -4,6 +4,7 @@
 
 pub mod batch;
 
+use crate::progress::{Plain, Progress};
 use std::collections::HashSet;
 
 use serde::Serialize;
@@ -109,21 +110,19 @@ impl QueueRun {
 }
 
 /// Merge every ready entry, one at a time in queue order, judging the queue again after
-/// each merge; stop at the first merge that fails. `on_merge` hears of each merge made.
+/// each merge; stop at the first merge that fails. `progress` hears of each merge made as an event.
 pub fn queue_run(
     ws: &Workspace,
     dry_run: bool,
-    progress: &mut dyn FnMut(&str),
-    output: &mut dyn FnMut(&[u8]),
-    on_merge: &mut dyn FnMut(&MergeReport),
+    progress: &mut dyn Progress<MergeReport>,
 ) -> Result<QueueRun> {
     let mut merges = Vec::new();
     let mut tried: HashSet<String> = HashSet::new();
     if dry_run {
         let remaining = queue(ws)?;
         for entry in remaining.entries.iter().filter(|e| e.criteria.ready) {
-            let report = merge::merge(ws, &entry.agent, true, progress, output)?;
-            on_merge(&report);
+            let report = merge::merge(ws, &entry.agent, true, &mut Plain(progress))?;
+            progress.event(report.clone());
             merges.push(report);
         }
         return Ok(QueueRun {
@@ -157,13 +156,13 @@ pub fn queue_run(
         };
         let agent = next.agent.clone();
         tried.insert(agent.clone());
-        progress(&format!(
+        progress.step(&format!(
             "merging {agent} ({} of the queue)",
             ordinal(next.position)
         ));
-        match merge::merge(ws, &agent, false, progress, output) {
+        match merge::merge(ws, &agent, false, &mut Plain(progress)) {
             Ok(report) => {
-                on_merge(&report);
+                progress.event(report.clone());
                 merges.push(report);
             }
             Err(err) => {

@@ -25,6 +25,7 @@
 
 pub mod merge;
 
+use crate::progress::Progress;
 use std::collections::BTreeMap;
 
 use gix::ObjectId;
@@ -107,7 +108,7 @@ pub struct SyncReport {
 pub fn sync(
     ws: &Workspace,
     remote: Option<&str>,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn Progress,
 ) -> Result<SyncReport> {
     let git = ws.git();
     let remote = remote.unwrap_or(DEFAULT_REMOTE).to_owned();
@@ -123,7 +124,7 @@ pub fn sync(
     let mut state_changed = Vec::new();
     let mut notes_changed = Vec::new();
     for round in 1..=MAX_ROUNDS {
-        progress(&format!("fetching the agents refs from {remote}"));
+        progress.step(&format!("fetching the agents refs from {remote}"));
         fetch(&git, &remote, &tracking)?;
         let remote_state = tip_id(&ws.repo, &tracked_state)?;
         let remote_notes = tip_id(&ws.repo, &tracked_notes)?;
@@ -164,7 +165,7 @@ pub fn sync(
         let pushed = if pushes.is_empty() {
             true
         } else {
-            progress(&format!("pushing to {remote}"));
+            progress.step(&format!("pushing to {remote}"));
             match push(&git, &remote, &pushes)? {
                 Ok(()) => true,
                 Err(refused) => {
@@ -215,7 +216,7 @@ pub fn sync(
                 rounds: round,
             });
         }
-        progress(&format!("{remote} moved while we merged; fetching again"));
+        progress.step(&format!("{remote} moved while we merged; fetching again"));
         std::thread::sleep(std::time::Duration::from_millis(50 * u64::from(round)));
     }
     Err(Error::State(crate::state::StateError::Cas(

@@ -535,7 +535,7 @@ fn task_heading(text: &str) -> bool {
 /// Label lines of one line of text: `**Branch:** x | **Time:** 2h` gives two.
 fn labels_in(line: &str) -> Vec<(Key, String, String)> {
     let mut found = Vec::new();
-    for part in line.split(" | ") {
+    for part in split_outside_code(line, " | ") {
         if let Some((key, value)) = label_line(part) {
             found.push((key, value.to_owned(), label_text(part)));
         } else if let Some((label, value)) = bold_label(part) {
@@ -543,6 +543,45 @@ fn labels_in(line: &str) -> Vec<(Key, String, String)> {
         }
     }
     found
+}
+
+/// `text` split at each `separator` that is not inside a code span, so that a value
+/// written as `` `a | b` `` stays whole.
+fn split_outside_code<'a>(text: &'a str, separator: &str) -> Vec<&'a str> {
+    let bytes = text.as_bytes();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'`' {
+            let run = bytes[at..].iter().take_while(|&&b| b == b'`').count();
+            let fence = &text[at..at + run];
+            // A code span closes at the next run of exactly as many backticks.
+            let mut search = at + run;
+            let mut closed = None;
+            while let Some(found) = text[search..].find(fence) {
+                let begin = search + found;
+                let end = begin + run;
+                let longer = bytes.get(end) == Some(&b'`');
+                if !longer {
+                    closed = Some(end);
+                    break;
+                }
+                search = end + bytes[end..].iter().take_while(|&&b| b == b'`').count();
+            }
+            at = closed.unwrap_or(at + run);
+            continue;
+        }
+        if text[at..].starts_with(separator) {
+            parts.push(&text[start..at]);
+            at += separator.len();
+            start = at;
+            continue;
+        }
+        at += text[at..].chars().next().map_or(1, char::len_utf8);
+    }
+    parts.push(&text[start..]);
+    parts
 }
 
 /// `**Anything:** value` or `**Anything**: value`: the label and its value.
@@ -2660,6 +2699,23 @@ fn table_name(column: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_separator_inside_a_code_span_does_not_split_labels() {
+        assert_eq!(
+            split_outside_code("**Title:** `a | b` | **Branch:** `x`", " | "),
+            ["**Title:** `a | b`", "**Branch:** `x`"]
+        );
+        assert_eq!(
+            split_outside_code("**A:** ``x ` | y`` | **B:** 1", " | "),
+            ["**A:** ``x ` | y``", "**B:** 1"]
+        );
+        assert_eq!(
+            split_outside_code("**A:** `open | **B:** 2", " | "),
+            ["**A:** `open", "**B:** 2"],
+            "a backtick that never closes is a backtick"
+        );
+    }
 
     #[test]
     fn marks_and_codes() {
