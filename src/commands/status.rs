@@ -358,11 +358,12 @@ fn summary(report: &StatusReport) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use git_agents::ops::StatusTotals;
 
-    fn agent(fields: serde_json::Value) -> AgentView {
+    /// A made-up agent: every field of an idle planned agent, with `fields` set over them.
+    pub(crate) fn agent(fields: serde_json::Value) -> AgentView {
         let mut view = serde_json::json!({
             "name": "api", "title": "The API", "status": "planned", "progress": 0.0,
             "current_task": null, "blocked_by": [], "branch": "feature/api",

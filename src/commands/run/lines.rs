@@ -1,0 +1,62 @@
+//! One run event as people read it (a timestamped line) and as `--json` logs it.
+
+use git_agents::ops::{self, RunEvent};
+
+use crate::cli::output::style;
+
+/// `event` as one line for people, after the time of day.
+pub(super) fn event_line(event: &RunEvent) -> String {
+    let now = git_agents::time::now_rfc3339();
+    let clock = now.get(11..19).unwrap_or("");
+    let text = match event {
+        RunEvent::Spawned { agent } => format!("spawned {agent}"),
+        RunEvent::Launched { agent, log } => format!("launched {agent} (log: {})", log.display()),
+        RunEvent::Finished { agent, elapsed } => {
+            format!(
+                "{agent} finished in {}",
+                git_agents::time::format_duration(*elapsed)
+            )
+        }
+        RunEvent::Failed { agent, code, tail } => format!(
+            "{agent} failed ({}){}",
+            code.map(|c| format!("exit {c}"))
+                .unwrap_or_else(|| "killed".to_owned()),
+            tail.lines()
+                .map(|l| format!("\n    {l}"))
+                .collect::<String>()
+        ),
+        RunEvent::Step { agent, message } => format!("{agent}: {message}"),
+        RunEvent::Held { agent, reason } => format!("{agent} held: {reason}"),
+        RunEvent::Merged { agent, unblocked } if unblocked.is_empty() => format!("merged {agent}"),
+        RunEvent::Merged { agent, unblocked } => {
+            format!("merged {agent}; unblocked {}", unblocked.join(", "))
+        }
+        RunEvent::Interrupted { stopped } => format!("interrupted; stopped {}", stopped.join(", ")),
+        RunEvent::Adopted { agent, pid, log } => format!(
+            "{agent}: still running from an earlier run (pid {pid}), watching it (log: {})",
+            log.display()
+        ),
+        RunEvent::EndedUnwatched { agent, code } => {
+            format!(
+                "{agent}: its command from an earlier run ended with exit {code} while no run was watching"
+            )
+        }
+        RunEvent::Relaunching { agent, pid } => format!(
+            "{agent}: its command from an earlier run (pid {pid}) was killed before it finished; launching it again"
+        ),
+        RunEvent::WatchedElsewhere { agent, run_pid } => format!(
+            "{agent}: its command is watched by another git agents run (pid {run_pid}); leaving it to that run"
+        ),
+        RunEvent::Working { message } => message.clone(),
+        RunEvent::Tick => String::new(),
+    };
+    format!("{} {text}", style::dim().apply_to(clock))
+}
+
+/// `event` with the time it happened, for `--json`.
+pub(super) fn logged(event: &RunEvent) -> ops::LoggedEvent {
+    ops::LoggedEvent {
+        event: event.clone(),
+        at: git_agents::time::now_rfc3339(),
+    }
+}

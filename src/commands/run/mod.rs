@@ -1,0 +1,189 @@
+//! `git agents run`: drive the plan with a live dashboard on a terminal and one plain
+//! line per event elsewhere.
+//!
+//! `dashboard` draws the live view; `lines` writes an event as a line for people or as a
+//! logged event for `--json`.
+
+mod dashboard;
+mod lines;
+
+use dashboard::Dashboard;
+use lines::{event_line, logged};
+
+use crate::cli::exit;
+use git_agents::progress::{Events, Progress};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use git_agents::Error;
+use git_agents::git::workspace::Workspace;
+use git_agents::ops::{self, Deliver, RunEvent, RunOptions};
+
+use super::Context;
+
+/// Spawn ready agents, run their commands and bring finished work home
+///
+/// Spawn ready agents, run each one's command in its worktree, and bring finished work home.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only these agents [default: every agent of the plan]
+    #[arg(value_name = "AGENT")]
+    pub agents: Vec<String>,
+    /// Run at most N agents' commands at once
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallel: u32,
+    /// The shell command line for every agent, with {agent}, {branch}, {worktree}, {base} and {port} placeholders (each one shell word)
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
+    /// Leave finished work in review instead of testing, reviewing, opening PRs and merging
+    #[arg(long)]
+    pub no_deliver: bool,
+}
+
+/// Delivery that leaves finished work in review for a person to take further.
+struct HoldForReview;
+
+impl Deliver for HoldForReview {
+    fn deliver(
+        &mut self,
+        _: &Workspace,
+        agent: &str,
+        events: &mut dyn Progress<RunEvent>,
+    ) -> Result<Vec<String>, Error> {
+        events.event(RunEvent::Step {
+            agent: agent.to_owned(),
+            message: "ready for review".to_owned(),
+        });
+        Ok(Vec::new())
+    }
+
+    fn merge_ready(
+        &mut self,
+        _: &Workspace,
+        _: &mut dyn Progress<RunEvent>,
+    ) -> Result<Vec<String>, Error> {
+        Ok(Vec::new())
+    }
+}
+
+/// Run `run`.
+pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
+    let ws = ctx.workspace()?;
+    let options = RunOptions {
+        agents: args.agents.clone(),
+        parallel: args.parallel as usize,
+        exec: args.exec.clone(),
+        poll: Duration::from_millis(100),
+        env: own_binary_on_path(),
+    };
+    let mut pipeline = ops::Pipeline::default();
+    let mut hold = HoldForReview;
+    let deliver: &mut dyn Deliver = if args.no_deliver {
+        &mut hold
+    } else {
+        &mut pipeline
+    };
+    let (report, log) = drive(&ws, &options, deliver, ctx)?;
+    if ctx.out.json(&RunJson {
+        events: &log,
+        report: &report,
+    }) {
+        return Ok(exit_code(&report));
+    }
+    ctx.out.say(summary(&report));
+    Ok(exit_code(&report))
+}
+
+/// `PATH` with this binary's directory first, so agents' commands that call
+/// `git agents` reach the same build that launched them.
+pub(crate) fn own_binary_on_path() -> Vec<(String, String)> {
+    let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.to_path_buf()))
+    else {
+        return Vec::new();
+    };
+    let mut path = dir.display().to_string();
+    if let Some(rest) = std::env::var_os("PATH") {
+        path.push(':');
+        path.push_str(&rest.to_string_lossy());
+    }
+    vec![("PATH".to_owned(), path)]
+}
+
+/// Drive the plan with Ctrl-C handling and the live dashboard or plain event lines;
+/// returns the report and, with --json, the events as JSON.
+pub(crate) fn drive(
+    ws: &Workspace,
+    options: &RunOptions,
+    deliver: &mut dyn Deliver,
+    ctx: &Context,
+) -> Result<(ops::RunReport, Vec<ops::LoggedEvent>), Error> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .map_err(|e| Error::External(format!("cannot catch Ctrl-C: {e}")))?;
+    let mut dashboard = if ctx.out.live() {
+        Some(Dashboard::new(ws)?)
+    } else {
+        None
+    };
+    let mut log: Vec<ops::LoggedEvent> = Vec::new();
+    let report = ops::run(
+        ws,
+        options,
+        &stop,
+        deliver,
+        &mut Events(|event: RunEvent| {
+            let progress_only = matches!(event, RunEvent::Tick | RunEvent::Working { .. });
+            if ctx.out.json && !progress_only {
+                log.push(logged(&event));
+            }
+            match (&mut dashboard, &event) {
+                (Some(dashboard), _) => dashboard.event(ws, &event),
+                (None, RunEvent::Working { message }) => ctx.out.progress(message),
+                (None, _) if progress_only => {}
+                (None, _) => ctx.out.say(event_line(&event)),
+            }
+        }),
+    );
+    if let Some(dashboard) = &mut dashboard {
+        dashboard.finish(ws);
+    }
+    let report = report?;
+    Ok((report, log))
+}
+
+/// The closing line of a run.
+pub(crate) fn summary(report: &ops::RunReport) -> String {
+    format!(
+        "{} merged, {} failed, {} waiting{}",
+        report.merged.len(),
+        report.failed.len(),
+        report.waiting.len(),
+        if report.interrupted {
+            " (interrupted: run again to resume)"
+        } else {
+            ""
+        }
+    )
+}
+
+pub(crate) fn exit_code(report: &ops::RunReport) -> i32 {
+    if report.interrupted {
+        exit::INTERRUPTED
+    } else if report.failed.is_empty() {
+        exit::OK
+    } else {
+        exit::REFUSED
+    }
+}
+
+/// What `run --json` prints: every event, then where each agent ended up.
+#[derive(serde::Serialize)]
+pub(crate) struct RunJson<'a> {
+    pub(crate) events: &'a [ops::LoggedEvent],
+    #[serde(flatten)]
+    pub(crate) report: &'a ops::RunReport,
+}
