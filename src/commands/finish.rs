@@ -98,7 +98,11 @@ fn say(report: &FinishReport, ctx: &Context) {
     if let Some(path) = &report.removed_worktree {
         parts.push(format!("removed {}", path.display()));
     }
-    if let Some((branch, tip)) = &report.deleted_branch {
+    if let Some(ops::DeletedBranch {
+        branch,
+        commit: tip,
+    }) = &report.deleted_branch
+    {
         parts.push(format!(
             "deleted {branch} (was {})",
             &tip[..tip.len().min(12)]
@@ -108,11 +112,13 @@ fn say(report: &FinishReport, ctx: &Context) {
         .deleted_branch
         .as_ref()
         .filter(|_| !report.discarded.is_empty())
-        .map(|(branch, tip)| {
+        .map(|deleted| {
             format!(
-                "{} commit{} not in base went with it; restore the branch with: git branch {branch} {tip}",
+                "{} commit{} not in base went with it; restore the branch with: git branch {} {}",
                 report.discarded.len(),
-                if report.discarded.len() == 1 { "" } else { "s" }
+                if report.discarded.len() == 1 { "" } else { "s" },
+                deleted.branch,
+                deleted.commit
             )
         });
     ctx.out.say(format!(

@@ -34,7 +34,7 @@ pub struct FinishReport {
     /// How the teardown command went, when one ran before the worktree was removed.
     pub teardown: Option<HookRun>,
     /// The branch deleted, and the commit it pointed at.
-    pub deleted_branch: Option<(String, String)>,
+    pub deleted_branch: Option<DeletedBranch>,
     /// Commits the branch held that base did not, deleted because `--force` said so; the
     /// branch can be restored at `deleted_branch`'s commit.
     pub discarded: Vec<UnmergedCommit>,
@@ -42,6 +42,15 @@ pub struct FinishReport {
     pub left_blocked: Vec<String>,
     /// Whether the state changed.
     pub changed: bool,
+}
+
+/// A branch `finish` deleted: `git branch BRANCH COMMIT` brings it back.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeletedBranch {
+    /// The branch.
+    pub branch: String,
+    /// The commit it pointed at.
+    pub commit: String,
 }
 
 /// Finish `name`: see the module docs. The branch is deleted only when nothing on it would
@@ -187,7 +196,10 @@ pub fn finish(
                 spec.branch
             ))
         })?;
-        deleted_branch = Some((spec.branch.clone(), tip.clone()));
+        deleted_branch = Some(DeletedBranch {
+            branch: spec.branch.clone(),
+            commit: tip.clone(),
+        });
     }
     let (status, verb) = if abandon {
         (Status::Abandoned, "abandon")

@@ -41,7 +41,7 @@ pub use checkout::Checkout;
 pub use criteria::{Criteria, Criterion};
 pub use deliver::Pipeline;
 pub use edit::{EditOptions, EditReport, FieldChange, edit, set_plan};
-pub use finish::{FinishReport, finish, finish_merged};
+pub use finish::{DeletedBranch, FinishReport, finish, finish_merged};
 pub use init::{EXAMPLE_FILE, InitOptions, InitReport, MergeNeeds, init, write_example};
 pub use log::{LogReport, log};
 pub use merge::{MergeReport, Merged, merge, unblocked_by};
