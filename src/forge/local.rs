@@ -1,7 +1,7 @@
 //! The local forge: pull requests recorded in the state, merged by git-agents itself.
 //!
 //! A merge is built off to the side — `git merge-tree --write-tree` and `commit-tree`,
-//! touching no worktree — then tested in a temporary worktree under the git directory,
+//! touching no worktree — then tested in a checkout kept under the git directory,
 //! and only when the tests pass is the base branch moved, with compare-and-swap. A
 //! conflict, a failing test or a moved base leaves every ref and worktree as it was.
 
@@ -308,13 +308,19 @@ fn replay(git: &Git, onto: &str, head: &str) -> Result<String, Replay> {
     Ok(current)
 }
 
-/// The directory under the git directory that holds temporary merge worktrees, each
-/// named `LABEL-PID` after what it tests and the process that made it.
+/// The directory under the git directory that holds the checkouts merged results are
+/// tested in: kept ones, `kept-N`, each taken by one process at a time through its lock
+/// file `kept-N.pid` (holding the process id and what it tests); and the temporary
+/// `LABEL-PID` ones older versions made.
 pub fn scratch_dir(ws: &Workspace) -> PathBuf {
     ws.common_dir.join("agents").join("merge")
 }
 
-/// A temporary merge worktree left by a process that is no longer running.
+/// How many kept checkouts there may be: one per merge testing at the same moment.
+const MOST_KEPT: usize = 64;
+
+/// A merge checkout nobody is using any more: a temporary one whose maker is gone, or a
+/// kept one whose lock a process that is gone still holds (it was killed mid-test).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaleScratch {
     /// What it was testing: an agent's name, or `batch`.
@@ -323,11 +329,20 @@ pub struct StaleScratch {
     pub path: PathBuf,
     /// Git's record of it under `worktrees/` in the git directory.
     pub admin: PathBuf,
+    /// The lock a killed process left on a kept checkout.
+    pub lock: Option<PathBuf>,
 }
 
-/// Every temporary merge worktree git has a record of whose maker is no longer running,
-/// found from git's records directly so that a half-written one (which makes
-/// `git worktree list` fail) is found too.
+/// Who holds a kept checkout's lock: the process id and what it tests.
+fn lock_holder(lock: &std::path::Path) -> Option<(u32, String)> {
+    let text = std::fs::read_to_string(lock).ok()?;
+    let (pid, label) = text.trim().split_once(' ').unwrap_or((text.trim(), ""));
+    Some((pid.parse().ok()?, label.to_owned()))
+}
+
+/// Every merge checkout nobody uses any more (see [`StaleScratch`]), found from git's
+/// records directly so that a half-written one (which makes `git worktree list` fail)
+/// is found too.
 pub fn stale_scratch(ws: &Workspace) -> Vec<StaleScratch> {
     let dir = scratch_dir(ws);
     let dir = dir.canonicalize().unwrap_or(dir);
@@ -350,6 +365,19 @@ pub fn stale_scratch(ws: &Workspace) -> Vec<StaleScratch> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if name.starts_with("kept-") {
+            let lock = dir.join(format!("{name}.pid"));
+            match lock_holder(&lock) {
+                Some((pid, label)) if !crate::process::alive(pid) => found.push(StaleScratch {
+                    label: if label.is_empty() { name } else { label },
+                    path: path.to_path_buf(),
+                    admin,
+                    lock: Some(lock),
+                }),
+                _ => {}
+            }
+            continue;
+        }
         let (label, pid) = match name.rsplit_once('-') {
             Some((label, pid)) => (label.to_owned(), pid.parse::<u32>().ok()),
             None => (name.clone(), None),
@@ -361,13 +389,15 @@ pub fn stale_scratch(ws: &Workspace) -> Vec<StaleScratch> {
             label,
             path: path.to_path_buf(),
             admin,
+            lock: None,
         });
     }
     found.sort_by(|a, b| a.path.cmp(&b.path));
     found
 }
 
-/// Remove a stale temporary merge worktree: its directory and git's record of it.
+/// Remove a merge checkout nobody uses: its directory, git's record of it, and the lock
+/// a killed process left on it.
 pub fn remove_scratch(scratch: &StaleScratch) -> std::io::Result<()> {
     for dir in [&scratch.path, &scratch.admin] {
         match std::fs::remove_dir_all(dir) {
@@ -375,11 +405,140 @@ pub fn remove_scratch(scratch: &StaleScratch) -> std::io::Result<()> {
             _ => {}
         }
     }
+    if let Some(lock) = &scratch.lock {
+        match std::fs::remove_file(lock) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
     Ok(())
 }
 
-/// Check `commit` out into a temporary worktree under the git directory, run the test
-/// command there, and remove the worktree again whatever happened.
+/// A kept merge checkout this process holds; its lock goes when it is dropped.
+struct KeptCheckout {
+    path: PathBuf,
+    lock: PathBuf,
+}
+
+impl Drop for KeptCheckout {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.lock);
+    }
+}
+
+impl KeptCheckout {
+    /// Take the first kept checkout no other process holds, recording `label` as what it
+    /// tests. A lock whose holder is gone is taken over.
+    fn take(dir: &std::path::Path, label: &str) -> Result<KeptCheckout, ForgeError> {
+        let io = |what: String, e: std::io::Error| {
+            ForgeError::Git(crate::git::GitError::Library(format!("{what}: {e}")))
+        };
+        crate::fsutil::private_dir(dir)
+            .map_err(|e| io(format!("cannot create {}", dir.display()), e))?;
+        for slot in 0..MOST_KEPT {
+            let lock = dir.join(format!("kept-{slot}.pid"));
+            for _attempt in 0..2 {
+                let holder = format!("{} {label}\n", std::process::id());
+                match crate::fsutil::write_new(&lock, holder.as_bytes()) {
+                    Ok(()) => {
+                        return Ok(KeptCheckout {
+                            path: dir.join(format!("kept-{slot}")),
+                            lock,
+                        });
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        let gone =
+                            lock_holder(&lock).is_some_and(|(pid, _)| !crate::process::alive(pid));
+                        if !gone {
+                            break;
+                        }
+                        let _ = std::fs::remove_file(&lock);
+                    }
+                    Err(e) => return Err(io(format!("cannot write {}", lock.display()), e)),
+                }
+            }
+        }
+        Err(ForgeError::Refused(format!(
+            "all {MOST_KEPT} merge checkouts under {} are in use; wait for a merge to finish",
+            dir.display()
+        )))
+    }
+
+    /// Bring the checkout to `commit`: only the paths that differ from what it holds are
+    /// written (with git's parallel checkout), files left by an earlier test that git
+    /// does not ignore are removed, ignored ones (build output) are kept. A checkout
+    /// that cannot be brought there is made again.
+    fn bring_to(&self, git: &Git, commit: &str) -> Result<(), ForgeError> {
+        if self.path.join(".git").is_file() {
+            let here = Git::new(&self.path);
+            let updated = here
+                .output([
+                    "-c",
+                    "checkout.workers=0",
+                    "checkout",
+                    "--quiet",
+                    "--force",
+                    "--detach",
+                    commit,
+                ])
+                .map(|o| o.success())
+                .unwrap_or(false)
+                && here
+                    .output(["clean", "-ffdq"])
+                    .map(|o| o.success())
+                    .unwrap_or(false);
+            if updated {
+                return Ok(());
+            }
+            let _ = worktree::remove(git, &self.path, true);
+        }
+        if self.path.exists() {
+            let _ = fs_err::remove_dir_all(&self.path);
+            let _ = git.output(["worktree", "prune"]);
+        }
+        git.run([
+            "-c".as_ref(),
+            "checkout.workers=0".as_ref(),
+            "worktree".as_ref(),
+            "add".as_ref(),
+            "--detach".as_ref(),
+            "--quiet".as_ref(),
+            self.path.as_os_str(),
+            commit.as_ref(),
+        ])?;
+        Ok(())
+    }
+}
+
+/// Remove every kept merge checkout no process is using, once nothing is left to merge
+/// (they are only a cache of the last merged results); how many went.
+pub fn remove_kept_checkouts(ws: &Workspace) -> usize {
+    let dir = scratch_dir(ws);
+    let git = ws.git();
+    let mut removed = 0;
+    for slot in 0..MOST_KEPT {
+        let path = dir.join(format!("kept-{slot}"));
+        let lock = dir.join(format!("kept-{slot}.pid"));
+        if !path.exists() {
+            continue;
+        }
+        let holder = format!("{} removing\n", std::process::id());
+        if crate::fsutil::write_new(&lock, holder.as_bytes()).is_err() {
+            continue;
+        }
+        let held = KeptCheckout { path, lock };
+        if worktree::remove(&git, &held.path, true).is_err() {
+            let _ = fs_err::remove_dir_all(&held.path);
+            let _ = git.output(["worktree", "prune"]);
+        }
+        removed += 1;
+    }
+    removed
+}
+
+/// Run the test command on `commit` in a kept checkout under the git directory, brought
+/// to that commit by writing only what differs from the last merged result it held, so a
+/// merge costs what changed rather than the size of the repository.
 pub(crate) fn test_in_scratch_worktree(
     ws: &Workspace,
     commit: &str,
@@ -392,33 +551,12 @@ pub(crate) fn test_in_scratch_worktree(
     for stale in stale_scratch(ws) {
         let _ = remove_scratch(&stale);
     }
-    let dir = scratch_dir(ws);
-    fs_err::create_dir_all(&dir).map_err(|e| {
-        ForgeError::Git(crate::git::GitError::Library(format!(
-            "cannot create {}: {e}",
-            dir.display()
-        )))
-    })?;
-    let path: PathBuf = dir.join(format!("{label}-{}", std::process::id()));
-    if path.exists() {
-        let _ = worktree::remove(&git, &path, true);
-        let _ = fs_err::remove_dir_all(&path);
-    }
-    git.run([
-        "worktree".as_ref(),
-        "add".as_ref(),
-        "--detach".as_ref(),
-        "--quiet".as_ref(),
-        path.as_os_str(),
-        commit.as_ref(),
-    ])?;
-    let result = runner::run(command, &path, env, None, progress);
+    let checkout = KeptCheckout::take(&scratch_dir(ws), label)?;
+    checkout.bring_to(&git, commit)?;
+    let result = runner::run(command, &checkout.path, env, None, progress);
     if result.as_ref().is_ok_and(|finished| finished.success()) {
         crate::fault::point(crate::fault::AFTER_MERGE_TESTED);
     }
-    if worktree::remove(&git, &path, true).is_err() {
-        let _ = fs_err::remove_dir_all(&path);
-        let _ = git.output(["worktree", "prune"]);
-    }
+    drop(checkout);
     Ok(result?)
 }

@@ -11,7 +11,7 @@ mod local;
 
 pub use github::GitHub;
 pub use local::Local;
-pub use local::{StaleScratch, remove_scratch, scratch_dir, stale_scratch};
+pub use local::{StaleScratch, remove_kept_checkouts, remove_scratch, scratch_dir, stale_scratch};
 
 use crate::progress::Progress;
 use std::path::PathBuf;

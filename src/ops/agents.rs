@@ -103,6 +103,7 @@ pub fn remove(ws: &Workspace, name: &str, force: bool) -> Result<RemoveReport> {
     if let Some(before) = &before {
         super::trust::record_local_change(ws, before, &updated.state.plan)?;
     }
+    super::finish::drop_merge_checkouts_when_done(ws, &updated.state);
     Ok(RemoveReport {
         removed: name.to_owned(),
         agents: updated.state.plan.agents.len(),

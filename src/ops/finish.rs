@@ -219,6 +219,7 @@ pub fn finish(
         }
         Ok((format!("{verb} {name}"), ()))
     })?;
+    drop_merge_checkouts_when_done(ws, &updated.state);
     let left_blocked = if abandon {
         super::merge::waiting_on(&state, name)
     } else {
@@ -255,13 +256,29 @@ pub fn finish_merged(
         })
         .map(|a| a.name.clone())
         .collect();
-    Ok(names
+    let results = names
         .into_iter()
         .map(|name| {
             let result = finish(ws, &name, false, force, progress);
             (name, result)
         })
-        .collect())
+        .collect();
+    drop_merge_checkouts_when_done(ws, &State::load(&ws.repo)?);
+    Ok(results)
+}
+
+/// Once nothing in `state` is left to merge, remove the checkouts merged results were
+/// tested in: they only keep the next merge from checking out the whole tree again.
+pub(crate) fn drop_merge_checkouts_when_done(ws: &Workspace, state: &State) {
+    let nothing_to_merge = state.agents.values().all(|doc| {
+        matches!(
+            doc.status,
+            Status::Merged | Status::Completed | Status::Abandoned
+        )
+    });
+    if nothing_to_merge {
+        crate::forge::remove_kept_checkouts(ws);
+    }
 }
 
 /// Why `name`'s work counts as merged (and the merge commit, when the forge names one),

@@ -116,7 +116,7 @@ fn merge_killed_at_each_fault_point_completes_when_run_again() {
                 doctor.ok().says("No drift");
             }
             fault::AFTER_MERGE_TESTED => {
-                doctor.fails(1).says("temporary merge worktree");
+                doctor.fails(1).says("merge worktree");
             }
             _ => {
                 doctor
@@ -181,7 +181,7 @@ fn doctor_removes_a_temporary_merge_worktree_left_by_a_killed_merge() {
     let (repo, head) = ready_to_merge();
     merge_killed_at(&repo, fault::AFTER_MERGE_TESTED);
     assert!(
-        repo.worktrees().contains("agents/merge"),
+        repo.all_worktrees().contains("agents/merge"),
         "{}",
         repo.worktrees()
     );

@@ -353,3 +353,55 @@ fn finish_merged_cleans_every_merged_agent() {
         .ok()
         .says("No merged agent");
 }
+
+#[test]
+fn merged_results_are_tested_in_one_kept_checkout_that_goes_when_nothing_is_left_to_merge() {
+    let repo = Repo::new();
+    repo.write(".gitignore", "target/\n");
+    repo.git(&["add", ".gitignore"]);
+    repo.git(&["commit", "-q", "-m", "ignore build output"]);
+    repo.init_example();
+    let seen = repo.tmp.path().join("seen");
+    // Each test run says what it found of the last one: a stray file (not ignored) must
+    // be gone, build output (ignored) may stay, and the merged files must be there.
+    repo.git(&[
+        "config",
+        "agents.testCommand",
+        &format!(
+            "echo \"$GIT_AGENTS_AGENT stray=$(test -e stray.txt && echo yes || echo no) built=$(ls target 2>/dev/null) files=$(ls *.txt | tr '\\n' ' ')\" >> '{}'; touch stray.txt; mkdir -p target; touch \"target/$GIT_AGENTS_AGENT\"",
+            seen.display()
+        ),
+    ]);
+    repo.ready("security-agent", "auth.txt", "auth\n");
+    repo.agents(&["merge", "security-agent"]).ok();
+    let kept = repo.root.join(".git/agents/merge/kept-0");
+    assert!(kept.join(".git").is_file(), "{}", repo.all_worktrees());
+    repo.ready("backend-agent", "api.txt", "api\n");
+    repo.agents(&["merge", "backend-agent"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap(),
+        "security-agent stray=no built= files=auth.txt \n\
+         backend-agent stray=no built=security-agent files=api.txt auth.txt \n",
+        "the second test ran in the same checkout, brought to the new merged result"
+    );
+    assert!(
+        !repo.all_worktrees().contains("kept-1"),
+        "one checkout serves merges one after another"
+    );
+    assert!(!repo.root.join(".git/agents/merge/kept-0.pid").exists());
+
+    // Finishing agents while others still have to merge keeps it; once nothing is left
+    // to merge, it goes.
+    repo.agents(&["finish", "--merged"]).ok();
+    assert!(kept.exists());
+    let plan = repo.agents(&["plan", "show", "--json"]).ok().json();
+    for spec in plan["agents"].as_array().unwrap().iter().rev() {
+        let name = spec["name"].as_str().unwrap();
+        if !["security-agent", "backend-agent"].contains(&name) {
+            repo.agents(&["remove", name, "--force"]).ok();
+        }
+    }
+    repo.agents(&["finish", "--merged"]).ok();
+    assert!(!kept.exists(), "{}", repo.all_worktrees());
+    assert!(!repo.all_worktrees().contains("agents/merge"));
+}

@@ -62,6 +62,9 @@ pub enum Repair {
         path: PathBuf,
         /// Git's record of it.
         record: PathBuf,
+        /// The lock a killed merge left on it, when it is a kept checkout.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lock: Option<PathBuf>,
     },
     /// Put the agent back to planned, so `spawn` starts it afresh.
     ResetToPlanned {
@@ -116,7 +119,7 @@ impl Repair {
                 format!("mark {agent} merged (its work is in {})", short(commit))
             }
             Repair::RemoveScratch { path, .. } => {
-                format!("remove temporary merge worktree {}", path.display())
+                format!("remove merge worktree {}", path.display())
             }
             Repair::ResetToPlanned { agent, .. } => {
                 format!("reset {agent} to planned, so spawn starts it afresh")
@@ -155,7 +158,7 @@ impl Repair {
                 format!("marked {agent} merged (its work is in {})", short(commit))
             }
             Repair::RemoveScratch { path, .. } => {
-                format!("removed temporary merge worktree {}", path.display())
+                format!("removed merge worktree {}", path.display())
             }
             Repair::ResetToPlanned { agent, .. } => {
                 format!("reset {agent} to planned; spawn it again to start over")
@@ -240,11 +243,12 @@ impl Repair {
                     Some(note.clone())
                 })?;
             }
-            Repair::RemoveScratch { path, record } => {
+            Repair::RemoveScratch { path, record, lock } => {
                 let stale = crate::forge::StaleScratch {
                     label: String::new(),
                     path: path.clone(),
                     admin: record.clone(),
+                    lock: lock.clone(),
                 };
                 crate::forge::remove_scratch(&stale).map_err(|e| {
                     Error::External(format!("cannot remove {}: {e}", path.display()))

@@ -150,8 +150,8 @@ pub fn wrong_branches(survey: &Survey) -> Result<Vec<Problem>> {
     Ok(problems)
 }
 
-/// Temporary worktrees under the git directory where a merged result was tested, left
-/// behind because the merge that made them was killed: their maker is no longer running.
+/// Worktrees under the git directory where a merged result was tested, left in use by a
+/// merge that was killed: their maker (or the holder of a kept one's lock) is gone.
 pub fn scratch_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
     Ok(crate::forge::stale_scratch(survey.ws)
         .into_iter()
@@ -160,12 +160,13 @@ pub fn scratch_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
                 ProblemKind::ScratchWorktree,
                 &stale.label,
                 format!(
-                    "temporary merge worktree {} was left by a merge that did not finish",
+                    "merge worktree {} was left by a merge that did not finish",
                     stale.path.display()
                 ),
                 Repair::RemoveScratch {
                     path: stale.path,
                     record: stale.admin,
+                    lock: stale.lock,
                 },
             )
         })

@@ -157,8 +157,19 @@ impl Repo {
         self.git(&["for-each-ref", "--format=%(refname) %(objectname)"])
     }
 
-    /// The worktree list, for checking that nothing changed.
+    /// The worktree list, for checking that nothing changed; the checkouts merged results
+    /// are tested in (`.git/agents/merge/kept-N`, a cache of the last merged result) left
+    /// out. [`Repo::all_worktrees`] has them too.
     pub fn worktrees(&self) -> String {
+        self.all_worktrees()
+            .split("\n\n")
+            .filter(|block| !block.contains("/agents/merge/kept-"))
+            .map(|block| format!("{}\n\n", block.trim_end()))
+            .collect::<String>()
+    }
+
+    /// `git worktree list --porcelain`, as it is.
+    pub fn all_worktrees(&self) -> String {
         self.git(&["worktree", "list", "--porcelain"])
     }
 
