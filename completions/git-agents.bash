@@ -1489,7 +1489,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__run)
-            opts="-C -q -v -j -h -V --json --quiet --verbose --color --parallel --exec --no-deliver --help --version"
+            opts="-C -q -v -j -h -V --json --quiet --verbose --color --parallel --exec --no-deliver --jobs --no-retry --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1512,6 +1512,10 @@ _git__agents() {
                     return 0
                     ;;
                 --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1893,7 +1897,7 @@ __git_agents_value_options ()
 	"task undo") echo "--agent -C --color" ;;
 	"update") echo "-C --color --status --note --agent" ;;
 	"log") echo "-C --color -n --max-count" ;;
-	"run") echo "-C --color -j --parallel --exec" ;;
+	"run") echo "-C --color -j --parallel --exec --jobs" ;;
 	"demo") echo "-C --color --dir" ;;
 	"completions") echo "-C --color" ;;
 	"brief") echo "-C --color --agent" ;;

@@ -299,10 +299,12 @@ always\t'Always'
 never\t'Never'"
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s j -l parallel -d 'Run at most N agents\' commands at once' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l exec -d 'The shell command line for every agent, with {agent}, {branch}, {worktree}, {base} and {port} placeholders (each one shell word)' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l jobs -d 'Run at most N deliveries (tests, reviews, pull requests) at once [default: the number of cores]' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s v -l verbose -d 'Say more about what is being done'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l no-deliver -d 'Leave finished work in review instead of testing, reviewing, opening PRs and merging'
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l no-retry -d 'Leave agents whose command, tests or review failed before as they are, instead of launching them again'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s V -l version -d 'Print version'
 complete -c git-agents -n "__fish_git_agents_using_subcommand demo" -s C -d 'Run as if started in DIR (like git -C; may be repeated)' -r -F

@@ -79,6 +79,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         parallel: 8,
         exec: None,
         poll: Duration::from_millis(50),
+        jobs: super::run::default_jobs(),
+        retry: true,
         env: {
             let mut env = super::run::own_binary_on_path();
             let pause = if args.fast { "0.25" } else { "1" };
@@ -86,10 +88,10 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             env
         },
     };
-    let mut pipeline = Pipeline {
+    let pipeline = Pipeline {
         approve_as: Some("demo-reviewer".to_owned()),
     };
-    let (report, events) = super::run::drive(&ws, &options, &mut pipeline, ctx)?;
+    let (report, events) = super::run::drive(&ws, &options, &pipeline, ctx, false)?;
     let finished = if args.keep || report.interrupted {
         Vec::new()
     } else {

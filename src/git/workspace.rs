@@ -100,9 +100,30 @@ impl Workspace {
         }
     }
 
+    /// This workspace in a form another thread can open for itself.
+    pub fn share(&self) -> SharedWorkspace {
+        SharedWorkspace {
+            current_root: self.current_root.clone(),
+        }
+    }
+
     /// Whether the command runs in a linked worktree rather than the main one.
     pub fn in_linked_worktree(&self) -> bool {
         self.current_root != self.main_root
+    }
+}
+
+/// A workspace on its way to another thread, which opens the repository again for itself
+/// with [`SharedWorkspace::open`] (a repository handle belongs to one thread).
+#[derive(Debug, Clone)]
+pub struct SharedWorkspace {
+    current_root: PathBuf,
+}
+
+impl SharedWorkspace {
+    /// The workspace, for this thread.
+    pub fn open(&self) -> Result<Workspace, WorkspaceError> {
+        Workspace::discover(&self.current_root)
     }
 }
 

@@ -77,7 +77,25 @@ pub struct Brief {
     pub notes: Vec<Note>,
     /// The port reserved for it, when the plan hands out ports.
     pub port: Option<u16>,
+    /// What the review or the tests found short on its last delivery, to fix now.
+    pub findings: Option<BriefFindings>,
 }
+
+/// What the review or the tests found short, as the brief shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BriefFindings {
+    /// Which gate.
+    pub kind: crate::state::FindingsKind,
+    /// In one line.
+    pub summary: String,
+    /// The file holding all of it (`GIT_AGENTS_REVIEW_FILE` / `GIT_AGENTS_TEST_FILE`).
+    pub file: String,
+    /// What the reviewer or the tests printed (its last 200 lines).
+    pub text: String,
+}
+
+/// How many lines of findings the brief shows.
+const FINDINGS_LINES: usize = 200;
 
 /// The brief of `agent`, or of the agent whose worktree the command runs in.
 pub fn brief(ws: &Workspace, agent: Option<&str>) -> Result<Brief> {
@@ -148,6 +166,16 @@ pub fn brief(ws: &Workspace, agent: Option<&str>) -> Result<Brief> {
         failure: doc.failure.clone(),
         notes: doc.notes.clone(),
         port: doc.port,
+        findings: doc.findings.as_ref().map(|f| {
+            let text = std::fs::read_to_string(&f.file).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            BriefFindings {
+                kind: f.kind,
+                summary: f.summary.clone(),
+                file: f.file.clone(),
+                text: lines[lines.len().saturating_sub(FINDINGS_LINES)..].join("\n"),
+            }
+        }),
     })
 }
 
@@ -187,6 +215,26 @@ impl Brief {
         ));
         if let Some(failure) = &self.failure {
             md.push_str(&format!("- **Failed:** {}\n", one_line(failure)));
+        }
+
+        if let Some(findings) = &self.findings {
+            let heading = match findings.kind {
+                crate::state::FindingsKind::Review => "Review findings",
+                crate::state::FindingsKind::Tests => "Test failures",
+            };
+            md.push_str(&format!(
+                "\n## {heading}\n\n{}. Fix what they say, commit, and finish again; all of it is in `{}`.\n\n",
+                one_line(&findings.summary),
+                findings.file
+            ));
+            let longest_run = findings
+                .text
+                .split(|c| c != '`')
+                .map(str::len)
+                .max()
+                .unwrap_or(0);
+            let fence = "`".repeat(longest_run.max(2) + 1);
+            md.push_str(&format!("{fence}\n{}\n{fence}\n", findings.text.trim_end()));
         }
 
         md.push_str("\n## Tasks\n\n");

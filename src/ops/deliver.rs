@@ -2,13 +2,13 @@
 //! open its pull request, and let the merge queue merge whatever meets the criteria.
 
 use super::MergeReport;
-use super::run::{Deliver, RunEvent};
+use super::run::{Deliver, Delivery, RunEvent, Stage};
 use super::{ReviewOptions, approve, open_pr, queue_run, review, run_tests};
 use crate::config::{self, CommandKind};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::git::workspace::Workspace;
-use crate::progress::{Progress, Silent, Steps};
-use crate::state::State;
+use crate::progress::{Progress, Steps};
+use crate::state::{FindingsKind, State};
 
 /// The full pipeline: test, review, pull request, merge queue. Steps whose command is not
 /// configured are skipped; the merge criteria still decide what merges.
@@ -21,28 +21,31 @@ pub struct Pipeline {
 
 impl Deliver for Pipeline {
     fn deliver(
-        &mut self,
+        &self,
         ws: &Workspace,
         agent: &str,
         events: &mut dyn Progress<RunEvent>,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Delivery> {
         let state = State::load(&ws.repo)?;
-        let step = |message: String| RunEvent::Step {
+        let step = |stage: Stage, message: String| RunEvent::Step {
             agent: agent.to_owned(),
+            stage,
             message,
         };
         let working = |message: String| RunEvent::Working { message };
         if config::command(&ws.repo, &state.plan, CommandKind::Test, &[]).is_some() {
             events.event(working(format!("testing {agent}'s work")));
-            let report = run_tests(ws, Some(agent), &[], &mut Silent)?;
+            let mut printed = Printed::default();
+            let report = run_tests(ws, Some(agent), &[], &mut printed)?;
             let commit = &report.commit[..report.commit.len().min(12)];
             if !report.passing {
-                return Err(Error::Refused(format!(
-                    "tests fail on {commit} ({})",
-                    report.command
-                )));
+                return Ok(Delivery::ShortOf {
+                    kind: FindingsKind::Tests,
+                    summary: format!("tests fail on {commit} ({})", report.command),
+                    output: printed.text(),
+                });
             }
-            events.event(step(format!("tests pass on {commit}")));
+            events.event(step(Stage::Test, format!("tests pass on {commit}")));
         }
         if config::command(&ws.repo, &state.plan, CommandKind::Review, &[]).is_some() {
             events.event(working(format!("reviewing {agent}'s work")));
@@ -50,23 +53,26 @@ impl Deliver for Pipeline {
                 agent: Some(agent.to_owned()),
                 ..ReviewOptions::default()
             };
-            let report = review(ws, &options, &mut Silent)?;
+            let mut printed = Printed::default();
+            let report = review(ws, &options, &mut printed)?;
             let last = report.iterations.last().map(|i| i.score).unwrap_or(0);
+            if !report.reached {
+                return Ok(Delivery::ShortOf {
+                    kind: FindingsKind::Review,
+                    summary: format!("review {last}/10, short of {}", report.threshold),
+                    output: printed.text(),
+                });
+            }
             let rounds = report.iterations.len();
             let plural = if rounds == 1 { "" } else { "s" };
-            if !report.reached {
-                return Err(Error::Refused(format!(
-                    "review stopped at {last}/10 after {rounds} iteration{plural}, short of {}",
-                    report.threshold
-                )));
-            }
-            events.event(step(format!(
-                "review {last}/10 after {rounds} iteration{plural}"
-            )));
+            events.event(step(
+                Stage::Review,
+                format!("review {last}/10 after {rounds} iteration{plural}"),
+            ));
         }
         if let Some(by) = &self.approve_as {
             approve(ws, agent, Some(by))?;
-            events.event(step(format!("approved by {by}")));
+            events.event(step(Stage::Approve, format!("approved by {by}")));
         }
         events.event(working(format!("opening a pull request for {agent}")));
         let pr = open_pr(
@@ -75,12 +81,15 @@ impl Deliver for Pipeline {
             false,
             &mut Steps(|line: &str| events.event(working(format!("{agent}: {line}")))),
         )?;
-        events.event(step(format!("PR #{} opened ({})", pr.number, pr.url)));
-        Ok(Vec::new())
+        events.event(step(
+            Stage::Pr,
+            format!("PR #{} opened ({})", pr.number, pr.url),
+        ));
+        Ok(Delivery::Proposed)
     }
 
     fn merge_ready(
-        &mut self,
+        &self,
         ws: &Workspace,
         events: &mut dyn Progress<RunEvent>,
     ) -> Result<Vec<String>> {
@@ -97,6 +106,27 @@ impl Deliver for Pipeline {
             });
         }
         Ok(merged)
+    }
+}
+
+/// What a command printed, kept (its last 64 KiB) to hand on as findings.
+#[derive(Default)]
+struct Printed(Vec<u8>);
+
+impl Printed {
+    const KEPT: usize = 64 * 1024;
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0).into_owned()
+    }
+}
+
+impl<E> Progress<E> for Printed {
+    fn output(&mut self, chunk: &[u8]) {
+        self.0.extend_from_slice(chunk);
+        if self.0.len() > 2 * Self::KEPT {
+            self.0.drain(..self.0.len() - Self::KEPT);
+        }
     }
 }
 

@@ -36,7 +36,7 @@ mod update;
 pub use crate::forge::batch::Rejection;
 pub use agents::{AddOptions, RemoveReport, add, remove};
 pub use approve::{Approval, approve};
-pub use brief::{Brief, BriefDependency, BriefTask, brief};
+pub use brief::{Brief, BriefDependency, BriefFindings, BriefTask, brief};
 pub use checkout::Checkout;
 pub use criteria::{Criteria, Criterion};
 pub use deliver::Pipeline;
@@ -50,7 +50,10 @@ pub use pr::{PrReport, open_pr};
 pub use queue::batch::{BatchReport, GITHUB_NOTICE, SetAside, queue_run_batch};
 pub use queue::{QueueEntry, QueueReport, QueueRun, queue, queue_run};
 pub use review::{ReviewEvent, ReviewIteration, ReviewOptions, ReviewReport, review};
-pub use run::{Deliver, LoggedEvent, RunEvent, RunOptions, RunReport, run};
+pub use run::{
+    Deliver, Delivery, LoggedEvent, RunEvent, RunOptions, RunReport, Stage, Unmerged,
+    findings_path, run,
+};
 pub use spawn::{SpawnOutcome, SpawnReport, spawn};
 pub use status::{AgentView, StatusReport, StatusTotals, status};
 pub use task::{TaskAction, TaskReport, set_task};

@@ -15,12 +15,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::config;
 use crate::error::{Error, Result};
 use crate::git::workspace::Workspace;
 use crate::ops::provision::AgentVars;
 use crate::process::launcher::record::{self, Condition, RunRecord};
 use crate::process::launcher::{self, Launch, Running};
-use crate::state::{self, State, Status};
+use crate::state::{self, FindingsKind, State, Status};
 
 /// What `run` was asked to do.
 #[derive(Debug, Clone)]
@@ -36,6 +37,10 @@ pub struct RunOptions {
     pub poll: Duration,
     /// Extra environment for every agent's command.
     pub env: Vec<(String, String)>,
+    /// At most this many deliveries (tests, reviews, pull requests) at once.
+    pub jobs: usize,
+    /// Launch again the agents whose command, tests or review failed before this run.
+    pub retry: bool,
 }
 
 /// Something that happened during a run, for the command to show; `run --json` lists
@@ -63,8 +68,23 @@ pub enum RunEvent {
         code: Option<i32>,
         tail: String,
     },
-    /// A delivery step (test, review, pr, merge) says something.
-    Step { agent: String, message: String },
+    /// A delivery step (test, review, approval, pull request) passed.
+    Step {
+        agent: String,
+        stage: Stage,
+        message: String,
+    },
+    /// The tests or the review fell short; the agent's command is launched again with
+    /// what they found (`launch` counts these launches).
+    Again {
+        agent: String,
+        kind: FindingsKind,
+        summary: String,
+        launch: u32,
+        file: PathBuf,
+    },
+    /// An agent that failed before this run is launched again.
+    Retrying { agent: String, reason: String },
     /// Long work began (a checkout, a test run, a merge); it lasts until the next event.
     Working { message: String },
     /// Delivery of an agent's work stopped short of merging.
@@ -100,6 +120,22 @@ pub enum RunEvent {
     Tick,
 }
 
+/// A step of delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// The tests on the agent's head.
+    Test,
+    /// The review of its head.
+    Review,
+    /// An approval.
+    Approve,
+    /// Its pull request.
+    Pr,
+    /// Finished work left for a person to take further.
+    Ready,
+}
+
 fn as_seconds<S: serde::Serializer>(
     elapsed: &Duration,
     to: S,
@@ -128,22 +164,55 @@ pub struct RunReport {
     pub waiting: Vec<String>,
     /// Whether the run was interrupted.
     pub interrupted: bool,
+    /// Each agent not merged, with why and what to do about it.
+    pub unmerged: Vec<Unmerged>,
 }
 
-/// Brings an agent's finished work home: test, review, pull request, merge. Returns the
-/// agents merged by this step (a merge queue may merge others that were ready too).
-pub trait Deliver {
+/// An agent a run left unmerged: why, and the command that takes it further.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Unmerged {
+    /// The agent.
+    pub agent: String,
+    /// Its status.
+    pub status: Status,
+    /// Why it is not merged, one reason each: the failure, the dependencies it waits
+    /// for, or each merge criterion unmet.
+    pub reasons: Vec<String>,
+    /// The command to run next.
+    pub next: String,
+}
+
+/// What delivering an agent's work came to.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    /// Tested, reviewed, its pull request open: the merge queue takes it from here.
+    Proposed,
+    /// The tests or the review fell short; `output` (what they printed) goes to the
+    /// agent's command when it is launched again.
+    ShortOf {
+        /// Which gate.
+        kind: FindingsKind,
+        /// In one line.
+        summary: String,
+        /// What the tests or the reviewer printed.
+        output: String,
+    },
+}
+
+/// Brings an agent's finished work home: test, review, pull request, merge. Deliveries of
+/// different agents run at the same time, each on a thread of its own.
+pub trait Deliver: Sync {
     /// Deliver `agent`'s work, reporting steps through `events`.
     fn deliver(
-        &mut self,
+        &self,
         ws: &Workspace,
         agent: &str,
         events: &mut dyn Progress<RunEvent>,
-    ) -> Result<Vec<String>>;
+    ) -> Result<Delivery>;
 
     /// Merge whatever is ready in the queue; returns the agents merged.
     fn merge_ready(
-        &mut self,
+        &self,
         ws: &Workspace,
         events: &mut dyn Progress<RunEvent>,
     ) -> Result<Vec<String>>;
@@ -155,7 +224,7 @@ pub fn run(
     ws: &Workspace,
     options: &RunOptions,
     stop: &AtomicBool,
-    deliver: &mut dyn Deliver,
+    deliver: &dyn Deliver,
     events: &mut dyn Progress<RunEvent>,
 ) -> Result<RunReport> {
     let initial = State::load(&ws.repo)?;
@@ -188,6 +257,9 @@ pub fn run(
         running: BTreeMap::new(),
         elsewhere: BTreeSet::new(),
     };
+    if options.retry {
+        retry_failed(ws, &initial, &chosen, events)?;
+    }
     match drive(ws, options, stop, &chosen, &mut watch, deliver, events) {
         Ok(Some(report)) => return Ok(report),
         Ok(None) => {}
@@ -196,25 +268,80 @@ pub fn run(
     }
     let stopped = watch.stop_all();
     events.event(RunEvent::Interrupted { stopped });
-    let mut report = report(&State::load(&ws.repo)?, &chosen);
+    let mut report = report(ws, &State::load(&ws.repo)?, &chosen, options.retry);
     report.interrupted = true;
     Ok(report)
 }
 
+/// Put every chosen agent that failed (its command, tests or review) and still has its
+/// worktree back to work, so this run launches its command again.
+fn retry_failed(
+    ws: &Workspace,
+    state: &State,
+    chosen: &[String],
+    events: &mut dyn Progress<RunEvent>,
+) -> Result<()> {
+    for name in chosen {
+        let Some(doc) = state.agent(name).filter(|d| d.status == Status::Failed) else {
+            continue;
+        };
+        let Some(spec) = state.plan.agent(name) else {
+            continue;
+        };
+        if !ws.resolve(&spec.worktree).is_dir() {
+            continue;
+        }
+        let reason = doc
+            .failure
+            .clone()
+            .unwrap_or_else(|| "it failed".to_owned());
+        state::update::<_, Error>(&ws.repo, |state| {
+            let Some(doc) = state.agent_mut(name) else {
+                return Ok((String::new(), ()));
+            };
+            if doc.status != Status::Failed {
+                return Ok((String::new(), ()));
+            }
+            doc.status = Status::InProgress;
+            doc.failure = None;
+            if let Some(findings) = &mut doc.findings {
+                findings.launches = 0;
+            }
+            Ok((format!("retry {name}"), ()))
+        })?;
+        events.event(RunEvent::Retrying {
+            agent: name.clone(),
+            reason,
+        });
+    }
+    Ok(())
+}
+
+/// A delivery or merge under way on a thread of its own.
+type Job<'scope, T> = std::thread::ScopedJoinHandle<'scope, Result<T>>;
+
+/// Where a thread's events go: to the run's loop, which shows them.
+struct Forward(std::sync::mpsc::Sender<RunEvent>);
+
+impl Progress<RunEvent> for Forward {
+    fn event(&mut self, event: RunEvent) {
+        let _ = self.0.send(event);
+    }
+}
+
 /// The run's loop: take over what earlier runs left, then launch, watch and deliver until
-/// nothing more can happen (the report) or `stop` is set (`None`).
+/// nothing more can happen (the report) or `stop` is set (`None`). Deliveries and the
+/// merge queue run on threads of their own, so commands keep being launched and watched
+/// while tests and reviews run.
 fn drive(
     ws: &Workspace,
     options: &RunOptions,
     stop: &AtomicBool,
     chosen: &[String],
     watch: &mut Watch,
-    deliver: &mut dyn Deliver,
+    deliver: &dyn Deliver,
     events: &mut dyn Progress<RunEvent>,
 ) -> Result<Option<RunReport>> {
-    let parallel = options.parallel.max(1);
-    let mut attempted: BTreeSet<String> = BTreeSet::new();
-    let mut delivered_once = false;
     let initial = State::load(&ws.repo)?;
     for name in chosen {
         let active = initial
@@ -222,135 +349,316 @@ fn drive(
             .is_some_and(|a| a.status == Status::InProgress);
         watch.take_over(ws, name, active, events)?;
     }
-    loop {
-        if stop.load(Ordering::SeqCst) {
-            return Ok(None);
-        }
-        let mut progressed = false;
-
-        for (name, exit) in finished(&watch.running)? {
-            let child = watch
-                .running
-                .remove(&name)
-                .expect("a finished child was running");
-            progressed = true;
-            crate::fault::point(crate::fault::AFTER_AGENT_EXITED);
-            if exit.success() {
-                events.event(RunEvent::Finished {
-                    agent: name.clone(),
-                    elapsed: child.started.elapsed(),
-                });
-                set_status(ws, &name, Status::Review, None)?;
-            } else {
-                let tail = launcher::tail(&child.log, 10);
-                let reason = format!("command exited with {}", exit_text(exit.code));
-                set_status(
-                    ws,
-                    &name,
-                    Status::Failed,
-                    Some(&format!("{reason}: {}", last_line(&tail))),
-                )?;
-                events.event(RunEvent::Failed {
-                    agent: name.clone(),
-                    code: exit.code,
-                    tail,
-                });
+    let shared = ws.share();
+    let (sender, received) = std::sync::mpsc::channel::<RunEvent>();
+    std::thread::scope(|scope| {
+        let mut deliveries: BTreeMap<String, Job<'_, Delivery>> = BTreeMap::new();
+        let mut merging: Option<(State, Job<'_, Vec<String>>)> = None;
+        let mut merge_wanted = true;
+        let mut attempted: BTreeSet<String> = BTreeSet::new();
+        let outcome = loop {
+            if stop.load(Ordering::SeqCst) {
+                break Ok(None);
             }
-            child.forget();
-        }
-
-        let state = State::load(&ws.repo)?;
-        for name in chosen
-            .iter()
-            .filter(|n| state.agent(n).is_some_and(|a| a.status == Status::Review))
-        {
-            if watch.running.contains_key(name)
-                || watch.elsewhere.contains(name)
-                || !attempted.insert(name.clone())
-            {
-                continue;
+            let mut progressed = false;
+            while let Ok(event) = received.try_recv() {
+                events.event(event);
             }
-            progressed = true;
-            let before = State::load(&ws.repo)?;
-            match deliver.deliver(ws, name, events) {
-                Ok(merged) => announce_merges(&before, &merged, events),
-                Err(_) if interrupted(stop) => return Ok(None),
-                Err(err) => {
-                    events.event(RunEvent::Held {
+
+            for (name, exit) in finished(&watch.running)? {
+                let child = watch
+                    .running
+                    .remove(&name)
+                    .expect("a finished child was running");
+                progressed = true;
+                crate::fault::point(crate::fault::AFTER_AGENT_EXITED);
+                if exit.success() {
+                    events.event(RunEvent::Finished {
                         agent: name.clone(),
-                        reason: err.to_string(),
+                        elapsed: child.started.elapsed(),
                     });
-                    set_status(ws, name, Status::Failed, Some(&err.to_string()))?;
+                    set_status(ws, &name, Status::Review, None)?;
+                } else {
+                    let tail = launcher::tail(&child.log, 10);
+                    let reason = format!("command exited with {}", exit_text(exit.code));
+                    set_status(
+                        ws,
+                        &name,
+                        Status::Failed,
+                        Some(&format!("{reason}: {}", last_line(&tail))),
+                    )?;
+                    events.event(RunEvent::Failed {
+                        agent: name.clone(),
+                        code: exit.code,
+                        tail,
+                    });
+                }
+                child.forget();
+            }
+
+            let done: Vec<String> = deliveries
+                .iter()
+                .filter(|(_, job)| job.is_finished())
+                .map(|(name, _)| name.clone())
+                .collect();
+            for name in done {
+                let job = deliveries.remove(&name).expect("a finished delivery");
+                progressed = true;
+                merge_wanted = true;
+                let result = job.join().unwrap_or_else(|_| {
+                    Err(Error::External(format!("the delivery of {name} panicked")))
+                });
+                match result {
+                    Ok(Delivery::Proposed) => clear_findings(ws, &name)?,
+                    Ok(Delivery::ShortOf {
+                        kind,
+                        summary,
+                        output,
+                    }) => {
+                        if relaunch_with_findings(ws, &name, kind, &summary, &output, events)? {
+                            attempted.remove(&name);
+                        }
+                    }
+                    Err(_) if interrupted(stop) => {}
+                    Err(err) => {
+                        events.event(RunEvent::Held {
+                            agent: name.clone(),
+                            reason: err.to_string(),
+                        });
+                        set_status(ws, &name, Status::Failed, Some(&err.to_string()))?;
+                    }
                 }
             }
-        }
-        if !delivered_once || progressed {
-            delivered_once = true;
-            let before = State::load(&ws.repo)?;
-            let merged = deliver.merge_ready(ws, events)?;
-            progressed |= !merged.is_empty();
-            announce_merges(&before, &merged, events);
-        }
+            if stop.load(Ordering::SeqCst) {
+                break Ok(None);
+            }
 
-        let state = State::load(&ws.repo)?;
-        for name in chosen {
-            if watch.running.len() >= parallel || stop.load(Ordering::SeqCst) {
-                break;
-            }
-            if watch.running.contains_key(name)
-                || watch.elsewhere.contains(name)
-                || !state.unmerged_dependencies(name).is_empty()
-            {
-                continue;
-            }
-            let status = state
-                .agent(name)
-                .map(|a| a.status)
-                .unwrap_or(Status::Planned);
-            if status == Status::Planned {
-                super::spawn(
-                    ws,
-                    std::slice::from_ref(name),
-                    false,
-                    false,
-                    &mut Steps(|line: &str| {
-                        events.event(RunEvent::Working {
-                            message: line.to_owned(),
-                        })
-                    }),
-                )?;
-                events.event(RunEvent::Spawned {
-                    agent: name.clone(),
-                });
-            } else if status != Status::InProgress {
-                continue;
-            }
-            watch.take_over(ws, name, true, events)?;
-            if watch.running.contains_key(name) || watch.elsewhere.contains(name) {
-                progressed = true;
-                continue;
-            }
-            crate::ops::provision::ensure_port(ws, name)?;
             let state = State::load(&ws.repo)?;
-            let launch = launch_for(ws, &state, options, name)?;
-            let child = launcher::start(&launch)
-                .map_err(|e| Error::External(format!("cannot start {name}'s command: {e}")))?;
-            events.event(RunEvent::Launched {
-                agent: name.clone(),
-                log: launch.log.clone(),
-            });
-            watch.running.insert(name.clone(), child);
-            progressed = true;
-        }
+            for name in chosen
+                .iter()
+                .filter(|n| state.agent(n).is_some_and(|a| a.status == Status::Review))
+            {
+                if deliveries.len() >= options.jobs.max(1) {
+                    break;
+                }
+                if watch.running.contains_key(name)
+                    || watch.elsewhere.contains(name)
+                    || deliveries.contains_key(name)
+                    || !attempted.insert(name.clone())
+                {
+                    continue;
+                }
+                progressed = true;
+                let (shared, mut forward, agent) =
+                    (shared.clone(), Forward(sender.clone()), name.clone());
+                let job = scope.spawn(move || {
+                    let ws = shared.open()?;
+                    deliver.deliver(&ws, &agent, &mut forward)
+                });
+                deliveries.insert(name.clone(), job);
+            }
 
-        if watch.running.is_empty() && !progressed {
-            return Ok(Some(report(&State::load(&ws.repo)?, chosen)));
+            if merging.as_ref().is_some_and(|(_, job)| job.is_finished())
+                && let Some((before, job)) = merging.take()
+            {
+                progressed = true;
+                let merged = job
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::External("the merge queue panicked".into())));
+                match merged {
+                    Ok(merged) => {
+                        merge_wanted |= !merged.is_empty();
+                        announce_merges(&before, &merged, events);
+                    }
+                    Err(_) if interrupted(stop) => break Ok(None),
+                    Err(err) => break Err(err),
+                }
+            }
+            if merging.is_none() && merge_wanted {
+                merge_wanted = false;
+                let before = State::load(&ws.repo)?;
+                let (shared, mut forward) = (shared.clone(), Forward(sender.clone()));
+                let job = scope.spawn(move || {
+                    let ws = shared.open()?;
+                    deliver.merge_ready(&ws, &mut forward)
+                });
+                merging = Some((before, job));
+                progressed = true;
+            }
+
+            let state = State::load(&ws.repo)?;
+            for name in chosen {
+                if watch.running.len() >= options.parallel.max(1) || stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                if watch.running.contains_key(name)
+                    || watch.elsewhere.contains(name)
+                    || deliveries.contains_key(name)
+                    || !state.unmerged_dependencies(name).is_empty()
+                {
+                    continue;
+                }
+                let status = state
+                    .agent(name)
+                    .map(|a| a.status)
+                    .unwrap_or(Status::Planned);
+                if status == Status::Planned {
+                    super::spawn(
+                        ws,
+                        std::slice::from_ref(name),
+                        false,
+                        false,
+                        &mut Steps(|line: &str| {
+                            events.event(RunEvent::Working {
+                                message: line.to_owned(),
+                            })
+                        }),
+                    )?;
+                    events.event(RunEvent::Spawned {
+                        agent: name.clone(),
+                    });
+                } else if status != Status::InProgress {
+                    continue;
+                }
+                watch.take_over(ws, name, true, events)?;
+                if watch.running.contains_key(name) || watch.elsewhere.contains(name) {
+                    progressed = true;
+                    continue;
+                }
+                crate::ops::provision::ensure_port(ws, name)?;
+                let state = State::load(&ws.repo)?;
+                let launch = launch_for(ws, &state, options, name)?;
+                let child = launcher::start(&launch)
+                    .map_err(|e| Error::External(format!("cannot start {name}'s command: {e}")))?;
+                events.event(RunEvent::Launched {
+                    agent: name.clone(),
+                    log: launch.log.clone(),
+                });
+                watch.running.insert(name.clone(), child);
+                progressed = true;
+            }
+
+            let idle = watch.running.is_empty() && deliveries.is_empty() && merging.is_none();
+            if idle && !progressed && !merge_wanted {
+                break Ok(Some(report(
+                    ws,
+                    &State::load(&ws.repo)?,
+                    chosen,
+                    options.retry,
+                )));
+            }
+            if !progressed {
+                events.event(RunEvent::Tick);
+                std::thread::sleep(options.poll);
+            }
+        };
+        // Deliveries and a merge still under way finish before the run returns (their
+        // commands got Ctrl-C too); what they say is shown.
+        for (_, job) in std::mem::take(&mut deliveries) {
+            let _ = job.join();
         }
-        if !progressed {
-            events.event(RunEvent::Tick);
-            std::thread::sleep(options.poll);
+        if let Some((_, job)) = merging.take() {
+            let _ = job.join();
         }
+        drop(sender);
+        while let Ok(event) = received.try_recv() {
+            events.event(event);
+        }
+        outcome
+    })
+}
+
+/// Where the findings of `agent`'s last delivery are kept for its command.
+pub fn findings_path(ws: &Workspace, agent: &str, kind: FindingsKind) -> PathBuf {
+    let name = match kind {
+        FindingsKind::Review => format!("{agent}-review-findings.txt"),
+        FindingsKind::Tests => format!("{agent}-test-failures.txt"),
+    };
+    ws.common_dir.join("agents").join("logs").join(name)
+}
+
+/// After the tests or the review fell short: keep what they printed for the agent and
+/// put it back to work, so its command is launched again with them; or, once it has been
+/// launched again as often as the review-iteration limit allows, fail it. Whether it
+/// goes back to work.
+fn relaunch_with_findings(
+    ws: &Workspace,
+    name: &str,
+    kind: FindingsKind,
+    summary: &str,
+    output: &str,
+    events: &mut dyn Progress<RunEvent>,
+) -> Result<bool> {
+    let state = State::load(&ws.repo)?;
+    let limit = config::merge_settings(&ws.repo, &state.plan)?
+        .max_review_iterations
+        .max(1);
+    let launches = state
+        .agent(name)
+        .and_then(|d| d.findings.as_ref())
+        .map_or(0, |f| f.launches);
+    if launches + 1 >= limit {
+        let rounds = launches + 1;
+        let reason = format!(
+            "{summary}, after {rounds} round{} of work and {} (at most {limit}: agents.maxReviewIterations)",
+            if rounds == 1 { "" } else { "s" },
+            match kind {
+                FindingsKind::Review => "review",
+                FindingsKind::Tests => "tests",
+            }
+        );
+        events.event(RunEvent::Held {
+            agent: name.to_owned(),
+            reason: reason.clone(),
+        });
+        set_status(ws, name, Status::Failed, Some(&reason))?;
+        return Ok(false);
     }
+    let file = findings_path(ws, name, kind);
+    let write = |file: &PathBuf| -> std::io::Result<()> {
+        if let Some(dir) = file.parent() {
+            crate::fsutil::private_dir(dir)?;
+        }
+        crate::fsutil::replace(file, format!("{summary}\n\n{output}").as_bytes())
+    };
+    write(&file).map_err(|e| Error::External(format!("cannot write {}: {e}", file.display())))?;
+    let findings = crate::state::Findings {
+        kind,
+        summary: summary.to_owned(),
+        file: file.display().to_string(),
+        launches: launches + 1,
+    };
+    state::update::<_, Error>(&ws.repo, |state| {
+        let doc = state
+            .agent_mut(name)
+            .ok_or_else(|| Error::Usage(format!("{name} was removed from the plan")))?;
+        if crate::state::transitions::illegal(doc.status, Status::InProgress).is_some() {
+            return Ok((String::new(), ()));
+        }
+        doc.status = Status::InProgress;
+        doc.findings = Some(findings.clone());
+        Ok((format!("again {name}: {summary}"), ()))
+    })?;
+    events.event(RunEvent::Again {
+        agent: name.to_owned(),
+        kind,
+        summary: summary.to_owned(),
+        launch: launches + 1,
+        file,
+    });
+    Ok(true)
+}
+
+/// Forget the findings of `name`'s earlier deliveries: its work passed.
+fn clear_findings(ws: &Workspace, name: &str) -> Result<()> {
+    state::update::<_, Error>(&ws.repo, |state| match state.agent_mut(name) {
+        Some(doc) if doc.findings.is_some() => {
+            doc.findings = None;
+            Ok((format!("passed {name}"), ()))
+        }
+        _ => Ok((String::new(), ())),
+    })?;
+    Ok(())
 }
 
 /// Whether the run is being stopped, asked after something failed. Ctrl-C reaches the
@@ -493,21 +801,96 @@ fn announce_merges(before: &State, merged: &[String], events: &mut dyn Progress<
     }
 }
 
-fn report(state: &State, chosen: &[String]) -> RunReport {
+/// Where each chosen agent ended up; for each one not merged, why, and what to run next.
+fn report(ws: &Workspace, state: &State, chosen: &[String], retry: bool) -> RunReport {
     let mut report = RunReport::default();
     for name in chosen {
-        match state
-            .agent(name)
-            .map(|a| a.status)
-            .unwrap_or(Status::Planned)
-        {
+        let doc = state.document(name);
+        match doc.status {
             Status::Merged | Status::Completed => report.merged.push(name.clone()),
-            Status::Failed => report.failed.push(name.clone()),
             Status::Abandoned => {}
-            _ => report.waiting.push(name.clone()),
+            status => {
+                if status == Status::Failed {
+                    report.failed.push(name.clone());
+                } else {
+                    report.waiting.push(name.clone());
+                }
+                report.unmerged.push(unmerged(ws, state, name, retry));
+            }
         }
     }
     report
+}
+
+/// Why `name` is not merged and the command that takes it further.
+fn unmerged(ws: &Workspace, state: &State, name: &str, retry: bool) -> Unmerged {
+    let doc = state.document(name);
+    let mut entry = Unmerged {
+        agent: name.to_owned(),
+        status: doc.status,
+        reasons: Vec::new(),
+        next: format!("git agents merge {name} --dry-run"),
+    };
+    let waiting_for = state.unmerged_dependencies(name);
+    if doc.status == Status::Failed {
+        entry.reasons.push(
+            doc.failure
+                .clone()
+                .unwrap_or_else(|| "it failed".to_owned()),
+        );
+        entry.next = if retry {
+            format!("git agents run {name}   # launches its command again")
+        } else {
+            format!("git agents run {name}   # without --no-retry, launches its command again")
+        };
+        return entry;
+    }
+    if !waiting_for.is_empty() {
+        entry
+            .reasons
+            .push(format!("waits for {} to merge", waiting_for.join(", ")));
+        entry.next = format!("git agents merge {} --dry-run", waiting_for[0]);
+        return entry;
+    }
+    if doc.status == Status::Planned || doc.status == Status::InProgress {
+        entry.reasons.push(format!("it is {}", doc.status));
+        entry.next = format!("git agents run {name}");
+        return entry;
+    }
+    let Ok(judged) = super::criteria::judge(ws, state, name) else {
+        return entry;
+    };
+    let unmet: Vec<&super::Criterion> = judged.criteria.criteria.iter().filter(|c| !c.ok).collect();
+    for criterion in &unmet {
+        entry
+            .reasons
+            .push(format!("{}: {}", criterion.name, criterion.reason));
+    }
+    if let Some(first) = unmet.first() {
+        entry.next = match first.name {
+            "tests" => format!("git agents test {name}"),
+            "review" => format!("git agents review {name}"),
+            "approvals" => format!("git agents approve {name}"),
+            "tasks" => format!("git agents task done N --agent {name}"),
+            "pr" => format!("git agents pr {name}"),
+            "mergeable" => format!(
+                "git -C {} rebase {}   # then git agents run {name}",
+                ws.resolve(
+                    &state
+                        .plan
+                        .agent(name)
+                        .map(|a| a.worktree.clone())
+                        .unwrap_or_default()
+                )
+                .display(),
+                state.base()
+            ),
+            _ => format!("git agents merge {name} --dry-run"),
+        };
+    } else {
+        entry.next = format!("git agents merge {name}");
+    }
+    entry
 }
 
 /// The command template for `name`: `--exec`, else the plan's per-agent command.
@@ -540,6 +923,13 @@ fn launch_for(ws: &Workspace, state: &State, options: &RunOptions, name: &str) -
         ),
         ("GIT_AGENTS_LOG".to_owned(), log.display().to_string()),
     ]);
+    if let Some(findings) = state.agent(name).and_then(|d| d.findings.as_ref()) {
+        let key = match findings.kind {
+            FindingsKind::Review => "GIT_AGENTS_REVIEW_FILE",
+            FindingsKind::Tests => "GIT_AGENTS_TEST_FILE",
+        };
+        env.push((key.to_owned(), findings.file.clone()));
+    }
     Ok(Launch {
         agent: vars.agent,
         command,

@@ -12,8 +12,8 @@ pub mod transitions;
 pub mod watch;
 
 pub use log::{LogEntry, read_log};
-pub use model::HookRun;
 pub use model::{AgentState, Note, PullRequest, Status};
+pub use model::{Findings, FindingsKind, HookRun};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

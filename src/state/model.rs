@@ -146,6 +146,33 @@ pub struct AgentState {
     /// How the worktree's setup command last went.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup: Option<HookRun>,
+    /// What the tests or the review found short when `run` last delivered the agent's
+    /// work; its command is launched again with them, until they pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Findings>,
+}
+
+/// What a delivery found short, handed to the agent's command on its next launch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Findings {
+    /// Which gate fell short.
+    pub kind: FindingsKind,
+    /// In one line: "review 6/10, short of 10", "tests fail on 1a2b3c4d5e6f".
+    pub summary: String,
+    /// The file holding what the reviewer or the tests printed.
+    pub file: String,
+    /// How many times the command was launched again for findings so far.
+    pub launches: u32,
+}
+
+/// The gate whose findings an agent is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingsKind {
+    /// The review scored below the threshold.
+    Review,
+    /// The tests failed.
+    Tests,
 }
 
 /// One run of the setup command in an agent's new worktree.
@@ -183,6 +210,7 @@ impl AgentState {
             updated_by: String::new(),
             port: None,
             setup: None,
+            findings: None,
         }
     }
 }

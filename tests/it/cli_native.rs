@@ -981,7 +981,12 @@ fn every_subcommand_runs_from_outside_with_dash_c_and_prints_json() {
         full.extend(args.iter().map(String::as_str));
         full.push("--json");
         let run = repo.agents_in(outside.path(), &full).ok();
-        run.json();
+        if args[0] == "run" {
+            let lines = run.json_lines();
+            assert_eq!(lines.last().unwrap()["event"], "report", "{}", run.stdout);
+        } else {
+            run.json();
+        }
     }
     let status = repo.status_json();
     assert_eq!(status["agents"].as_array().unwrap().len(), 8);

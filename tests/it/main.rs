@@ -26,6 +26,7 @@ mod judge;
 mod local_forge;
 mod locks;
 mod messages;
+mod pipeline;
 mod plan_import;
 mod progress;
 mod properties;

@@ -164,13 +164,13 @@ fn run_with_verbose_adds_its_long_steps_on_stderr_only() {
         .agents(&["run", "backend-agent", "--exec", work, "--json", "-v"])
         .ok();
     assert_eq!(json.stderr, "", "no progress lines with --json");
-    let json = json.json();
+    let lines = json.json_lines();
     assert!(
-        json["events"]
-            .as_array()
-            .unwrap()
+        lines
             .iter()
             .all(|e| e["event"] != "working" && e["event"] != "tick"),
-        "{json}"
+        "{}",
+        json.stdout
     );
+    assert_eq!(lines.last().unwrap()["event"], "report");
 }

@@ -139,6 +139,8 @@ impl Dashboard {
         match event {
             RunEvent::Failed { .. }
             | RunEvent::Held { .. }
+            | RunEvent::Again { .. }
+            | RunEvent::Retrying { .. }
             | RunEvent::Merged { .. }
             | RunEvent::Adopted { .. }
             | RunEvent::EndedUnwatched { .. }

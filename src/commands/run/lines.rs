@@ -25,7 +25,20 @@ pub(super) fn event_line(event: &RunEvent) -> String {
                 .map(|l| format!("\n    {l}"))
                 .collect::<String>()
         ),
-        RunEvent::Step { agent, message } => format!("{agent}: {message}"),
+        RunEvent::Step { agent, message, .. } => format!("{agent}: {message}"),
+        RunEvent::Again {
+            agent,
+            summary,
+            launch,
+            file,
+            ..
+        } => format!(
+            "{agent}: {summary}; launching its command again (relaunch {launch}) with the findings in {}",
+            file.display()
+        ),
+        RunEvent::Retrying { agent, reason } => {
+            format!("{agent}: failed before ({reason}); launching it again")
+        }
         RunEvent::Held { agent, reason } => format!("{agent} held: {reason}"),
         RunEvent::Merged { agent, unblocked } if unblocked.is_empty() => format!("merged {agent}"),
         RunEvent::Merged { agent, unblocked } => {

@@ -18,9 +18,10 @@ use std::time::Duration;
 
 use git_agents::Error;
 use git_agents::git::workspace::Workspace;
-use git_agents::ops::{self, Deliver, RunEvent, RunOptions};
+use git_agents::ops::{self, Deliver, Delivery, RunEvent, RunOptions, Stage};
 
 use super::Context;
+use crate::cli::output::{self, one_line, style};
 
 /// Spawn ready agents, run their commands and bring finished work home
 ///
@@ -39,6 +40,12 @@ pub struct Args {
     /// Leave finished work in review instead of testing, reviewing, opening PRs and merging
     #[arg(long)]
     pub no_deliver: bool,
+    /// Run at most N deliveries (tests, reviews, pull requests) at once [default: the number of cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+    /// Leave agents whose command, tests or review failed before as they are, instead of launching them again
+    #[arg(long)]
+    pub no_retry: bool,
 }
 
 /// Delivery that leaves finished work in review for a person to take further.
@@ -46,25 +53,31 @@ struct HoldForReview;
 
 impl Deliver for HoldForReview {
     fn deliver(
-        &mut self,
+        &self,
         _: &Workspace,
         agent: &str,
         events: &mut dyn Progress<RunEvent>,
-    ) -> Result<Vec<String>, Error> {
+    ) -> Result<Delivery, Error> {
         events.event(RunEvent::Step {
             agent: agent.to_owned(),
+            stage: Stage::Ready,
             message: "ready for review".to_owned(),
         });
-        Ok(Vec::new())
+        Ok(Delivery::Proposed)
     }
 
     fn merge_ready(
-        &mut self,
+        &self,
         _: &Workspace,
         _: &mut dyn Progress<RunEvent>,
     ) -> Result<Vec<String>, Error> {
         Ok(Vec::new())
     }
+}
+
+/// How many deliveries run at once unless `--jobs` says: one per core.
+pub(crate) fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// Run `run`.
@@ -76,23 +89,66 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         exec: args.exec.clone(),
         poll: Duration::from_millis(100),
         env: own_binary_on_path(),
+        jobs: args.jobs.map_or_else(default_jobs, |n| n as usize),
+        retry: !args.no_retry,
     };
-    let mut pipeline = ops::Pipeline::default();
-    let mut hold = HoldForReview;
-    let deliver: &mut dyn Deliver = if args.no_deliver {
-        &mut hold
+    let pipeline = ops::Pipeline::default();
+    let deliver: &dyn Deliver = if args.no_deliver {
+        &HoldForReview
     } else {
-        &mut pipeline
+        &pipeline
     };
-    let (report, log) = drive(&ws, &options, deliver, ctx)?;
-    if ctx.out.json(&RunJson {
-        events: &log,
-        report: &report,
-    }) {
+    let (report, _) = drive(&ws, &options, deliver, ctx, ctx.out.json)?;
+    if ctx.out.json {
+        // The last line of the stream: where each agent ended up.
+        println!(
+            "{}",
+            serde_json::to_string(&ReportLine {
+                event: "report",
+                report: &report,
+            })
+            .map_err(|e| Error::External(e.to_string()))?
+        );
         return Ok(exit_code(&report));
     }
     ctx.out.say(summary(&report));
+    for line in unmerged_lines(&report) {
+        ctx.out.say(line);
+    }
     Ok(exit_code(&report))
+}
+
+/// The last line of `run --json`.
+#[derive(serde::Serialize)]
+struct ReportLine<'a> {
+    event: &'static str,
+    #[serde(flatten)]
+    report: &'a ops::RunReport,
+}
+
+/// For each agent the run left unmerged: its status, each reason on a line of its own
+/// (cut to the terminal's width), and the command to run next (never cut).
+pub(crate) fn unmerged_lines(report: &ops::RunReport) -> Vec<String> {
+    let width = output::terminal_width();
+    let mut lines = Vec::new();
+    if !report.unmerged.is_empty() {
+        lines.push("Not merged:".to_owned());
+    }
+    for entry in &report.unmerged {
+        lines.push(format!(
+            "  {} ({})",
+            style::name().apply_to(&entry.agent),
+            entry.status
+        ));
+        for reason in &entry.reasons {
+            lines.push(output::fit(
+                &format!("    {}", output::inert(&one_line(reason))),
+                width,
+            ));
+        }
+        lines.push(format!("    next: {}", style::good().apply_to(&entry.next)));
+    }
+    lines
 }
 
 /// `PATH` with this binary's directory first, so agents' commands that call
@@ -113,12 +169,14 @@ pub(crate) fn own_binary_on_path() -> Vec<(String, String)> {
 }
 
 /// Drive the plan with Ctrl-C handling and the live dashboard or plain event lines;
-/// returns the report and, with --json, the events as JSON.
+/// returns the report and, with --json, the events as JSON — or, with `stream`, prints
+/// each event as one line of JSON as it happens.
 pub(crate) fn drive(
     ws: &Workspace,
     options: &RunOptions,
-    deliver: &mut dyn Deliver,
+    deliver: &dyn Deliver,
     ctx: &Context,
+    stream: bool,
 ) -> Result<(ops::RunReport, Vec<ops::LoggedEvent>), Error> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
@@ -138,7 +196,13 @@ pub(crate) fn drive(
         &mut Events(|event: RunEvent| {
             let progress_only = matches!(event, RunEvent::Tick | RunEvent::Working { .. });
             if ctx.out.json && !progress_only {
-                log.push(logged(&event));
+                if stream {
+                    if let Ok(line) = serde_json::to_string(&logged(&event)) {
+                        println!("{line}");
+                    }
+                } else {
+                    log.push(logged(&event));
+                }
             }
             match (&mut dashboard, &event) {
                 (Some(dashboard), _) => dashboard.event(ws, &event),
@@ -180,7 +244,7 @@ pub(crate) fn exit_code(report: &ops::RunReport) -> i32 {
     }
 }
 
-/// What `run --json` prints: every event, then where each agent ended up.
+/// What `demo --json` shows of its run: every event, then where each agent ended up.
 #[derive(serde::Serialize)]
 pub(crate) struct RunJson<'a> {
     pub(crate) events: &'a [ops::LoggedEvent],

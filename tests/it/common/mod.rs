@@ -334,6 +334,17 @@ impl Run {
         self
     }
 
+    /// Parse stdout as newline-delimited JSON (`run --json`): one value per line.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("not a line of JSON ({e}): {line}"))
+            })
+            .collect()
+    }
+
     /// Parse stdout as JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
