@@ -21,7 +21,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::local::{TAIL_LINES, exit_text, scratch_env, short, test_in_scratch_worktree};
+use super::local::{
+    TAIL_LINES, exit_text, scratch_env, short, test_in_scratch_worktree, tested_on_head,
+};
 use super::{ForgeError, Local, MergeOutcome, MergeRequest, advance_base, checked_out_clean};
 use crate::git::workspace::Workspace;
 use crate::git::worktree;
@@ -184,6 +186,7 @@ pub fn merge_batch(
         let Some(top) = stack.last() else {
             break;
         };
+        crate::fault::point(crate::fault::AFTER_MERGE_BUILT);
         let names = names_of(requests, stack.iter().map(|l| l.index));
         progress.step(&match test {
             Some(command) => format!(
@@ -252,6 +255,7 @@ pub fn merge_batch(
             &new,
             &format!("git agents queue run --batch: {}", names.join(", ")),
         )?;
+        crate::fault::point(crate::fault::AFTER_BASE_MOVED);
     }
     let tested_with = test.map(CommandLine::display);
     for laid in good {
@@ -365,6 +369,17 @@ impl Tester<'_> {
         top: &Laid,
         progress: &mut dyn Progress,
     ) -> Result<Option<Finished>, ForgeError> {
+        if let [only] = stack
+            && let Some(command) = self.command
+            && tested_on_head(
+                &self.ws.git(),
+                &self.requests[only.index],
+                &only.commit,
+                command,
+            )?
+        {
+            return Ok(None);
+        }
         let mut env = scratch_env(&self.requests[top.index], &top.commit);
         let names = names_of(self.requests, stack.iter().map(|l| l.index));
         env.push(("GIT_AGENTS_BATCH", names.join(" ")));

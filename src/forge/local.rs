@@ -107,6 +107,11 @@ impl Local {
         };
         crate::fault::point(crate::fault::AFTER_MERGE_BUILT);
         let tested_with = match &request.test_command {
+            Some(command) if tested_on_head(&git, request, &new, command)? => Some(format!(
+                "{} (passed on {}, whose tree the merged result is)",
+                command.display(),
+                short(&request.head)
+            )),
             Some(command) => {
                 progress.step(&format!(
                     "testing the merged result of {} with `{}`",
@@ -194,6 +199,22 @@ impl Local {
         };
         Ok(Some((new, None)))
     }
+}
+
+/// Whether the merged result `commit` is, file for file, `request`'s head commit, on which
+/// `command` already passed: base had not moved since the branch was made from it, so a
+/// second run would test the same tree.
+pub(crate) fn tested_on_head(
+    git: &Git,
+    request: &MergeRequest,
+    commit: &str,
+    command: &runner::CommandLine,
+) -> Result<bool, ForgeError> {
+    if request.head_passed.as_deref() != Some(command.display().as_str()) {
+        return Ok(false);
+    }
+    let tree = |commit: &str| git.run(["rev-parse", &format!("{commit}^{{tree}}")]);
+    Ok(tree(commit)?.trim() == tree(&request.head)?.trim())
 }
 
 /// How a finished command exited, in words: its code, or "by a signal".

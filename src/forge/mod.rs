@@ -242,6 +242,9 @@ pub struct MergeRequest {
     pub message: String,
     /// The command that tests the merged result (local forge).
     pub test_command: Option<CommandLine>,
+    /// The test command that passed on the head commit, as recorded: a merged result
+    /// with the head's very tree is not tested again with it.
+    pub head_passed: Option<String>,
 }
 
 /// What a merge did.

@@ -243,6 +243,14 @@ pub(crate) fn merge_request(
         method: judged.settings.method,
         message: commit_message(state, spec, number, judged.settings.method),
         test_command: merged_result_test(ws, state, judged),
+        head_passed: match &judged.notes.test {
+            Some(Record::Test {
+                passing: true,
+                command,
+                ..
+            }) => Some(command.clone()),
+            _ => None,
+        },
     })
 }
 

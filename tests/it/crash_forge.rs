@@ -28,7 +28,9 @@ fn ready_to_merge() -> (Repo, String) {
     repo.agents(&["spawn", "security-agent"]).ok();
     let dir = worktree(&repo, "security-agent");
     let head = repo.commit_in(&dir, "a.txt", "a\n", "security-agent: add a.txt");
-    repo.agents_in(&dir, &["test"]).ok();
+    // Tested on the head with another command, so the merged result is tested too.
+    repo.agents_in(&dir, &["test", "--", "sh", "-c", "test -f a.txt"])
+        .ok();
     repo.agents_in(&dir, &["review", "--", "echo", "Score: 10/10"])
         .ok();
     repo.agents(&["approve", "security-agent"]).ok();
@@ -216,10 +218,17 @@ fn agent_command(repo: &Repo) -> String {
 
 /// A plan of `count` one-task agents, a1.. depending on a0, ready for `run` to take to merged.
 fn run_repo(count: usize) -> Repo {
+    run_repo_with(count, true)
+}
+
+/// `count` agents for `run`; with `chained`, every agent after the first waits for a0.
+/// Independent agents merge onto a base the others moved, so their merged results are
+/// tested (a merged result identical to a head already tested is not).
+fn run_repo_with(count: usize, chained: bool) -> Repo {
     let repo = Repo::new();
     let mut plan = String::new();
     for i in 0..count {
-        let deps = if i == 0 { "[]" } else { "[\"a0\"]" };
+        let deps = if i == 0 || !chained { "[]" } else { "[\"a0\"]" };
         plan.push_str(&format!(
             "[[agents]]\nname = \"a{i}\"\nbranch = \"agents/a{i}\"\ndepends_on = {deps}\ntasks = [\"Work (1h)\"]\n\n"
         ));
@@ -309,7 +318,7 @@ fn run_killed_after_an_agent_exited_records_it_when_run_again() {
 #[test]
 fn run_killed_at_each_merge_fault_point_completes_when_run_again() {
     for point in fault::MERGE {
-        let repo = run_repo(2);
+        let repo = run_repo_with(2, false);
         let exec = agent_command(&repo);
         let mut child = start(
             &repo,

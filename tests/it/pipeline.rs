@@ -261,3 +261,110 @@ fn the_end_of_a_run_names_each_unmet_criterion_and_the_next_command() {
     );
     assert!(entry["next"].as_str().unwrap().starts_with("git agents "));
 }
+
+/// A test command that counts, in `count`, the runs on a merged result (not on heads).
+fn counting_tests(repo: &Repo) -> PathBuf {
+    let count = out(repo, "merged-runs");
+    repo.git(&[
+        "config",
+        "agents.testCommand",
+        &format!(
+            "if test -n \"$GIT_AGENTS_MERGED_RESULT\"; then echo run >> '{}'; fi",
+            count.display()
+        ),
+    ]);
+    count
+}
+
+#[test]
+fn four_agents_ready_at_once_merge_with_one_test_run_when_all_pass() {
+    let repo = Repo::new();
+    repo.init_example();
+    let count = counting_tests(&repo);
+    let four = [
+        "security-agent",
+        "backend-agent",
+        "frontend-agent",
+        "rag-agent",
+    ];
+    for name in four {
+        repo.ready(name, &format!("{name}.txt"), "work\n");
+    }
+    let mut args = vec!["run"];
+    args.extend(four);
+    args.extend(["--exec", "true", "--json"]);
+    let run = repo.agents(&args).ok();
+    let report = run.json_lines().pop().unwrap();
+    assert_eq!(
+        report["merged"].as_array().unwrap().len(),
+        4,
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        read(&count).lines().count(),
+        1,
+        "one test of the combined result"
+    );
+    for name in four {
+        assert!(repo.root.join(format!("{name}.txt")).exists());
+    }
+}
+
+#[test]
+fn a_merged_result_identical_to_a_tested_head_is_not_tested_again() {
+    let repo = Repo::new();
+    repo.init_example();
+    let count = counting_tests(&repo);
+    for name in ["security-agent", "backend-agent"] {
+        repo.agents(&["spawn", name]).ok();
+        let dir = repo.worktree(name);
+        repo.commit_in(&dir, &format!("{name}.txt"), "work\n", "work");
+        repo.agents_in(&dir, &["test"]).ok();
+        repo.agents_in(&dir, &["review", "--", "echo", "Score: 10/10"])
+            .ok();
+        repo.agents(&["approve", name]).ok();
+        repo.agents(&["pr", name]).ok();
+        repo.finish_tasks(name);
+    }
+    // Base has not moved since security-agent branched off: its merged result is its head.
+    let first = repo
+        .agents(&["merge", "security-agent", "--json"])
+        .ok()
+        .json();
+    assert!(
+        first["merged"]["tested_with"]
+            .as_str()
+            .unwrap()
+            .contains("whose tree the merged result is"),
+        "{first}"
+    );
+    assert_eq!(read(&count).lines().count(), 0);
+    // Base moved under backend-agent: its merged result is new, and tested.
+    repo.agents(&["merge", "backend-agent"]).ok();
+    assert_eq!(read(&count).lines().count(), 1);
+}
+
+#[test]
+fn among_ready_entries_the_one_with_the_longest_waiting_chain_merges_first() {
+    let repo = Repo::new();
+    let plan = repo.tmp.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        "[[agents]]\nname = \"alone\"\ntasks = [\"Work (1h)\"]\n\n\
+         [[agents]]\nname = \"root\"\ntasks = [\"Work (1h)\"]\n\n\
+         [[agents]]\nname = \"middle\"\ndepends_on = [\"root\"]\ntasks = [\"Work (1h)\"]\n\n\
+         [[agents]]\nname = \"leaf\"\ndepends_on = [\"middle\"]\ntasks = [\"Work (1h)\"]\n",
+    )
+    .unwrap();
+    repo.agents(&["init", "--plan", plan.to_str().unwrap()])
+        .ok();
+    let queue = repo.agents(&["queue", "--json"]).ok().json();
+    let order: Vec<&str> = queue["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["agent"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["root", "alone", "middle", "leaf"]);
+}

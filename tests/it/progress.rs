@@ -8,6 +8,14 @@ use common::Repo;
 
 /// Take `name` through work, a passing test, review, approval and PR, with a test
 /// command that says something, so that it is ready to merge.
+/// Commit on base, so that merged results differ from the heads tested (a merged result
+/// identical to a tested head is not tested again).
+fn move_base(repo: &Repo) {
+    repo.write("base.txt", "moved\n");
+    repo.git(&["add", "base.txt"]);
+    repo.git(&["commit", "-q", "-m", "base moves on"]);
+}
+
 fn ready(repo: &Repo, name: &str) {
     repo.agents(&["spawn", name]).ok();
     let dir = repo.worktree(name);
@@ -84,6 +92,7 @@ fn queue_run_says_it_tests_the_merged_result_and_passes_the_output_through() {
     repo.init_example();
     ready(&repo, "backend-agent");
     ready(&repo, "security-agent");
+    move_base(&repo);
     let run = repo.agents(&["queue", "run", "-v"]).ok();
     for line in [
         "merging security-agent (1st of the queue)",
@@ -112,6 +121,7 @@ fn merge_without_verbose_shows_the_tests_output_but_no_steps() {
     let repo = Repo::new();
     repo.init_example();
     ready(&repo, "backend-agent");
+    move_base(&repo);
     let run = repo.agents(&["merge", "backend-agent", "--json"]).ok();
     assert!(run.json()["merged"]["commit"].is_string(), "{}", run.stdout);
     assert_eq!(run.stderr, "suite ok from backend-agent\n");

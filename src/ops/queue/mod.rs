@@ -1,4 +1,5 @@
-//! `queue`: the merge order (dependency phases, ties in plan order) with each entry's
+//! `queue`: the merge order (dependency phases; within a phase, the entry with the longest
+//! chain of agents waiting behind it first, then plan order) with each entry's
 //! criteria, and `queue run`, which merges ready entries one at a time in that order,
 //! judging the rest again after every merge because each merge changes base.
 
@@ -47,8 +48,13 @@ pub fn queue(ws: &Workspace) -> Result<QueueReport> {
     let graph = Graph::new(&state.plan);
     let mut entries = Vec::new();
     let mut merged = Vec::new();
+    let chains = waiting_chains(&state);
     for (index, phase) in graph.phases().iter().enumerate() {
-        for name in phase {
+        let mut phase = phase.clone();
+        // The entry with the longest chain of agents waiting behind it goes first: its
+        // merge releases the most work. Ties keep plan order (the sort is stable).
+        phase.sort_by_key(|name| std::cmp::Reverse(chains.get(*name).copied().unwrap_or(0)));
+        for name in &phase {
             let status = state
                 .agent(name)
                 .map(|a| a.status)
@@ -74,6 +80,41 @@ pub fn queue(ws: &Workspace) -> Result<QueueReport> {
         entries,
         merged,
     })
+}
+
+/// For each agent, the length of the longest chain of agents that wait for it (directly
+/// or through others) and are neither merged nor abandoned.
+fn waiting_chains(state: &State) -> std::collections::HashMap<String, usize> {
+    fn chain(
+        state: &State,
+        name: &str,
+        memo: &mut std::collections::HashMap<String, usize>,
+    ) -> usize {
+        if let Some(known) = memo.get(name) {
+            return *known;
+        }
+        // A cycle cannot be in an imported plan; this guards the walk all the same.
+        memo.insert(name.to_owned(), 0);
+        let longest = state
+            .plan
+            .dependents(name)
+            .into_iter()
+            .filter(|d| {
+                state
+                    .agent(d)
+                    .is_some_and(|a| !a.status.is_merged() && a.status != Status::Abandoned)
+            })
+            .map(|d| 1 + chain(state, d, memo))
+            .max()
+            .unwrap_or(0);
+        memo.insert(name.to_owned(), longest);
+        longest
+    }
+    let mut memo = std::collections::HashMap::new();
+    for spec in &state.plan.agents {
+        chain(state, &spec.name, &mut memo);
+    }
+    memo
 }
 
 /// What `queue run` did.
