@@ -55,6 +55,8 @@ pub const POST_MERGE: &str = "agents.postMerge";
 pub const PORT_BASE: &str = "agents.portBase";
 /// The git config key for how old, in seconds, a lock file must be to count as abandoned.
 pub const STALE_LOCK_SECONDS: &str = "agents.staleLockSeconds";
+/// The git config key for how often `run` asks whether a PR in GitHub's merge queue merged.
+pub const MERGE_QUEUE_POLL_SECONDS: &str = "agents.mergeQueuePollSeconds";
 /// The git config key for the hours in a day of estimate when a plan is imported.
 pub const HOURS_PER_DAY: &str = "agents.hoursPerDay";
 /// The git config key for the hours in a story point when a plan is imported.
@@ -152,6 +154,10 @@ pub const KEYS: &[Key] = &[
     Key {
         name: HOURS_PER_POINT,
         doc: "How many hours a story point is when a plan is imported (5 SP, 3 points); unset, estimates in points are read as no estimate, with a warning. Default: unset.",
+    },
+    Key {
+        name: MERGE_QUEUE_POLL_SECONDS,
+        doc: "How often, in seconds, git agents run asks GitHub whether a PR waiting in its merge queue has merged. Default: 30.",
     },
     Key {
         name: STALE_LOCK_SECONDS,
@@ -492,6 +498,18 @@ pub fn stale_lock_age_from(value: Option<&str>) -> std::time::Duration {
     value
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map_or(DEFAULT_STALE_LOCK_AGE, std::time::Duration::from_secs)
+}
+
+/// How often `run` asks whether a PR in GitHub's merge queue merged: whole seconds from
+/// `agents.mergeQueuePollSeconds`, else 30.
+pub fn merge_queue_poll(repo: &gix::Repository) -> std::time::Duration {
+    GitConfig::open(repo)
+        .string(MERGE_QUEUE_POLL_SECONDS)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(
+            std::time::Duration::from_secs(30),
+            std::time::Duration::from_secs,
+        )
 }
 
 /// How old a lock file must be before it is taken as left by a killed process, unless

@@ -30,7 +30,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         .spinner(&format!("checking {}'s merge criteria", agent));
     let report = ops::merge(&ws, &agent, args.dry_run, &mut spinner)?;
     spinner.finish();
-    let code = if report.is_merged() || (report.dry_run && report.criteria.ready) {
+    let queued = report.merged.as_ref().is_some_and(|m| m.queued);
+    let code = if report.is_merged() || queued || (report.dry_run && report.criteria.ready) {
         0
     } else {
         1
@@ -125,6 +126,20 @@ pub fn render_outcome(report: &MergeReport, ctx: &Context) {
     };
     for warning in &merged.warnings {
         ctx.out.say(style::warn().apply_to(warning).to_string());
+    }
+    if merged.queued {
+        let pr = report
+            .criteria
+            .pr
+            .as_ref()
+            .map(|p| format!("PR #{}", p.number))
+            .unwrap_or_else(|| "its PR".to_owned());
+        ctx.out.say(format!(
+            "{} {name}'s {pr} is in GitHub's merge queue and lands when the queue's checks pass; git agents run waits for it, or run git agents merge {} again then",
+            style::warn().apply_to("Queued:"),
+            report.agent
+        ));
+        return;
     }
     let Some(commit) = &merged.commit else {
         return;

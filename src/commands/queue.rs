@@ -85,7 +85,13 @@ fn queue_text(report: &QueueReport, verbose: bool) -> String {
         let pr = criteria
             .pr
             .as_ref()
-            .map(|p| format!("PR #{}", p.number))
+            .map(|p| {
+                if p.queued {
+                    format!("PR #{} in GitHub's merge queue", p.number)
+                } else {
+                    format!("PR #{}", p.number)
+                }
+            })
             .unwrap_or_else(|| "no PR".to_owned());
         let verdict = if criteria.ready {
             style::good().apply_to("✓ ready").to_string()
@@ -288,6 +294,7 @@ mod tests {
                 number: 7,
                 url: String::new(),
                 draft: false,
+                queued: false,
             }),
             head: Some("0123456789abcdef0123456789abcdef01234567".to_owned()),
             ready: unmet.is_empty(),

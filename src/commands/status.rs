@@ -181,7 +181,11 @@ fn line(agent: &AgentView, name_width: usize) -> String {
         });
     }
     if let Some(pr) = &agent.pr {
-        facts.push(format!("PR #{}", pr.number));
+        facts.push(if pr.queued {
+            format!("PR #{} queued to merge", pr.number)
+        } else {
+            format!("PR #{}", pr.number)
+        });
     }
     if let Some((ahead, behind)) = agent.ahead_behind.filter(|(a, b)| *a + *b > 0) {
         facts.push(format!("↑{ahead} ↓{behind}"));

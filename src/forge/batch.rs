@@ -262,6 +262,7 @@ pub fn merge_batch(
         outcome.landed.push((
             requests[laid.index].agent.clone(),
             MergeOutcome {
+                queued: false,
                 merged_commit: Some(laid.commit),
                 already_in_base: !laid.changed,
                 tested_with: tested_with.clone(),

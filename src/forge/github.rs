@@ -19,7 +19,7 @@ use crate::plan::MergeMethod;
 pub const REMOTE: &str = "origin";
 
 /// The fields read from `gh pr view`.
-const VIEW_FIELDS: &str = "number,url,state,mergeable,mergeStateStatus,reviewDecision,reviews,statusCheckRollup,headRefName,headRefOid,baseRefName,isDraft,mergeCommit";
+const VIEW_FIELDS: &str = "number,url,state,mergeable,mergeStateStatus,reviewDecision,reviews,statusCheckRollup,headRefName,headRefOid,baseRefName,isDraft,mergeCommit,isInMergeQueue,autoMergeRequest";
 
 /// How often an `UNKNOWN` mergeability is asked again before giving up.
 const MERGEABLE_POLLS: u32 = 3;
@@ -205,9 +205,11 @@ impl GitHub {
                 }
             });
         }
-        let queued = out.stdout.contains("queued") || out.stderr.contains("queued");
+        // On a branch with a merge queue gh enables auto-merge and exits 0 with the PR
+        // still open; whether it is queued is asked, not read from gh's words.
         let facts = self.view(request.number)?;
         let mut outcome = MergeOutcome {
+            queued: false,
             merged_commit: None,
             already_in_base: false,
             tested_with: None,
@@ -220,10 +222,7 @@ impl GitHub {
                     outcome.warnings.push(warning);
                 }
             }
-            PrState::Open if queued => outcome.warnings.push(format!(
-                "GitHub queued PR #{number} to merge; run `git agents merge {}` again once it has merged",
-                request.agent
-            )),
+            PrState::Open if facts.queued => outcome.queued = true,
             PrState::Open => {
                 return Err(ForgeError::Garbage {
                     command: gh::describe(&args),
@@ -317,7 +316,7 @@ fn number_from_url(url: &str) -> Option<u64> {
     tail.parse().ok()
 }
 
-/// `OWNER/REPO` when origin's configured URL is a GitHub URL (github.com or `GH_HOST`).
+/// `HOST/OWNER/REPO` when origin's configured URL is a GitHub URL (github.com or `GH_HOST`).
 pub fn origin_slug(ws: &Workspace) -> Option<String> {
     let url = ws
         .repo
@@ -327,7 +326,7 @@ pub fn origin_slug(ws: &Workspace) -> Option<String> {
     github_slug(&url, std::env::var("GH_HOST").ok().as_deref())
 }
 
-/// `OWNER/REPO` from a GitHub remote URL in any of git's spellings.
+/// `HOST/OWNER/REPO` from a GitHub remote URL in any of git's spellings.
 fn github_slug(url: &str, extra_host: Option<&str>) -> Option<String> {
     let url = url.trim();
     let rest = if let Some(rest) = url.split_once("://").map(|(_, r)| r) {
@@ -358,7 +357,14 @@ fn github_slug(url: &str, extra_host: Option<&str>) -> Option<String> {
     if owner.is_empty() || repo.is_empty() || parts.next().is_some() {
         return None;
     }
-    Some(format!("{owner}/{repo}"))
+    // The host is named too, so that a GH_HOST set for another host cannot send the
+    // calls there.
+    let host = if host == "www.github.com" {
+        "github.com"
+    } else {
+        host.as_str()
+    };
+    Some(format!("{host}/{owner}/{repo}"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -379,6 +385,10 @@ struct View {
     is_draft: bool,
     #[serde(default)]
     merge_commit: Option<CommitJson>,
+    #[serde(default)]
+    is_in_merge_queue: bool,
+    #[serde(default)]
+    auto_merge_request: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -529,8 +539,10 @@ impl View {
                 .map(|(a, _)| a.clone())
                 .collect()
         };
+        let queued = self.is_in_merge_queue || self.auto_merge_request.is_some();
         PrFacts {
             state,
+            queued,
             head: (!self.head_ref_oid.is_empty()).then_some(self.head_ref_oid),
             draft: self.is_draft,
             mergeable,
@@ -561,7 +573,7 @@ mod tests {
         ] {
             assert_eq!(
                 github_slug(url, None).as_deref(),
-                Some("acme/widgets"),
+                Some("github.com/acme/widgets"),
                 "{url}"
             );
         }
@@ -579,7 +591,7 @@ mod tests {
                 Some("ghe.example.com")
             )
             .as_deref(),
-            Some("acme/widgets")
+            Some("ghe.example.com/acme/widgets")
         );
     }
 

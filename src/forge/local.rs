@@ -59,6 +59,7 @@ impl Local {
         };
         Ok(PrFacts {
             state: PrState::Open,
+            queued: false,
             head,
             draft: false,
             mergeable,
@@ -99,6 +100,7 @@ impl Local {
         checked_out_clean(ws, base)?;
         let Some((new, method_note)) = self.lay(&git, &old, request)? else {
             return Ok(MergeOutcome {
+                queued: false,
                 merged_commit: Some(old),
                 already_in_base: true,
                 tested_with: None,
@@ -144,6 +146,7 @@ impl Local {
         )?;
         crate::fault::point(crate::fault::AFTER_BASE_MOVED);
         Ok(MergeOutcome {
+            queued: false,
             merged_commit: Some(new),
             already_in_base: false,
             tested_with,

@@ -207,6 +207,8 @@ pub enum PrState {
 pub struct PrFacts {
     /// Open, closed or merged.
     pub state: PrState,
+    /// Whether GitHub's merge queue (or auto-merge) holds it, to merge once it may.
+    pub queued: bool,
     /// The commit the PR would merge.
     pub head: Option<String>,
     /// Whether it is a draft.
@@ -252,6 +254,9 @@ pub struct MergeRequest {
 pub struct MergeOutcome {
     /// The commit on base that holds the work; `None` when the forge only queued the merge.
     pub merged_commit: Option<String>,
+    /// Whether the forge's merge queue took the PR, to merge it later.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub queued: bool,
     /// Whether base already held every change, so no commit was made.
     pub already_in_base: bool,
     /// The command that tested the merged result, if one ran.

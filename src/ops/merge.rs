@@ -60,6 +60,9 @@ pub struct Merged {
     pub warnings: Vec<String>,
     /// Agents whose dependencies are now all merged.
     pub unblocked: Vec<String>,
+    /// Whether the forge's merge queue took it, to merge later (`commit` is `None`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub queued: bool,
 }
 
 /// Check `name`'s criteria and merge when all hold (never with `dry_run`). Unmet criteria
@@ -98,6 +101,7 @@ pub fn merge(
         && !dry_run
     {
         let outcome = MergeOutcome {
+            queued: false,
             merged_commit: facts.merge_commit.clone().or(facts.head.clone()),
             already_in_base: false,
             tested_with: None,
@@ -107,6 +111,24 @@ pub fn merge(
         return Ok(report);
     }
     if !judged.criteria.ready || dry_run {
+        return Ok(report);
+    }
+    if judged
+        .facts
+        .as_ref()
+        .is_some_and(|f| f.queued && f.state == PrState::Open)
+    {
+        // Already in GitHub's merge queue: it lands when the queue says, not by asking again.
+        mark_queued(ws, name)?;
+        report.merged = Some(Merged {
+            commit: None,
+            method: judged.settings.method,
+            already_in_base: false,
+            tested_with: None,
+            warnings: Vec::new(),
+            unblocked: Vec::new(),
+            queued: true,
+        });
         return Ok(report);
     }
     let request = merge_request(ws, &state, &spec, &judged)?;
@@ -122,6 +144,9 @@ pub fn merge(
     ));
     let outcome = judged.forge.merge(ws, &request, progress)?;
     if outcome.merged_commit.is_none() {
+        if outcome.queued {
+            mark_queued(ws, name)?;
+        }
         report.merged = Some(Merged {
             commit: None,
             method: request.method,
@@ -129,6 +154,7 @@ pub fn merge(
             tested_with: None,
             warnings: outcome.warnings,
             unblocked: Vec::new(),
+            queued: outcome.queued,
         });
         return Ok(report);
     }
@@ -145,6 +171,20 @@ pub fn merge(
     }
     report.merged = Some(merged);
     Ok(report)
+}
+
+/// Record that `name`'s PR waits in the forge's merge queue.
+fn mark_queued(ws: &Workspace, name: &str) -> Result<()> {
+    state::update::<_, Error>(&ws.repo, |state| {
+        match state.agent_mut(name).and_then(|doc| doc.pr.as_mut()) {
+            Some(pr) if !pr.queued => {
+                pr.queued = true;
+                Ok((format!("queued {name}: in the forge's merge queue"), ()))
+            }
+            _ => Ok((String::new(), ())),
+        }
+    })?;
+    Ok(())
 }
 
 /// Run the pre-merge command, when one is set, in `name`'s worktree, which must be at
@@ -302,6 +342,7 @@ pub(crate) fn record_merges(
         .into_iter()
         .zip(updated.value)
         .map(|((_, judged, outcome), unblocked)| Merged {
+            queued: false,
             commit: outcome.merged_commit,
             method: judged.settings.method,
             already_in_base: outcome.already_in_base,

@@ -132,6 +132,7 @@ pub fn open_pr(
             number,
             url: url.clone(),
             draft,
+            queued: false,
         });
         if !doc.status.is_merged() {
             doc.status = Status::PrOpen;

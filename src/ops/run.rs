@@ -356,6 +356,8 @@ fn drive(
         let mut merging: Option<(State, Job<'_, Vec<String>>)> = None;
         let mut merge_wanted = true;
         let mut attempted: BTreeSet<String> = BTreeSet::new();
+        let queue_poll = config::merge_queue_poll(&ws.repo);
+        let mut last_merge = std::time::Instant::now();
         let outcome = loop {
             if stop.load(Ordering::SeqCst) {
                 break Ok(None);
@@ -476,6 +478,7 @@ fn drive(
             }
             if merging.is_none() && merge_wanted {
                 merge_wanted = false;
+                last_merge = std::time::Instant::now();
                 let before = State::load(&ws.repo)?;
                 let (shared, mut forward) = (shared.clone(), Forward(sender.clone()));
                 let job = scope.spawn(move || {
@@ -538,8 +541,18 @@ fn drive(
                 progressed = true;
             }
 
+            // A PR in GitHub's merge queue lands when the queue says: ask again now and then.
+            let state = State::load(&ws.repo)?;
+            let queued = chosen.iter().any(|name| {
+                state.agent(name).is_some_and(|doc| {
+                    !doc.status.is_merged() && doc.pr.as_ref().is_some_and(|pr| pr.queued)
+                })
+            });
+            if queued && merging.is_none() && last_merge.elapsed() >= queue_poll {
+                merge_wanted = true;
+            }
             let idle = watch.running.is_empty() && deliveries.is_empty() && merging.is_none();
-            if idle && !progressed && !merge_wanted {
+            if idle && !progressed && !merge_wanted && !queued {
                 break Ok(Some(report(
                     ws,
                     &State::load(&ws.repo)?,

@@ -91,6 +91,9 @@ pub struct PullRequest {
     /// Whether it is a draft, not to be merged yet.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub draft: bool,
+    /// Whether the forge's merge queue holds it, to merge once the queue's checks pass.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub queued: bool,
 }
 
 /// A free-text note an agent or person left, as `update --note` records it.

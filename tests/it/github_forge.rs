@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::Repo;
-use common::gh::{FakeGh, SLUG, github_repo, path_without_gh};
+use common::gh::{FakeGh, HOST_SLUG, SLUG, github_repo, path_without_gh};
 use serde_json::json;
 
 const BRANCH: &str = "feature/backend-architecture";
@@ -97,7 +97,7 @@ fn pr_pushes_the_branch_and_opens_a_pr_with_a_body_from_the_state() {
             "pr",
             "create",
             "-R",
-            SLUG,
+            HOST_SLUG,
             "--base",
             "main",
             "--head",
@@ -314,7 +314,7 @@ fn every_criterion_fails_alone_and_merge_pins_the_head_commit() {
             "merge",
             "12",
             "-R",
-            SLUG,
+            HOST_SLUG,
             "--squash",
             "--match-head-commit",
             head.as_str()
@@ -533,4 +533,105 @@ fn work_merged_on_github_by_hand_is_recognised() {
         .says("already been merged on GitHub");
     assert!(fake.calls_to(&["pr", "merge"]).is_empty());
     assert_eq!(agent(&repo, &fake, "backend-agent")["status"], "merged");
+}
+
+/// What gh 2.102 does on a base protected by a merge queue: auto-merge enabled, exit 0,
+/// the PR still open; git-agents records it as queued, shows it, and records the merge
+/// once the queue has landed it.
+#[test]
+fn a_pr_in_githubs_merge_queue_is_recorded_as_queued_and_merged_once_it_lands() {
+    let (repo, fake, _head) = backend_ready();
+    fake.edit(|state| state["merge_queue"] = json!(true));
+    fake.run(&repo, &["pr", "backend-agent"]).ok();
+    approve_on_github(&fake, 12);
+    let run = fake.run(&repo, &["merge", "backend-agent"]).ok();
+    run.prints("Queued:");
+    run.prints("PR #12 is in GitHub's merge queue");
+    let doc = agent(&repo, &fake, "backend-agent");
+    assert_eq!(doc["status"], "pr_open");
+    assert_eq!(doc["pr"]["queued"], true, "{doc}");
+    fake.run(&repo, &["status"])
+        .ok()
+        .prints("PR #12 queued to merge");
+    fake.run(&repo, &["queue"])
+        .ok()
+        .prints("PR #12 in GitHub's merge queue");
+
+    // Asked again while it waits, git-agents does not call gh pr merge a second time.
+    let calls = fake.calls_to(&["pr", "merge"]).len();
+    fake.run(&repo, &["merge", "backend-agent"])
+        .ok()
+        .prints("Queued:");
+    assert_eq!(fake.calls_to(&["pr", "merge"]).len(), calls);
+
+    // The queue lands it.
+    edit_pr(&fake, 12, "state", json!("MERGED"));
+    edit_pr(&fake, 12, "mergeCommit", json!({"oid": "cd".repeat(20)}));
+    fake.run(&repo, &["merge", "backend-agent"])
+        .ok()
+        .says("already been merged on GitHub");
+    let doc = agent(&repo, &fake, "backend-agent");
+    assert_eq!(doc["status"], "merged");
+}
+
+#[test]
+fn a_second_gh_pr_merge_on_a_queued_pr_is_understood() {
+    let (repo, fake, _head) = backend_ready();
+    fake.edit(|state| state["merge_queue"] = json!(true));
+    fake.run(&repo, &["pr", "backend-agent"]).ok();
+    approve_on_github(&fake, 12);
+    // Queued by someone else's call before git-agents asks: gh says "already queued".
+    edit_pr(&fake, 12, "isInMergeQueue", json!(false));
+    fake.edit(|state| {
+        state["failures"] = json!([{
+            "command": ["pr", "merge"], "times": 1, "mode": "fail", "exit": 0,
+            "stderr": "! Pull request acme/widgets#12 is already queued to merge\n",
+            "also_apply": true
+        }])
+    });
+    fake.run(&repo, &["merge", "backend-agent"])
+        .ok()
+        .prints("Queued:");
+    assert_eq!(agent(&repo, &fake, "backend-agent")["pr"]["queued"], true);
+}
+
+#[test]
+fn run_waits_for_a_queued_pr_to_land() {
+    let (repo, fake, _head) = backend_ready();
+    fake.edit(|state| state["merge_queue"] = json!(true));
+    repo.git(&["config", "agents.mergeQueuePollSeconds", "1"]);
+    fake.run(&repo, &["pr", "backend-agent"]).ok();
+    approve_on_github(&fake, 12);
+    fake.run(&repo, &["merge", "backend-agent"]).ok();
+    // The queue lands the PR a moment after run starts waiting.
+    let state = fake.state.clone();
+    let lander = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let mut scenario: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+        for pr in scenario["prs"].as_array_mut().unwrap() {
+            if pr["number"] == 12 {
+                pr["state"] = json!("MERGED");
+                pr["mergeCommit"] = json!({"oid": "ef".repeat(20)});
+            }
+        }
+        std::fs::write(&state, scenario.to_string()).unwrap();
+    });
+    let run = fake
+        .run(&repo, &["run", "backend-agent", "--exec", "true"])
+        .ok();
+    lander.join().unwrap();
+    run.prints("merged backend-agent");
+    assert_eq!(agent(&repo, &fake, "backend-agent")["status"], "merged");
+}
+
+#[test]
+fn gh_host_set_for_another_host_cannot_redirect_the_calls() {
+    let (repo, fake, _head) = backend_ready();
+    let run = fake.run_with(
+        &repo,
+        &["pr", "backend-agent"],
+        &[("GH_HOST", "ghe.example.com")],
+    );
+    run.ok().prints("PR #12");
 }

@@ -10,6 +10,8 @@ use super::{Repo, Run};
 
 /// The GitHub repository the fixtures pretend to be.
 pub const SLUG: &str = "acme/widgets";
+/// What `-R` names: the host too, so a GH_HOST set elsewhere cannot redirect the calls.
+pub const HOST_SLUG: &str = "github.com/acme/widgets";
 /// Its URL, as origin names it.
 pub const URL: &str = "https://github.com/acme/widgets.git";
 
