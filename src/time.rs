@@ -7,6 +7,16 @@ pub fn now_rfc3339() -> String {
     format_rfc3339(SystemTime::now())
 }
 
+/// Now as `YYYY-MM-DDTHH:MM:SS.mmmZ`, to the millisecond: for events close together.
+pub fn now_rfc3339_millis() -> String {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
+    let seconds = format_unix(since.as_secs() as i64);
+    let whole = seconds.strip_suffix('Z').unwrap_or(&seconds);
+    format!("{whole}.{:03}Z", since.subsec_millis())
+}
+
 /// Seconds since the Unix epoch, now.
 pub fn now_unix() -> u64 {
     SystemTime::now()

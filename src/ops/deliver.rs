@@ -40,7 +40,10 @@ impl Deliver for Pipeline {
             stage,
             message,
         };
-        let working = |message: String| RunEvent::Working { message };
+        let working = |message: String| RunEvent::Working {
+            agent: Some(agent.to_owned()),
+            message,
+        };
         if config::command(&ws.repo, &state.plan, CommandKind::Test, &[]).is_some() {
             events.event(working(format!("testing {agent}'s work")));
             let mut printed = Printed::default();
@@ -138,8 +141,8 @@ impl<E> Progress<E> for Printed {
     }
 }
 
-/// What `run` hears of a merge queue run: its steps as work under way, and which agents
-/// it merged.
+/// What `run` hears of a merge queue run: its steps as work under way, and each merge as
+/// it lands.
 struct QueueWatcher<'a> {
     events: &'a mut dyn Progress<RunEvent>,
     merged: Vec<String>,
@@ -148,12 +151,17 @@ struct QueueWatcher<'a> {
 impl Progress<MergeReport> for QueueWatcher<'_> {
     fn step(&mut self, what: &str) {
         self.events.event(RunEvent::Working {
+            agent: None,
             message: what.to_owned(),
         });
     }
 
     fn event(&mut self, report: MergeReport) {
-        if report.merged.is_some() {
+        if let Some(merged) = report.merged.filter(|m| m.commit.is_some()) {
+            self.events.event(RunEvent::Merged {
+                agent: report.agent.clone(),
+                unblocked: merged.unblocked,
+            });
             self.merged.push(report.agent);
         }
     }

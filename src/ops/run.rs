@@ -86,7 +86,12 @@ pub enum RunEvent {
     /// An agent that failed before this run is launched again.
     Retrying { agent: String, reason: String },
     /// Long work began (a checkout, a test run, a merge); it lasts until the next event.
-    Working { message: String },
+    /// `agent` names whose delivery it is, when it is one agent's.
+    Working {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
+        message: String,
+    },
     /// Delivery of an agent's work stopped short of merging.
     Held { agent: String, reason: String },
     /// An agent merged; `unblocked` are the agents it was the last dependency of.
@@ -210,7 +215,8 @@ pub trait Deliver: Sync {
         events: &mut dyn Progress<RunEvent>,
     ) -> Result<Delivery>;
 
-    /// Merge whatever is ready in the queue; returns the agents merged.
+    /// Merge whatever is ready in the queue, telling of each merge (`RunEvent::Merged`) as
+    /// it lands; returns the agents merged.
     fn merge_ready(
         &self,
         ws: &Workspace,
@@ -353,7 +359,7 @@ fn drive(
     let (sender, received) = std::sync::mpsc::channel::<RunEvent>();
     std::thread::scope(|scope| {
         let mut deliveries: BTreeMap<String, Job<'_, Delivery>> = BTreeMap::new();
-        let mut merging: Option<(State, Job<'_, Vec<String>>)> = None;
+        let mut merging: Option<Job<'_, Vec<String>>> = None;
         let mut merge_wanted = true;
         let mut attempted: BTreeSet<String> = BTreeSet::new();
         let queue_poll = config::merge_queue_poll(&ws.repo);
@@ -460,18 +466,15 @@ fn drive(
                 deliveries.insert(name.clone(), job);
             }
 
-            if merging.as_ref().is_some_and(|(_, job)| job.is_finished())
-                && let Some((before, job)) = merging.take()
+            if merging.as_ref().is_some_and(|job| job.is_finished())
+                && let Some(job) = merging.take()
             {
                 progressed = true;
                 let merged = job
                     .join()
                     .unwrap_or_else(|_| Err(Error::External("the merge queue panicked".into())));
                 match merged {
-                    Ok(merged) => {
-                        merge_wanted |= !merged.is_empty();
-                        announce_merges(&before, &merged, events);
-                    }
+                    Ok(merged) => merge_wanted |= !merged.is_empty(),
                     Err(_) if interrupted(stop) => break Ok(None),
                     Err(err) => break Err(err),
                 }
@@ -479,13 +482,12 @@ fn drive(
             if merging.is_none() && merge_wanted {
                 merge_wanted = false;
                 last_merge = std::time::Instant::now();
-                let before = State::load(&ws.repo)?;
                 let (shared, mut forward) = (shared.clone(), Forward(sender.clone()));
                 let job = scope.spawn(move || {
                     let ws = shared.open()?;
                     deliver.merge_ready(&ws, &mut forward)
                 });
-                merging = Some((before, job));
+                merging = Some(job);
                 progressed = true;
             }
 
@@ -513,6 +515,7 @@ fn drive(
                         false,
                         &mut Steps(|line: &str| {
                             events.event(RunEvent::Working {
+                                agent: Some(name.clone()),
                                 message: line.to_owned(),
                             })
                         }),
@@ -562,7 +565,11 @@ fn drive(
             }
             if !progressed {
                 events.event(RunEvent::Tick);
-                std::thread::sleep(options.poll);
+                // Wait for the next poll, or less when a delivery or the merge queue has
+                // something to say: the loop looks again at once.
+                if let Ok(event) = received.recv_timeout(options.poll) {
+                    events.event(event);
+                }
             }
         };
         // Deliveries and a merge still under way finish before the run returns (their
@@ -570,7 +577,7 @@ fn drive(
         for (_, job) in std::mem::take(&mut deliveries) {
             let _ = job.join();
         }
-        if let Some((_, job)) = merging.take() {
+        if let Some(job) = merging.take() {
             let _ = job.join();
         }
         drop(sender);
@@ -789,29 +796,6 @@ fn finished(running: &BTreeMap<String, Running>) -> Result<Vec<(String, launcher
         }
     }
     Ok(done)
-}
-
-/// Announce each merge in order with the agents it was the last dependency of.
-fn announce_merges(before: &State, merged: &[String], events: &mut dyn Progress<RunEvent>) {
-    for (index, name) in merged.iter().enumerate() {
-        let merged_so_far = &merged[..=index];
-        let unblocked = before
-            .plan
-            .dependents(name)
-            .into_iter()
-            .filter(|d| {
-                before
-                    .unmerged_dependencies(d)
-                    .iter()
-                    .all(|w| merged_so_far.contains(w))
-            })
-            .map(str::to_owned)
-            .collect();
-        events.event(RunEvent::Merged {
-            agent: name.clone(),
-            unblocked,
-        });
-    }
 }
 
 /// Where each chosen agent ended up; for each one not merged, why, and what to run next.

@@ -37,6 +37,8 @@ struct Row {
     bar: ProgressBar,
     /// How long its command ran, once it has finished.
     took: Option<Duration>,
+    /// The step its delivery is at (testing, reviewing, its PR), while it is delivered.
+    step: Option<String>,
     running: bool,
 }
 
@@ -112,6 +114,7 @@ impl Dashboard {
                     name: agent.name.clone(),
                     bar,
                     took: None,
+                    step: None,
                     running: false,
                 }
             })
@@ -148,7 +151,7 @@ impl Dashboard {
             | RunEvent::WatchedElsewhere { .. } => {
                 let _ = self.multi.println(output::inert(&event_line(event)));
             }
-            RunEvent::Working { message } => self.show_activity(message),
+            RunEvent::Working { message, .. } => self.show_activity(message),
             RunEvent::Tick => {
                 let running: Vec<&str> = self
                     .rows
@@ -163,6 +166,19 @@ impl Dashboard {
                 };
                 self.show_activity(&text);
             }
+            _ => {}
+        }
+        // The step each agent's delivery is at, shown on its row.
+        match event {
+            RunEvent::Working {
+                agent: Some(agent),
+                message,
+            }
+            | RunEvent::Step { agent, message, .. } => self.set_step(agent, Some(message)),
+            RunEvent::Launched { agent, .. }
+            | RunEvent::Merged { agent, .. }
+            | RunEvent::Failed { agent, .. }
+            | RunEvent::Held { agent, .. } => self.set_step(agent, None),
             _ => {}
         }
         match event {
@@ -180,6 +196,13 @@ impl Dashboard {
             }
             _ if self.last_refresh.elapsed() > Duration::from_millis(150) => self.refresh(ws),
             _ => {}
+        }
+    }
+
+    /// Remember the delivery step `agent` is at (`None` once there is none).
+    fn set_step(&mut self, agent: &str, step: Option<&str>) {
+        if let Some(row) = self.rows.iter_mut().find(|row| row.name == agent) {
+            row.step = step.map(str::to_owned);
         }
     }
 
@@ -218,7 +241,7 @@ impl Dashboard {
             let room = output::terminal_width()
                 .filter(|columns| *columns > self.row_start + 10)
                 .map(|columns| columns - self.row_start);
-            let message = row_message(agent, took.as_deref(), room);
+            let message = row_message(agent, row.step.as_deref(), took.as_deref(), room);
             row.bar.set_message(message);
         }
     }
@@ -245,11 +268,18 @@ impl Dashboard {
 }
 
 /// What an agent's row says after its bar: how long its command took (`took`, once it
-/// ended), its status, and what it is on or waits for — cut to `room` columns with …
-/// rather than wrapped mid-word.
-fn row_message(agent: &AgentView, took: Option<&str>, room: Option<usize>) -> String {
+/// ended), its status, and what it is on — the step its delivery is at, else its task —
+/// or waits for, cut to `room` columns with … rather than wrapped mid-word.
+fn row_message(
+    agent: &AgentView,
+    step: Option<&str>,
+    took: Option<&str>,
+    room: Option<usize>,
+) -> String {
     let detail = if !agent.blocked_by.is_empty() {
         format!("blocked by {}", agent.blocked_by.join(", "))
+    } else if let Some(step) = step {
+        output::inert(&one_line(step)).into_owned()
     } else {
         output::inert(&one_line(agent.current_task.as_deref().unwrap_or_default())).into_owned()
     };
@@ -295,16 +325,19 @@ mod tests {
         }));
         let blocked = agent(serde_json::json!({ "blocked_by": ["backend-agent", "rag-agent"] }));
         let merged = agent(serde_json::json!({ "status": "merged" }));
+        let delivered = agent(serde_json::json!({ "status": "review" }));
         let rows = [
-            row_message(&working, None, None),
-            row_message(&working, None, Some(30)),
-            row_message(&blocked, None, None),
-            row_message(&merged, Some("4m 05s"), None),
+            row_message(&working, None, None, None),
+            row_message(&working, None, None, Some(30)),
+            row_message(&blocked, None, None, None),
+            row_message(&delivered, Some("testing api's work"), Some("1m 02s"), None),
+            row_message(&merged, None, Some("4m 05s"), None),
         ];
         insta::assert_snapshot!(rows.join("\n"), @"
         in_progress Create the service layer with retries and backoff
         in_progress Create the servic…
         planned     blocked by backend-agent, rag-agent
+         1m 02s review      testing api's work
          4m 05s merged
         ");
     }

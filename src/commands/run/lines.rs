@@ -60,7 +60,7 @@ pub(super) fn event_line(event: &RunEvent) -> String {
         RunEvent::WatchedElsewhere { agent, run_pid } => format!(
             "{agent}: its command is watched by another git agents run (pid {run_pid}); leaving it to that run"
         ),
-        RunEvent::Working { message } => message.clone(),
+        RunEvent::Working { message, .. } => message.clone(),
         RunEvent::Tick => String::new(),
     };
     format!("{} {text}", style::dim().apply_to(clock))
@@ -70,6 +70,6 @@ pub(super) fn event_line(event: &RunEvent) -> String {
 pub(super) fn logged(event: &RunEvent) -> ops::LoggedEvent {
     ops::LoggedEvent {
         event: event.clone(),
-        at: git_agents::time::now_rfc3339(),
+        at: git_agents::time::now_rfc3339_millis(),
     }
 }

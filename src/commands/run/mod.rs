@@ -87,7 +87,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         agents: args.agents.clone(),
         parallel: args.parallel as usize,
         exec: args.exec.clone(),
-        poll: Duration::from_millis(100),
+        poll: Duration::from_millis(50),
         env: own_binary_on_path(),
         jobs: args.jobs.map_or_else(default_jobs, |n| n as usize),
         retry: !args.no_retry,
@@ -206,7 +206,7 @@ pub(crate) fn drive(
             }
             match (&mut dashboard, &event) {
                 (Some(dashboard), _) => dashboard.event(ws, &event),
-                (None, RunEvent::Working { message }) => ctx.out.progress(message),
+                (None, RunEvent::Working { message, .. }) => ctx.out.progress(message),
                 (None, _) if progress_only => {}
                 (None, _) => ctx.out.say(event_line(&event)),
             }
