@@ -25,6 +25,9 @@ _git__agents() {
             git__agents,brief)
                 cmd="git__agents__subcmd__brief"
                 ;;
+            git__agents,comment)
+                cmd="git__agents__subcmd__comment"
+                ;;
             git__agents,completions)
                 cmd="git__agents__subcmd__completions"
                 ;;
@@ -33,6 +36,9 @@ _git__agents() {
                 ;;
             git__agents,demo)
                 cmd="git__agents__subcmd__demo"
+                ;;
+            git__agents,diff)
+                cmd="git__agents__subcmd__diff"
                 ;;
             git__agents,doctor)
                 cmd="git__agents__subcmd__doctor"
@@ -106,6 +112,9 @@ _git__agents() {
             git__agents__subcmd__help,brief)
                 cmd="git__agents__subcmd__help__subcmd__brief"
                 ;;
+            git__agents__subcmd__help,comment)
+                cmd="git__agents__subcmd__help__subcmd__comment"
+                ;;
             git__agents__subcmd__help,completions)
                 cmd="git__agents__subcmd__help__subcmd__completions"
                 ;;
@@ -114,6 +123,9 @@ _git__agents() {
                 ;;
             git__agents__subcmd__help,demo)
                 cmd="git__agents__subcmd__help__subcmd__demo"
+                ;;
+            git__agents__subcmd__help,diff)
+                cmd="git__agents__subcmd__help__subcmd__diff"
                 ;;
             git__agents__subcmd__help,doctor)
                 cmd="git__agents__subcmd__help__subcmd__doctor"
@@ -263,7 +275,7 @@ _git__agents() {
 
     case "${cmd}" in
         git__agents)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust help"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove edit spawn status task update comment diff log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -382,6 +394,28 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__comment)
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__completions)
             opts="-C -q -v -h -V --json --quiet --verbose --color --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -443,6 +477,28 @@ _git__agents() {
                     ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__diff)
+            opts="-C -q -v -h -V --json --quiet --verbose --color --stat --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -535,7 +591,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help)
-            opts="init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust help"
+            opts="init plan add remove edit spawn status task update comment diff log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -590,6 +646,20 @@ _git__agents() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__agents__subcmd__help__subcmd__comment)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__agents__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -619,6 +689,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1866,7 +1950,7 @@ fi
 __git_agents_subcommands ()
 {
 	case "$1" in
-	"") echo "init plan add remove edit spawn status task update log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust" ;;
+	"") echo "init plan add remove edit spawn status task update comment diff log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust" ;;
 	"plan") echo "show export edit check example timeline" ;;
 	"task") echo "start done undo" ;;
 	"queue") echo "run" ;;
@@ -1896,6 +1980,8 @@ __git_agents_value_options ()
 	"task done") echo "--agent -C --color" ;;
 	"task undo") echo "--agent -C --color" ;;
 	"update") echo "-C --color --status --note --agent" ;;
+	"comment") echo "-C --color" ;;
+	"diff") echo "-C --color" ;;
 	"log") echo "-C --color -n --max-count" ;;
 	"run") echo "-C --color -j --parallel --exec --jobs" ;;
 	"demo") echo "-C --color --dir" ;;
@@ -1940,6 +2026,8 @@ __git_agents_agent_slot ()
 	"edit") echo "0" ;;
 	"spawn") echo "0+" ;;
 	"status") echo "0" ;;
+	"comment") echo "0" ;;
+	"diff") echo "0" ;;
 	"log") echo "0" ;;
 	"run") echo "0+" ;;
 	"brief") echo "0" ;;

@@ -3,9 +3,11 @@
 pub mod add;
 pub mod approve;
 pub mod brief;
+pub mod comment;
 pub mod completions;
 pub mod conflicts;
 pub mod demo;
+pub mod diff;
 pub mod doctor;
 pub mod edit;
 pub mod finish;
@@ -76,6 +78,10 @@ pub enum Command {
     Task(task::Args),
     /// Change an agent's status or leave a note
     Update(update::Args),
+    /// Leave a remark for an agent, shown in its brief
+    Comment(comment::Args),
+    /// Show an agent's change against base
+    Diff(diff::Args),
     /// Show the audit trail of state changes
     Log(log::Args),
     /// Spawn ready agents, run their commands and bring finished work home
@@ -151,6 +157,8 @@ pub fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Status(args) => status::run(&args, ctx),
         Command::Task(args) => task::run(&args, ctx),
         Command::Update(args) => update::run(&args, ctx),
+        Command::Comment(args) => comment::run(&args, ctx),
+        Command::Diff(args) => diff::run(&args, ctx),
         Command::Log(args) => log::run(&args, ctx),
         Command::Run(args) => run::run(&args, ctx),
         Command::Demo(args) => demo::run(&args, ctx),

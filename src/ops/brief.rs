@@ -79,6 +79,8 @@ pub struct Brief {
     pub port: Option<u16>,
     /// What the review or the tests found short on its last delivery, to fix now.
     pub findings: Option<BriefFindings>,
+    /// Remarks people left for it (`git agents comment`), oldest first.
+    pub comments: Vec<Note>,
 }
 
 /// What the review or the tests found short, as the brief shows it.
@@ -166,6 +168,7 @@ pub fn brief(ws: &Workspace, agent: Option<&str>) -> Result<Brief> {
         failure: doc.failure.clone(),
         notes: doc.notes.clone(),
         port: doc.port,
+        comments: doc.comments.clone(),
         findings: doc.findings.as_ref().map(|f| {
             let text = std::fs::read_to_string(&f.file).unwrap_or_default();
             let lines: Vec<&str> = text.lines().collect();
@@ -235,6 +238,18 @@ impl Brief {
                 .unwrap_or(0);
             let fence = "`".repeat(longest_run.max(2) + 1);
             md.push_str(&format!("{fence}\n{}\n{fence}\n", findings.text.trim_end()));
+        }
+
+        if !self.comments.is_empty() {
+            md.push_str("\n## Comments\n\n");
+            for comment in &self.comments {
+                md.push_str(&format!(
+                    "- {} ({}): {}\n",
+                    comment.by,
+                    comment.at,
+                    comment.text.trim().replace('\n', "\n  ")
+                ));
+            }
         }
 
         md.push_str("\n## Tasks\n\n");

@@ -635,11 +635,19 @@ fn relaunch_with_findings(
         return Ok(false);
     }
     let file = findings_path(ws, name, kind);
+    let mut text = format!("{summary}\n\n{output}");
+    let comments = &state.document(name).comments;
+    if !comments.is_empty() {
+        text.push_str("\n\nComments from people:\n");
+        for comment in comments {
+            text.push_str(&format!("- {}: {}\n", comment.by, comment.text.trim()));
+        }
+    }
     let write = |file: &PathBuf| -> std::io::Result<()> {
         if let Some(dir) = file.parent() {
             crate::fsutil::private_dir(dir)?;
         }
-        crate::fsutil::replace(file, format!("{summary}\n\n{output}").as_bytes())
+        crate::fsutil::replace(file, text.as_bytes())
     };
     write(&file).map_err(|e| Error::External(format!("cannot write {}: {e}", file.display())))?;
     let findings = crate::state::Findings {

@@ -137,6 +137,9 @@ pub struct AgentState {
     /// Notes left with `update --note`, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<Note>,
+    /// Remarks people left for the agent with `comment`, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<Note>,
     /// When this document last changed.
     #[serde(default)]
     pub updated_at: String,
@@ -209,6 +212,7 @@ impl AgentState {
             merged_commit: None,
             failure: None,
             notes: Vec::new(),
+            comments: Vec::new(),
             updated_at: String::new(),
             updated_by: String::new(),
             port: None,

@@ -892,6 +892,11 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
             owned(&["update", "--agent", "security-agent", "--note", "n"]),
             false,
         ),
+        (
+            "comment",
+            owned(&["comment", "security-agent", "keep the old endpoint"]),
+            false,
+        ),
         ("brief", owned(&["brief", "security-agent"]), true),
         (
             "run",
@@ -903,6 +908,7 @@ fn every_subcommand(repo: &Repo) -> Vec<(&'static str, Vec<String>, bool)> {
             ]),
             false,
         ),
+        ("diff", owned(&["diff", "security-agent", "--stat"]), true),
         ("test", owned(&["test", "--agent", "security-agent"]), false),
         (
             "review",

@@ -23,6 +23,7 @@ mod hooks;
 mod hostile;
 mod inference;
 mod judge;
+mod live;
 mod local_forge;
 mod locks;
 mod messages;
