@@ -86,6 +86,7 @@ fn generated(count: usize) -> String {
                 })
                 .collect(),
             command: None,
+            cli: None,
         });
     }
     plan.export(Format::Markdown)

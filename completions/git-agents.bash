@@ -1573,7 +1573,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__run)
-            opts="-C -q -v -j -h -V --json --quiet --verbose --color --parallel --exec --no-deliver --jobs --no-retry --help --version"
+            opts="-C -q -v -j -h -V --json --quiet --verbose --color --parallel --exec --agent-cli --no-deliver --jobs --no-retry --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1596,6 +1596,10 @@ _git__agents() {
                     return 0
                     ;;
                 --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent-cli)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1983,7 +1987,7 @@ __git_agents_value_options ()
 	"comment") echo "-C --color" ;;
 	"diff") echo "-C --color" ;;
 	"log") echo "-C --color -n --max-count" ;;
-	"run") echo "-C --color -j --parallel --exec --jobs" ;;
+	"run") echo "-C --color -j --parallel --exec --agent-cli --jobs" ;;
 	"demo") echo "-C --color --dir" ;;
 	"completions") echo "-C --color" ;;
 	"brief") echo "-C --color --agent" ;;

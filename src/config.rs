@@ -55,6 +55,8 @@ pub const POST_MERGE: &str = "agents.postMerge";
 pub const PORT_BASE: &str = "agents.portBase";
 /// The git config key for how old, in seconds, a lock file must be to count as abandoned.
 pub const STALE_LOCK_SECONDS: &str = "agents.staleLockSeconds";
+/// The git config section whose keys name coding-agent programs: `agents.cli.NAME`.
+pub const CLI_SECTION: &str = "agents.cli";
 /// The git config key for how often `run` asks whether a PR in GitHub's merge queue merged.
 pub const MERGE_QUEUE_POLL_SECONDS: &str = "agents.mergeQueuePollSeconds";
 /// The git config key for the hours in a day of estimate when a plan is imported.
@@ -154,6 +156,10 @@ pub const KEYS: &[Key] = &[
     Key {
         name: HOURS_PER_POINT,
         doc: "How many hours a story point is when a plan is imported (5 SP, 3 points); unset, estimates in points are read as no estimate, with a warning. Default: unset.",
+    },
+    Key {
+        name: "agents.cli.<name>",
+        doc: "The command line run --agent-cli NAME (or an agent's cli in the plan) launches, with {prompt} for the agent's brief and the placeholders of run's commands; adds to the built-in claude, codex, gemini, aider and opencode, or replaces one. Default: none.",
     },
     Key {
         name: MERGE_QUEUE_POLL_SECONDS,
@@ -498,6 +504,40 @@ pub fn stale_lock_age_from(value: Option<&str>) -> std::time::Duration {
     value
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map_or(DEFAULT_STALE_LOCK_AGE, std::time::Duration::from_secs)
+}
+
+/// The coding-agent programs `run --agent-cli NAME` knows without configuration, each as
+/// the command line that works from a prompt without asking anything, `{prompt}` standing
+/// for the agent's brief.
+pub const AGENT_CLIS: &[(&str, &str)] = &[
+    ("claude", "claude -p {prompt} --permission-mode acceptEdits"),
+    ("codex", "codex exec --full-auto {prompt}"),
+    ("gemini", "gemini --yolo -p {prompt}"),
+    ("aider", "aider --yes-always --message {prompt}"),
+    ("opencode", "opencode run {prompt}"),
+];
+
+/// What `{prompt}` becomes: the agent's brief, read when its command starts.
+pub const PROMPT: &str = "\"$(git agents brief)\"";
+
+/// The command line for coding-agent program `name`: `agents.cli.NAME` from git config,
+/// else the built-in entry, `{prompt}` filled in; an error naming the known ones.
+pub fn agent_cli(repo: &gix::Repository, name: &str) -> Result<String> {
+    let configured = GitConfig::open(repo).string(&format!("{CLI_SECTION}.{name}"));
+    let template = configured.or_else(|| {
+        AGENT_CLIS
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, command)| (*command).to_owned())
+    });
+    let Some(template) = template else {
+        let known: Vec<&str> = AGENT_CLIS.iter().map(|(known, _)| *known).collect();
+        return Err(ConfigError(format!(
+            "no coding-agent program is called {name:?}; use one of {}, or add it with git config {CLI_SECTION}.{name} 'PROGRAM ARGS {{prompt}}'",
+            known.join(", ")
+        )));
+    };
+    Ok(template.replace("{prompt}", PROMPT))
 }
 
 /// How often `run` asks whether a PR in GitHub's merge queue merged: whole seconds from

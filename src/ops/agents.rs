@@ -59,6 +59,7 @@ pub fn add(ws: &Workspace, options: &AddOptions) -> Result<State> {
             depends_on: options.depends_on.clone(),
             tasks: tasks.clone(),
             command: options.command.clone(),
+            cli: None,
         };
         let branch = spec.branch.clone();
         state.plan.agents.push(spec);

@@ -367,6 +367,7 @@ mod tests {
                 depends_on: Vec::new(),
                 tasks: Vec::new(),
                 command: None,
+                cli: None,
             });
         }
         State::new(plan)

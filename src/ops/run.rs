@@ -41,6 +41,9 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Launch again the agents whose command, tests or review failed before this run.
     pub retry: bool,
+    /// The coding-agent program (`claude`, `codex`, …, or one named in git config) every
+    /// agent runs with its brief as the prompt, over the plan's commands; `exec` comes first.
+    pub agent_cli: Option<String>,
 }
 
 /// Something that happened during a run, for the command to show; `run --json` lists
@@ -251,7 +254,7 @@ pub fn run(
     };
     let port_base = crate::ops::provision::settings(ws, &initial)?.port_base;
     for name in &chosen {
-        let command = command_for(&initial, options, name)?;
+        let command = command_for(ws, &initial, options, name)?;
         if port_base.is_none() && command.contains("{port}") {
             return Err(Error::Usage(format!(
                 "{name}'s command uses {{port}}, but no ports are handed out; set `Port base` in the plan or `git config agents.portBase 4100`"
@@ -898,17 +901,25 @@ fn unmerged(ws: &Workspace, state: &State, name: &str, retry: bool) -> Unmerged 
     entry
 }
 
-/// The command template for `name`: `--exec`, else the plan's per-agent command.
-fn command_for(state: &State, options: &RunOptions, name: &str) -> Result<String> {
+/// The command template for `name`: `--exec`, else `--agent-cli`'s program, else the
+/// plan's command for it, else the program the plan's `cli` names for it.
+fn command_for(ws: &Workspace, state: &State, options: &RunOptions, name: &str) -> Result<String> {
     if let Some(exec) = &options.exec {
         return Ok(exec.clone());
     }
+    if let Some(cli) = &options.agent_cli {
+        return Ok(config::agent_cli(&ws.repo, cli)?);
+    }
     let spec = super::find_agent(state, name)?;
-    spec.command.clone().ok_or_else(|| {
-        Error::Usage(format!(
-            "{name} has no command to run; give one to every agent with --exec CMD, or set `command` for it in the plan"
-        ))
-    })
+    if let Some(command) = &spec.command {
+        return Ok(command.clone());
+    }
+    if let Some(cli) = &spec.cli {
+        return Ok(config::agent_cli(&ws.repo, cli)?);
+    }
+    Err(Error::Usage(format!(
+        "{name} has no command to run; give every agent one with --exec CMD or --agent-cli claude (codex, gemini, aider, opencode), or set `command` or `cli` for it in the plan"
+    )))
 }
 
 /// What to launch for `name`: its command with the placeholders filled in, run in its
@@ -917,7 +928,7 @@ fn command_for(state: &State, options: &RunOptions, name: &str) -> Result<String
 fn launch_for(ws: &Workspace, state: &State, options: &RunOptions, name: &str) -> Result<Launch> {
     let vars = AgentVars::of(ws, state, name)
         .ok_or_else(|| Error::Usage(format!("{name} was removed from the plan")))?;
-    let command = vars.expand(&command_for(state, options, name)?);
+    let command = vars.expand(&command_for(ws, state, options, name)?);
     let log = launcher::log_path(&ws.common_dir, name);
     let mut env = options.env.clone();
     env.extend(vars.env());

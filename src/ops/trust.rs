@@ -33,6 +33,9 @@ pub struct Surface {
     worktrees_dir: String,
     /// Each agent's command and worktree.
     agents: BTreeMap<String, (Option<String>, String)>,
+    /// The coding-agent program each agent names, for those that name one.
+    #[serde(default)]
+    clis: BTreeMap<String, String>,
 }
 
 impl Surface {
@@ -52,6 +55,11 @@ impl Surface {
                 .agents
                 .iter()
                 .map(|a| (a.name.clone(), (a.command.clone(), a.worktree.clone())))
+                .collect(),
+            clis: plan
+                .agents
+                .iter()
+                .filter_map(|a| Some((a.name.clone(), a.cli.clone()?)))
                 .collect(),
         }
     }
@@ -116,6 +124,11 @@ impl Surface {
                 format!("{name}'s worktree"),
                 before.map(|(_, w)| w.clone()),
                 now.map(|(_, w)| w.clone()),
+            );
+            compare(
+                format!("{name}'s cli"),
+                accepted.clis.get(name).cloned(),
+                self.clis.get(name).cloned(),
             );
         }
         changes

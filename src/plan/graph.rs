@@ -504,6 +504,7 @@ mod tests {
                 depends_on,
                 tasks: Vec::new(),
                 command: None,
+                cli: None,
             });
         }
         let cycle = Graph::new(&p)

@@ -45,6 +45,11 @@ pub enum PlanError {
         name: String,
         reason: String,
     },
+    /// A coding-agent program named by something other than a plain word.
+    #[error(
+        "{agent}'s cli {cli:?} is not a program name; write one word such as claude, codex, gemini or aider"
+    )]
+    InvalidCli { agent: String, cli: String },
     /// Two agents share a name.
     #[error("agent {0} is defined twice; give each agent a unique name")]
     DuplicateAgent(String),

@@ -80,6 +80,10 @@ pub struct AgentSpec {
     /// The command `run` launches in the agent's worktree.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// A coding-agent program `run` knows by name (`claude`, `codex`, …), launched with
+    /// the agent's brief as its prompt when there is no `command`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cli: Option<String>,
 }
 
 /// One task with its estimate.
@@ -236,6 +240,17 @@ impl Plan {
                 });
             }
             validate_branch_name(&agent.name, &agent.branch)?;
+            if let Some(cli) = &agent.cli
+                && (cli.is_empty()
+                    || !cli
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            {
+                return Err(PlanError::InvalidCli {
+                    agent: agent.name.clone(),
+                    cli: cli.clone(),
+                });
+            }
             if !names.insert(agent.name.as_str()) {
                 return Err(PlanError::DuplicateAgent(agent.name.clone()));
             }
@@ -350,6 +365,8 @@ impl Plan {
             tasks: Vec<Task>,
             #[serde(default)]
             command: Option<String>,
+            #[serde(default)]
+            cli: Option<String>,
         }
         let loose: Loose = serde_json::from_str(text).map_err(|e| PlanError::Json {
             path: path.to_owned(),
@@ -396,6 +413,7 @@ impl Plan {
                 depends_on: agent.depends_on,
                 tasks: agent.tasks,
                 command: agent.command,
+                cli: agent.cli,
             });
         }
         Ok(plan)
@@ -474,6 +492,7 @@ pub(crate) fn test_plan(agents: &[(&str, &[&str], f64)]) -> Plan {
                 done: false,
             }],
             command: None,
+            cli: None,
         });
     }
     plan

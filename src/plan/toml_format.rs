@@ -60,6 +60,7 @@ struct AgentFile {
     #[serde(default)]
     tasks: Vec<TaskEntry>,
     command: Option<String>,
+    cli: Option<String>,
 }
 
 /// A task written as `"Title (8h)"` or as `{ title = "Title", hours = 8, done = true }`.
@@ -181,6 +182,7 @@ pub(super) fn parse(text: &str, path: &str, worktrees_dir: &str) -> Result<Plan,
             depends_on: agent.depends_on,
             tasks,
             command: agent.command,
+            cli: agent.cli,
         });
     }
     Ok(plan)
@@ -295,6 +297,9 @@ pub(super) fn render(plan: &Plan) -> String {
         }
         if let Some(command) = &agent.command {
             push_key(&mut out, "command", &quoted(command));
+        }
+        if let Some(cli) = &agent.cli {
+            push_key(&mut out, "cli", &quoted(cli));
         }
         if !agent.tasks.is_empty() {
             out.push_str("tasks = [\n");

@@ -144,7 +144,12 @@ fn every_config_key_the_code_reads_is_in_configs_table_and_the_manual() {
     let mut missing = Vec::new();
     for (file, code) in library() {
         for key in config_keys_in(&code) {
-            if !documented.contains(&key.as_str()) {
+            // A section of per-name keys (`agents.cli` for `agents.cli.<name>`) counts too.
+            let section = documented.iter().any(|d| {
+                d.strip_prefix(key.as_str())
+                    .is_some_and(|rest| rest.starts_with(".<"))
+            });
+            if !documented.contains(&key.as_str()) && !section {
                 missing.push(format!("src/{file}: {key}"));
             }
             if file != "config.rs" {

@@ -48,6 +48,7 @@ fn agent(name: &str, depends_on: &[&str], hours: f64) -> AgentSpec {
             done: false,
         }],
         command: None,
+        cli: None,
     }
 }
 
@@ -631,6 +632,7 @@ fn random_plan(random: &mut Random, size: usize) -> Plan {
                     .pick(&["claude -p \"go\"", "run `x`", "a  b"])
                     .to_owned()
             }),
+            cli: None,
         });
     }
     plan

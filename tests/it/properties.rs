@@ -182,6 +182,9 @@ fn valid_plan() -> impl Strategy<Value = Plan> {
                         .into_iter()
                         .map(|(title, hours, done)| Task { title, hours, done })
                         .collect(),
+                    cli: command
+                        .is_none()
+                        .then(|| ["claude", "codex", "my-agent"][i % 3].to_owned()),
                     command,
                 });
             }
@@ -223,6 +226,7 @@ fn any_graph() -> impl Strategy<Value = Plan> {
                         done: false,
                     }],
                     command: None,
+                    cli: None,
                 });
             }
             for (from, to) in edges {

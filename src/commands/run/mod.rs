@@ -37,6 +37,9 @@ pub struct Args {
     /// The shell command line for every agent, with {agent}, {branch}, {worktree}, {base} and {port} placeholders (each one shell word)
     #[arg(long, value_name = "CMD")]
     pub exec: Option<String>,
+    /// Run every agent with this coding-agent program, its brief as the prompt: claude, codex, gemini, aider, opencode, or one set with git config agents.cli.NAME
+    #[arg(long, value_name = "NAME", conflicts_with = "exec")]
+    pub agent_cli: Option<String>,
     /// Leave finished work in review instead of testing, reviewing, opening PRs and merging
     #[arg(long)]
     pub no_deliver: bool,
@@ -91,6 +94,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         env: own_binary_on_path(),
         jobs: args.jobs.map_or_else(default_jobs, |n| n as usize),
         retry: !args.no_retry,
+        agent_cli: args.agent_cli.clone(),
     };
     let pipeline = ops::Pipeline::default();
     let deliver: &dyn Deliver = if args.no_deliver {

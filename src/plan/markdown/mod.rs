@@ -121,6 +121,9 @@ fn render_agent(out: &mut String, position: usize, agent: &AgentSpec) {
     if let Some(command) = agent.command.as_deref().filter(|c| !c.is_empty()) {
         push_command(out, "Command", command);
     }
+    if let Some(cli) = agent.cli.as_deref().filter(|c| !c.is_empty()) {
+        push_label(out, "CLI", &code_span(cli));
+    }
     if agent.depends_on.is_empty() {
         push_label(out, "Dependencies", "None");
     } else {
@@ -290,6 +293,7 @@ enum Key {
     RequireTasksDone,
     MaxReviewIterations,
     Copy,
+    Cli,
     Setup,
     Teardown,
     PreMerge,
@@ -320,6 +324,7 @@ impl Key {
             "estimate" | "estimated effort" | "effort" | "time" | "duration" | "eta"
             | "estimated time" | "time estimate" | "estimated hours" => Key::Estimate,
             "command" | "agent command" => Key::Command,
+            "cli" | "agent cli" => Key::Cli,
             "base" | "base branch" => Key::Base,
             "worktrees dir" | "worktrees directory" | "worktrees" => Key::WorktreesDir,
             "forge" => Key::Forge,
@@ -351,6 +356,7 @@ impl Key {
                 | Key::Tasks
                 | Key::Dependencies
                 | Key::Command
+                | Key::Cli
                 | Key::Title
                 | Key::Owner
                 | Key::Estimate

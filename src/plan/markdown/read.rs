@@ -73,6 +73,7 @@ struct Labels {
     worktree: Option<(usize, String)>,
     owner: Option<String>,
     command: Option<String>,
+    cli: Option<String>,
     estimate: Option<(usize, String)>,
     /// A `**Total:**` line, to hold against the tasks' sum.
     total: Option<(usize, String)>,
@@ -99,6 +100,8 @@ struct Unit {
     branch: Option<String>,
     worktree: Option<(usize, String)>,
     command: Option<String>,
+    /// The coding-agent program it names by `**CLI:**`.
+    cli: Option<String>,
     /// The whole unit's estimate, when the document gives one figure for it.
     estimate: Option<(usize, f64)>,
     /// A total the document states for the unit, checked against its tasks.
@@ -744,6 +747,7 @@ impl Doc<'_> {
                             labels.command = Some(unwrap_code(&value).0).filter(|c| !c.is_empty())
                         }
                         Key::Estimate => labels.estimate = Some((line, value)),
+                        Key::Cli => labels.cli = Some(word_value(&value)).filter(|c| !c.is_empty()),
                         Key::Tasks => {
                             labels.tasks = true;
                             labels.no_tasks = reads_as_none(&value);
@@ -1002,6 +1006,7 @@ impl Doc<'_> {
             branch: labels.branch.as_ref().map(|(_, b)| b.clone()),
             worktree: labels.worktree.clone(),
             command: labels.command.clone(),
+            cli: labels.cli.clone(),
             deps: labels.deps.clone(),
             group,
             section: Some((block, end)),
@@ -1747,6 +1752,7 @@ impl Doc<'_> {
                 depends_on: Vec::new(),
                 tasks,
                 command: unit.command.clone(),
+                cli: unit.cli.clone(),
                 name: name.clone(),
             });
             names.push(name);
