@@ -301,9 +301,13 @@ const JSON_OUTPUT: &[Block] = &[
     ),
     Item(
         "plan show",
-        "The plan: {\"base\", \"worktrees_dir\", \"forge\", \"test_command\", \"review_command\", \"merge\", \"agents\": [{\"name\", \"title\", \"branch\", \"worktree\", \"depends_on\", \"tasks\": [{\"title\", \"hours\", \"done\"}], \"command\"}]}; like the plan's unset settings, \"done\" is left out of a task that is not done.",
+        "The plan: {\"base\", \"worktrees_dir\", \"forge\", \"test_command\", \"review_command\", \"merge\", \"agents\": [{\"name\", \"title\", \"branch\", \"worktree\", \"depends_on\", \"tasks\": [{\"title\", \"hours\", \"done\"}], \"command\", \"cli\"}]}; like the plan's unset settings, \"done\" is left out of a task that is not done.",
     ),
     Item("plan export", "{\"format\", \"text\"}"),
+    Item(
+        "run",
+        "The one exception to one document: a stream, one JSON object per line as things happen, each with its \"event\" (spawned, launched, finished, failed, step with its \"stage\", again with its \"kind\" and \"file\", retrying, held with its \"reason\", merged with what it \"unblocked\", interrupted, adopted, ...), the \"agent\" and the time \"at\" to the millisecond; the last line is {\"event\": \"report\", \"merged\", \"failed\", \"waiting\", \"interrupted\", \"unmerged\": [{\"agent\", \"status\", \"reasons\", \"next\"}]}.",
+    ),
     Item(
         "log",
         "{\"entries\": [{\"commit\", \"kind\" (state or fact), \"time\", \"author\", \"summary\", \"agents\"}]}: every state change and every fact recorded in the notes (test runs, each review iteration, approvals), both sides of every sync, newest first.",
