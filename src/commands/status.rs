@@ -219,6 +219,21 @@ fn line(agent: &AgentView, name_width: usize) -> String {
                 .to_string(),
         );
     }
+    if let Some(findings) = agent
+        .findings
+        .as_ref()
+        .filter(|_| agent.status != Status::Failed)
+    {
+        facts.push(
+            style::warn()
+                .apply_to(format!(
+                    "back at work: {} (round {})",
+                    one_line(&findings.summary),
+                    findings.launches + 1
+                ))
+                .to_string(),
+        );
+    }
     if let Some(failure) = &agent.failure {
         facts.push(
             style::bad()
@@ -374,7 +389,7 @@ pub(crate) mod tests {
             "worktree": "worktrees/api", "worktree_exists": false, "tasks_done": 0,
             "tasks_total": 3, "hours_done": 0.0, "hours_total": 6.0, "head": null,
             "tests_passing": null, "review_score": null, "review_iterations": 0,
-            "approvals": [], "pr": null, "failure": null, "depends_on": [],
+            "approvals": [], "pr": null, "failure": null, "findings": null, "depends_on": [],
             "updated_at": "2026-12-01T10:00:00Z", "at_risk": false, "conflicts_with": [], "unmet": [], "note": null, "ahead_behind": null, "uncommitted": null,
             "port": null, "setup": null,
         });
@@ -457,6 +472,24 @@ pub(crate) mod tests {
           head      0123456789ab
           tasks     2/2 done, 5 h of 5 h
         3 agents: 1 planned, 1 in_progress, 1 review · 3/9 tasks · 7 h of 18 h (39%) · 0 PRs open · 1 blocked
+        ");
+    }
+
+    #[test]
+    fn an_agent_sent_back_with_findings_says_so_until_it_fails() {
+        console::set_colors_enabled(false);
+        let findings = serde_json::json!({
+            "kind": "review", "summary": "review 4/10, short of 10",
+            "file": "/r/.git/agents/logs/api-review-findings.txt", "launches": 1,
+        });
+        let working = agent(serde_json::json!({ "status": "in_progress", "findings": findings }));
+        let failed = agent(serde_json::json!({
+            "status": "failed", "findings": findings,
+            "failure": "review 4/10, short of 10, after 5 rounds",
+        }));
+        insta::assert_snapshot!(format!("{}\n{}", line(&working, 4), line(&failed, 4)), @"
+        api   ░░░░░░░░░░   0%  in_progress  back at work: review 4/10, short of 10 (round 2)
+        api   ░░░░░░░░░░   0%  failed       review 4/10, short of 10, after 5 rounds
         ");
     }
 

@@ -56,6 +56,9 @@ pub struct AgentView {
     pub pr: Option<PullRequest>,
     /// Why it failed.
     pub failure: Option<String>,
+    /// What the tests or the review found short, while `run` has it working on them.
+    #[serde(default)]
+    pub findings: Option<crate::state::Findings>,
     /// The names it depends on.
     pub depends_on: Vec<String>,
     /// When its document last changed.
@@ -304,6 +307,7 @@ fn view(
         approvals: facts.approvals,
         pr: doc.pr.clone(),
         failure: doc.failure.clone(),
+        findings: doc.findings.clone(),
         depends_on: spec.depends_on.clone(),
         updated_at: doc.updated_at.clone(),
         at_risk: false,
