@@ -860,6 +860,14 @@ fn unmerged(ws: &Workspace, state: &State, name: &str, retry: bool) -> Unmerged 
         entry.next = format!("git agents merge {} --dry-run", waiting_for[0]);
         return entry;
     }
+    if let Some(pr) = doc.pr.as_ref().filter(|pr| pr.queued) {
+        entry.reasons.push(format!(
+            "its PR #{} is in GitHub's merge queue, to land when the queue's checks pass",
+            pr.number
+        ));
+        entry.next = format!("git agents merge {name}   # records the merge once it has landed");
+        return entry;
+    }
     if doc.status == Status::Planned || doc.status == Status::InProgress {
         entry.reasons.push(format!("it is {}", doc.status));
         entry.next = format!("git agents run {name}");

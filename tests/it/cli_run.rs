@@ -183,7 +183,7 @@ fn ctrl_c_stops_the_commands_and_run_resumes_where_the_state_says() {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(300));
-    unsafe { libc_kill(-(child.id() as i32), 2) };
+    common::signal_group(child.id(), 2);
     let begun = Instant::now();
     let status = child.wait().unwrap();
     assert!(
@@ -243,11 +243,6 @@ fn run_without_a_command_says_how_to_give_one() {
     let before = repo.refs();
     repo.agents(&["run"]).fails(2).says("--exec CMD");
     assert_eq!(repo.refs(), before);
-}
-
-unsafe extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, signal: i32) -> i32;
 }
 
 /// Each agent ticks its tasks off one by one, committing a file per task in its own directory.

@@ -635,3 +635,43 @@ fn gh_host_set_for_another_host_cannot_redirect_the_calls() {
     );
     run.ok().prints("PR #12");
 }
+
+#[test]
+fn a_run_stopped_while_a_pr_waits_in_the_merge_queue_says_so() {
+    let (repo, fake, _head) = backend_ready();
+    fake.edit(|state| state["merge_queue"] = json!(true));
+    fake.run(&repo, &["pr", "backend-agent"]).ok();
+    approve_on_github(&fake, 12);
+    fake.run(&repo, &["merge", "backend-agent"]).ok();
+    let mut command = repo.command("git", &repo.root);
+    command
+        .args(["agents", "run", "backend-agent", "--exec", "true", "--json"])
+        .stdout(std::process::Stdio::piped());
+    for (key, value) in fake.envs(&repo) {
+        command.env(key, value);
+    }
+    common::as_foreground_job(&mut command);
+    let child = command.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    common::signal_group(child.id(), 2);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("a report line")).unwrap();
+    assert_eq!(report["interrupted"], true, "{stdout}");
+    let entry = &report["unmerged"][0];
+    assert_eq!(entry["agent"], "backend-agent");
+    assert!(
+        entry["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("PR #12 is in GitHub's merge queue"),
+        "{entry}"
+    );
+    assert!(
+        entry["next"]
+            .as_str()
+            .unwrap()
+            .starts_with("git agents merge backend-agent")
+    );
+}

@@ -111,13 +111,7 @@ fn run_killed_while_web_works(repo: &Repo, script: &Script, exec: &str) -> RunRe
 }
 
 fn stop_group(pgid: u32) {
-    // SAFETY: kill(2) with a negative pid signals the process group the test started.
-    unsafe { libc_kill(-(pgid as i32), 9) };
-}
-
-unsafe extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, signal: i32) -> i32;
+    common::signal_group(pgid, 9);
 }
 
 /// `git agents run` running in the background in its own process group, its output
@@ -334,7 +328,7 @@ fn ctrl_c_stops_an_adopted_command_too() {
     let mut second = Background::start(&repo, &exec);
     second.wait_for_line("watching it");
     // Ctrl-C on a terminal signals the whole foreground process group: git and git-agents.
-    unsafe { libc_kill(-(second.child.id() as i32), 2) };
+    common::signal_group(second.child.id(), 2);
     let (status, stdout) = second.finish();
     use std::os::unix::process::ExitStatusExt;
     assert!(

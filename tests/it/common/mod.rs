@@ -382,6 +382,16 @@ pub fn problem_kinds(report: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Send `signal` to every process of the group `pgid` leads, as a terminal does for Ctrl-C
+/// (2) or as a machine going away does (9).
+pub fn signal_group(pgid: u32, signal: i32) {
+    unsafe extern "C" {
+        fn kill(pid: i32, signal: i32) -> i32;
+    }
+    // SAFETY: kill only sends a signal; the group is one the test started.
+    unsafe { kill(-(pgid as i32), signal) };
+}
+
 /// Make `command` run as a terminal's foreground job does: in a process group of its own
 /// (so Ctrl-C can be sent to the whole group) and with SIGINT and SIGQUIT at their
 /// defaults even when the tests themselves run as a background job, which ignores them.
