@@ -22,6 +22,9 @@ _git__agents() {
             git__agents,approve)
                 cmd="git__agents__subcmd__approve"
                 ;;
+            git__agents,attach)
+                cmd="git__agents__subcmd__attach"
+                ;;
             git__agents,brief)
                 cmd="git__agents__subcmd__brief"
                 ;;
@@ -82,6 +85,9 @@ _git__agents() {
             git__agents,run)
                 cmd="git__agents__subcmd__run"
                 ;;
+            git__agents,send)
+                cmd="git__agents__subcmd__send"
+                ;;
             git__agents,spawn)
                 cmd="git__agents__subcmd__spawn"
                 ;;
@@ -108,6 +114,9 @@ _git__agents() {
                 ;;
             git__agents__subcmd__help,approve)
                 cmd="git__agents__subcmd__help__subcmd__approve"
+                ;;
+            git__agents__subcmd__help,attach)
+                cmd="git__agents__subcmd__help__subcmd__attach"
                 ;;
             git__agents__subcmd__help,brief)
                 cmd="git__agents__subcmd__help__subcmd__brief"
@@ -168,6 +177,9 @@ _git__agents() {
                 ;;
             git__agents__subcmd__help,run)
                 cmd="git__agents__subcmd__help__subcmd__run"
+                ;;
+            git__agents__subcmd__help,send)
+                cmd="git__agents__subcmd__help__subcmd__send"
                 ;;
             git__agents__subcmd__help,spawn)
                 cmd="git__agents__subcmd__help__subcmd__spawn"
@@ -275,7 +287,7 @@ _git__agents() {
 
     case "${cmd}" in
         git__agents)
-            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove edit spawn status task update comment diff log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust help"
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version init plan add remove edit spawn status task update comment diff attach send log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -359,6 +371,28 @@ _git__agents() {
                     ;;
                 --by)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__attach)
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -591,7 +625,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help)
-            opts="init plan add remove edit spawn status task update comment diff log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust help"
+            opts="init plan add remove edit spawn status task update comment diff attach send log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -619,6 +653,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help__subcmd__approve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__attach)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -899,6 +947,20 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__help__subcmd__send)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1573,7 +1635,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__run)
-            opts="-C -q -v -j -h -V --json --quiet --verbose --color --parallel --exec --agent-cli --no-deliver --jobs --no-retry --help --version"
+            opts="-C -q -v -j -h -V --json --quiet --verbose --color --parallel --exec --agent-cli --no-deliver --jobs --no-retry --tmux --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1605,6 +1667,28 @@ _git__agents() {
                     ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__agents__subcmd__send)
+            opts="-C -q -v -h -V --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1954,7 +2038,7 @@ fi
 __git_agents_subcommands ()
 {
 	case "$1" in
-	"") echo "init plan add remove edit spawn status task update comment diff log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust" ;;
+	"") echo "init plan add remove edit spawn status task update comment diff attach send log run demo completions brief conflicts install-man doctor test review approve pr merge queue finish sync trust" ;;
 	"plan") echo "show export edit check example timeline" ;;
 	"task") echo "start done undo" ;;
 	"queue") echo "run" ;;
@@ -1986,6 +2070,8 @@ __git_agents_value_options ()
 	"update") echo "-C --color --status --note --agent" ;;
 	"comment") echo "-C --color" ;;
 	"diff") echo "-C --color" ;;
+	"attach") echo "-C --color" ;;
+	"send") echo "-C --color" ;;
 	"log") echo "-C --color -n --max-count" ;;
 	"run") echo "-C --color -j --parallel --exec --agent-cli --jobs" ;;
 	"demo") echo "-C --color --dir" ;;
@@ -2032,6 +2118,8 @@ __git_agents_agent_slot ()
 	"status") echo "0" ;;
 	"comment") echo "0" ;;
 	"diff") echo "0" ;;
+	"attach") echo "0" ;;
+	"send") echo "0" ;;
 	"log") echo "0" ;;
 	"run") echo "0+" ;;
 	"brief") echo "0" ;;

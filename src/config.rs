@@ -55,6 +55,8 @@ pub const POST_MERGE: &str = "agents.postMerge";
 pub const PORT_BASE: &str = "agents.portBase";
 /// The git config key for how old, in seconds, a lock file must be to count as abandoned.
 pub const STALE_LOCK_SECONDS: &str = "agents.staleLockSeconds";
+/// The git config key for whether `run` runs each agent in a tmux window.
+pub const TMUX: &str = "agents.tmux";
 /// The git config section whose keys name coding-agent programs: `agents.cli.NAME`.
 pub const CLI_SECTION: &str = "agents.cli";
 /// The git config key for how often `run` asks whether a PR in GitHub's merge queue merged.
@@ -156,6 +158,10 @@ pub const KEYS: &[Key] = &[
     Key {
         name: HOURS_PER_POINT,
         doc: "How many hours a story point is when a plan is imported (5 SP, 3 points); unset, estimates in points are read as no estimate, with a warning. Default: unset.",
+    },
+    Key {
+        name: TMUX,
+        doc: "Whether git agents run starts each agent's command in a window of its own in a tmux session named after the repository, as --tmux does: true or false. Default: false.",
     },
     Key {
         name: "agents.cli.<name>",
@@ -538,6 +544,18 @@ pub fn agent_cli(repo: &gix::Repository, name: &str) -> Result<String> {
         )));
     };
     Ok(template.replace("{prompt}", PROMPT))
+}
+
+/// `agents.tmux`: whether `run` starts agents in tmux windows.
+pub fn tmux(repo: &gix::Repository) -> Result<bool> {
+    match GitConfig::open(repo).string(TMUX) {
+        None => Ok(false),
+        Some(text) => parse_bool(&text).ok_or_else(|| {
+            ConfigError(format!(
+                "git config {TMUX} is {text:?}; set it to true or false"
+            ))
+        }),
+    }
 }
 
 /// How often `run` asks whether a PR in GitHub's merge queue merged: whole seconds from

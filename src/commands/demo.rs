@@ -82,6 +82,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         jobs: super::run::default_jobs(),
         retry: true,
         agent_cli: None,
+        tmux: None,
         env: {
             let mut env = super::run::own_binary_on_path();
             let pause = if args.fast { "0.25" } else { "1" };

@@ -2,6 +2,7 @@
 
 pub mod add;
 pub mod approve;
+pub mod attach;
 pub mod brief;
 pub mod comment;
 pub mod completions;
@@ -22,6 +23,7 @@ pub mod queue;
 pub mod remove;
 pub mod review;
 pub mod run;
+pub mod send;
 pub mod spawn;
 pub mod status;
 pub mod sync;
@@ -82,6 +84,10 @@ pub enum Command {
     Comment(comment::Args),
     /// Show an agent's change against base
     Diff(diff::Args),
+    /// Join a running agent's terminal
+    Attach(attach::Args),
+    /// Type a line to a running agent's terminal
+    Send(send::Args),
     /// Show the audit trail of state changes
     Log(log::Args),
     /// Spawn ready agents, run their commands and bring finished work home
@@ -159,6 +165,8 @@ pub fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Update(args) => update::run(&args, ctx),
         Command::Comment(args) => comment::run(&args, ctx),
         Command::Diff(args) => diff::run(&args, ctx),
+        Command::Attach(args) => attach::run(&args, ctx),
+        Command::Send(args) => send::run(&args, ctx),
         Command::Log(args) => log::run(&args, ctx),
         Command::Run(args) => run::run(&args, ctx),
         Command::Demo(args) => demo::run(&args, ctx),

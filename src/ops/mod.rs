@@ -31,6 +31,7 @@ mod spawn;
 mod status;
 pub mod sync;
 mod task;
+pub mod terminal;
 mod test_run;
 pub mod trust;
 mod update;

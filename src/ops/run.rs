@@ -44,6 +44,9 @@ pub struct RunOptions {
     /// The coding-agent program (`claude`, `codex`, …, or one named in git config) every
     /// agent runs with its brief as the prompt, over the plan's commands; `exec` comes first.
     pub agent_cli: Option<String>,
+    /// The tmux session each agent's command runs in, a window each; `None` runs them
+    /// with their output going straight to their logs.
+    pub tmux: Option<String>,
 }
 
 /// Something that happened during a run, for the command to show; `run --json` lists
@@ -537,7 +540,11 @@ fn drive(
                 crate::ops::provision::ensure_port(ws, name)?;
                 let state = State::load(&ws.repo)?;
                 let launch = launch_for(ws, &state, options, name)?;
-                let child = launcher::start(&launch)
+                let started = match &options.tmux {
+                    Some(session) => launcher::tmux::start(&launch, session),
+                    None => launcher::start(&launch),
+                };
+                let child = started
                     .map_err(|e| Error::External(format!("cannot start {name}'s command: {e}")))?;
                 events.event(RunEvent::Launched {
                     agent: name.clone(),

@@ -7,6 +7,7 @@
 //! and still learn how it ended.
 
 pub mod record;
+pub mod tmux;
 
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::process::CommandExt;
@@ -76,15 +77,7 @@ const WRAPPER: &str = r#"sh -c "$1"; s=$?; echo "$s" > "$2"; exit "$s""#;
 /// Start `launch` through `sh -c` in a new process group; stdin is empty. The process is
 /// recorded under `launch.records` before this returns.
 pub fn start(launch: &Launch) -> std::io::Result<Running> {
-    if let Some(parent) = launch.log.parent() {
-        crate::fsutil::private_dir(parent)?;
-    }
-    crate::fsutil::private_dir(&launch.records)?;
-    let exit_file = record::exit_path(&launch.records, &launch.agent);
-    match std::fs::remove_file(&exit_file) {
-        Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
-        _ => {}
-    }
+    let exit_file = prepare(launch)?;
     let log = crate::fsutil::append(&launch.log)?;
     let args = [
         "-c".as_ref(),
@@ -110,6 +103,7 @@ pub fn start(launch: &Launch) -> std::io::Result<Running> {
     let pid = handle.pids().first().copied().unwrap_or(0);
     let run_pid = std::process::id();
     let record = RunRecord {
+        tmux: None,
         agent: launch.agent.clone(),
         pid,
         pgid: pid,
@@ -132,6 +126,20 @@ pub fn start(launch: &Launch) -> std::io::Result<Running> {
         return Err(err);
     }
     Ok(running)
+}
+
+/// Make the log's and records' directories and clear an old exit status; the exit file.
+fn prepare(launch: &Launch) -> std::io::Result<PathBuf> {
+    if let Some(parent) = launch.log.parent() {
+        crate::fsutil::private_dir(parent)?;
+    }
+    crate::fsutil::private_dir(&launch.records)?;
+    let exit_file = record::exit_path(&launch.records, &launch.agent);
+    match std::fs::remove_file(&exit_file) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+        _ => {}
+    }
+    Ok(exit_file)
 }
 
 /// Watch the command `record` names, started by an earlier run, as if this process had

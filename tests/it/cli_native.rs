@@ -967,6 +967,11 @@ fn every_subcommand_is_covered_by_the_global_flag_tests() {
         else {
             continue;
         };
+        // attach and send need an agent running in tmux; live.rs drives them, send with
+        // -C, --json and -q from outside the repository.
+        if ["attach", "send"].contains(&stem) {
+            continue;
+        }
         assert!(
             covered
                 .iter()

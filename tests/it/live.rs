@@ -243,3 +243,170 @@ fn a_plans_cli_and_one_named_in_git_config_run_too_and_an_unknown_one_is_refused
         .stdout;
     assert!(toml.contains("cli = \"aider\""), "{toml}");
 }
+
+/// Whether tmux is here; the tmux tests say so and pass without it (CI installs it).
+fn have_tmux() -> bool {
+    let found = std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("tmux is not installed; skipping");
+    }
+    found
+}
+
+/// A tmux server of the test's own (its socket under the test's directory), with the
+/// environment the commands get to reach it.
+fn tmux_env(repo: &Repo) -> Vec<(String, String)> {
+    let dir = repo.tmp.path().join("tmux");
+    std::fs::create_dir_all(&dir).unwrap();
+    vec![
+        ("TMUX_TMPDIR".to_owned(), dir.display().to_string()),
+        ("TMUX".to_owned(), String::new()),
+    ]
+}
+
+fn kill_tmux_server(repo: &Repo, env: &[(String, String)]) {
+    let mut command = repo.command("tmux", &repo.root);
+    command.arg("kill-server").envs(env.iter().cloned());
+    let _ = command.output();
+}
+
+/// An agent that asks before it goes on, as interactive programs do.
+const ASKS: &str = "printf 'Proceed? [y/N] '; read answer; echo \"got $answer\"; echo \"$answer\" > answer.txt; git add . && git commit -qm answered";
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} never happened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn under_tmux_an_agent_that_asks_is_answered_with_send_and_its_output_is_in_its_log() {
+    if !have_tmux() {
+        return;
+    }
+    let repo = Repo::new();
+    repo.init_example();
+    let env = tmux_env(&repo);
+    let mut command = repo.command("git", &repo.root);
+    command
+        .args([
+            "agents",
+            "run",
+            "security-agent",
+            "--exec",
+            ASKS,
+            "--tmux",
+            "--no-deliver",
+        ])
+        .envs(env.iter().cloned())
+        .stdout(std::process::Stdio::piped());
+    let run = command.spawn().unwrap();
+    let log = repo.root.join(".git/agents/logs/security-agent.log");
+    wait_for("the question", || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("Proceed?"))
+    });
+    // It runs in a window named after it, in a session named after the repository.
+    let mut windows = repo.command("tmux", &repo.root);
+    windows
+        .args(["list-windows", "-t", "=repo", "-F", "#{window_name}"])
+        .envs(env.iter().cloned());
+    let listed = String::from_utf8_lossy(&windows.output().unwrap().stdout).into_owned();
+    assert_eq!(listed.trim(), "security-agent");
+
+    // From outside the repository, for a script: -C, --json, and nothing else printed.
+    let outside = tempfile::tempdir().unwrap();
+    let root = repo.root.display().to_string();
+    let quiet = repo.agents_with(
+        outside.path(),
+        &["-C", &root, "send", "security-agent", "y", "--json", "-q"],
+        &env,
+    );
+    let sent = quiet.ok();
+    assert_eq!(sent.json()["text"], "y");
+    assert_eq!(sent.stderr, "");
+    let out = run.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("got y"), "{log}");
+    assert_eq!(
+        std::fs::read_to_string(repo.worktree("security-agent").join("answer.txt")).unwrap(),
+        "y\n"
+    );
+    kill_tmux_server(&repo, &env);
+}
+
+#[test]
+fn attach_on_a_terminal_shows_the_agents_screen_and_detaching_leaves_it_running() {
+    if !have_tmux() {
+        return;
+    }
+    let repo = Repo::new();
+    repo.init_example();
+    let env = tmux_env(&repo);
+    let mut command = repo.command("git", &repo.root);
+    command
+        .args([
+            "agents",
+            "run",
+            "security-agent",
+            "--exec",
+            ASKS,
+            "--tmux",
+            "--no-deliver",
+        ])
+        .envs(env.iter().cloned())
+        .stdout(std::process::Stdio::null());
+    let mut run = command.spawn().unwrap();
+    let log = repo.root.join(".git/agents/logs/security-agent.log");
+    wait_for("the question", || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("Proceed?"))
+    });
+    // attach on a pseudo-terminal; a moment later every client of the session is
+    // detached, as Ctrl-b d would.
+    let mut attach = repo.command("script", &repo.root);
+    attach
+        .args(["-qec", "git agents attach security-agent", "/dev/null"])
+        .envs(env.iter().cloned())
+        .env("TERM", "xterm")
+        .stdout(std::process::Stdio::piped());
+    let attached = attach.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut detach = repo.command("tmux", &repo.root);
+    detach
+        .args(["detach-client", "-s", "=repo"])
+        .envs(env.iter().cloned());
+    let _ = detach.output();
+    let out = attached.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("detach with Ctrl-b d"), "{shown}");
+    assert!(shown.contains("Proceed?"), "the agent's screen: {shown}");
+    assert!(run.try_wait().unwrap().is_none(), "the agent runs on");
+    repo.agents_with(&repo.root, &["send", "security-agent", "n"], &env)
+        .ok();
+    assert!(run.wait().unwrap().success());
+    kill_tmux_server(&repo, &env);
+}
+
+#[test]
+fn send_and_attach_refuse_an_agent_without_a_terminal_to_join() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.agents(&["send", "security-agent", "y"])
+        .fails(1)
+        .says("is not running");
+    repo.agents(&["attach", "security-agent"])
+        .fails(1)
+        .says("git agents run security-agent --tmux");
+}

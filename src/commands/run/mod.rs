@@ -49,6 +49,9 @@ pub struct Args {
     /// Leave agents whose command, tests or review failed before as they are, instead of launching them again
     #[arg(long)]
     pub no_retry: bool,
+    /// Run each agent's command in a window of its own in a tmux session named after the repository (also git config agents.tmux)
+    #[arg(long)]
+    pub tmux: bool,
 }
 
 /// Delivery that leaves finished work in review for a person to take further.
@@ -95,6 +98,14 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         jobs: args.jobs.map_or_else(default_jobs, |n| n as usize),
         retry: !args.no_retry,
         agent_cli: args.agent_cli.clone(),
+        tmux: (args.tmux || git_agents::config::tmux(&ws.repo)?).then(|| {
+            let dir = ws
+                .main_root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            git_agents::process::launcher::tmux::session_name(&dir)
+        }),
     };
     let pipeline = ops::Pipeline::default();
     let deliver: &dyn Deliver = if args.no_deliver {

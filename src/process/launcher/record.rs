@@ -51,6 +51,18 @@ pub struct RunRecord {
     pub run_pid: u32,
     /// That run's start time, as for `start_time`.
     pub run_start_time: Option<u64>,
+    /// The tmux pane it runs in, when `run --tmux` started it there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmux: Option<TmuxPane>,
+}
+
+/// Where in tmux a command runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TmuxPane {
+    /// The session, named after the repository.
+    pub session: String,
+    /// The pane's id (`%7`), unique on its tmux server.
+    pub pane: String,
 }
 
 /// Where a recorded command stands now.
@@ -231,6 +243,7 @@ mod tests {
         let dir = dir.path().join("run");
         assert_eq!(RunRecord::read(&dir, "a").unwrap(), None);
         let record = RunRecord {
+            tmux: None,
             agent: "a".into(),
             pid: u32::MAX,
             pgid: u32::MAX,
