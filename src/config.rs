@@ -57,6 +57,11 @@ pub const PORT_BASE: &str = "agents.portBase";
 pub const STALE_LOCK_SECONDS: &str = "agents.staleLockSeconds";
 /// The git config key for whether `run` runs each agent in a tmux window.
 pub const TMUX: &str = "agents.tmux";
+/// The git config key for how long an agent reading its terminal must print nothing to
+/// count as waiting for input.
+pub const WAITING_SECONDS: &str = "agents.waitingSeconds";
+/// The git config key for the command run when an agent waits for input.
+pub const NOTIFY_COMMAND: &str = "agents.notifyCommand";
 /// The git config section whose keys name coding-agent programs: `agents.cli.NAME`.
 pub const CLI_SECTION: &str = "agents.cli";
 /// The git config key for how often `run` asks whether a PR in GitHub's merge queue merged.
@@ -162,6 +167,14 @@ pub const KEYS: &[Key] = &[
     Key {
         name: TMUX,
         doc: "Whether git agents run starts each agent's command in a window of its own in a tmux session named after the repository, as --tmux does: true or false. Default: false.",
+    },
+    Key {
+        name: WAITING_SECONDS,
+        doc: "How many seconds an agent under --tmux that is reading its terminal must print nothing before it is shown as waiting for input. Default: 5.",
+    },
+    Key {
+        name: NOTIFY_COMMAND,
+        doc: "A command git agents run runs when an agent starts waiting for input, with GIT_AGENTS_AGENT and GIT_AGENTS_QUESTION (the last lines of its screen) in its environment. Default: none.",
     },
     Key {
         name: "agents.cli.<name>",
@@ -544,6 +557,23 @@ pub fn agent_cli(repo: &gix::Repository, name: &str) -> Result<String> {
         )));
     };
     Ok(template.replace("{prompt}", PROMPT))
+}
+
+/// `agents.waitingSeconds`: how long a quiet agent reading its terminal takes to count
+/// as waiting for input; 5 seconds unless set.
+pub fn waiting_after(repo: &gix::Repository) -> std::time::Duration {
+    GitConfig::open(repo)
+        .string(WAITING_SECONDS)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(
+            std::time::Duration::from_secs(5),
+            std::time::Duration::from_secs,
+        )
+}
+
+/// `agents.notifyCommand`, when set and not blank.
+pub fn notify_command(repo: &gix::Repository) -> Option<String> {
+    GitConfig::open(repo).string(NOTIFY_COMMAND)
 }
 
 /// `agents.tmux`: whether `run` starts agents in tmux windows.

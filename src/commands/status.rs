@@ -219,6 +219,23 @@ fn line(agent: &AgentView, name_width: usize) -> String {
                 .to_string(),
         );
     }
+    if let Some(waiting) = &agent.waiting {
+        let question = waiting
+            .screen
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        facts.push(
+            style::warn()
+                .apply_to(format!(
+                    "waiting for input: {} (git agents send {} TEXT)",
+                    one_line(question),
+                    agent.name
+                ))
+                .to_string(),
+        );
+    }
     if let Some(findings) = agent
         .findings
         .as_ref()
@@ -389,7 +406,7 @@ pub(crate) mod tests {
             "worktree": "worktrees/api", "worktree_exists": false, "tasks_done": 0,
             "tasks_total": 3, "hours_done": 0.0, "hours_total": 6.0, "head": null,
             "tests_passing": null, "review_score": null, "review_iterations": 0,
-            "approvals": [], "pr": null, "failure": null, "findings": null, "depends_on": [],
+            "approvals": [], "pr": null, "failure": null, "findings": null, "waiting": null, "depends_on": [],
             "updated_at": "2026-12-01T10:00:00Z", "at_risk": false, "conflicts_with": [], "unmet": [], "note": null, "ahead_behind": null, "uncommitted": null,
             "port": null, "setup": null,
         });

@@ -91,6 +91,11 @@ pub enum RunEvent {
     },
     /// An agent that failed before this run is launched again.
     Retrying { agent: String, reason: String },
+    /// An agent's command (under `--tmux`) waits for someone to type to it; `screen` is
+    /// what its terminal shows last.
+    Waiting { agent: String, screen: String },
+    /// An agent that waited for input goes on.
+    Resumed { agent: String },
     /// Long work began (a checkout, a test run, a merge); it lasts until the next event.
     /// `agent` names whose delivery it is, when it is one agent's.
     Working {
@@ -369,6 +374,9 @@ fn drive(
         let mut merge_wanted = true;
         let mut attempted: BTreeSet<String> = BTreeSet::new();
         let queue_poll = config::merge_queue_poll(&ws.repo);
+        let quiet = config::waiting_after(&ws.repo);
+        let mut waiting: BTreeSet<String> = BTreeSet::new();
+        let mut last_look = std::time::Instant::now();
         let mut last_merge = std::time::Instant::now();
         let outcome = loop {
             if stop.load(Ordering::SeqCst) {
@@ -554,6 +562,29 @@ fn drive(
                 progressed = true;
             }
 
+            // Agents on a terminal of their own: notice the ones that wait for input.
+            if options.tmux.is_some() && last_look.elapsed() >= Duration::from_secs(1) {
+                last_look = std::time::Instant::now();
+                for name in watch.running.keys() {
+                    match super::terminal::waiting(ws, name, quiet) {
+                        Some(found) if !waiting.contains(name) => {
+                            waiting.insert(name.clone());
+                            notify_waiting(ws, name, &found.screen);
+                            events.event(RunEvent::Waiting {
+                                agent: name.clone(),
+                                screen: found.screen,
+                            });
+                        }
+                        None if waiting.remove(name) => {
+                            events.event(RunEvent::Resumed {
+                                agent: name.clone(),
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+                waiting.retain(|name| watch.running.contains_key(name));
+            }
             // A PR in GitHub's merge queue lands when the queue says: ask again now and then.
             let state = State::load(&ws.repo)?;
             let queued = chosen.iter().any(|name| {
@@ -596,6 +627,34 @@ fn drive(
         }
         outcome
     })
+}
+
+/// Run `agents.notifyCommand`, when set, for `agent` waiting with `screen` showing; it
+/// runs on its own (its output goes to `<agent>-notify.log`), the run does not wait.
+fn notify_waiting(ws: &Workspace, agent: &str, screen: &str) {
+    let Some(command) = config::notify_command(&ws.repo) else {
+        return;
+    };
+    let question = screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .to_owned();
+    let log = launcher::logs_dir(&ws.common_dir).join(format!("{agent}-notify.log"));
+    let Ok(output) = crate::fsutil::append(&log) else {
+        return;
+    };
+    let _ = duct::cmd("sh", ["-c", command.as_str()])
+        .dir(&ws.main_root)
+        .env("GIT_AGENTS_AGENT", agent)
+        .env("GIT_AGENTS_QUESTION", question)
+        .env("GIT_AGENTS_SCREEN", screen)
+        .stdin_null()
+        .stderr_to_stdout()
+        .stdout_file(output)
+        .unchecked()
+        .start();
 }
 
 /// Where the findings of `agent`'s last delivery are kept for its command.

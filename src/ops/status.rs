@@ -59,6 +59,9 @@ pub struct AgentView {
     /// What the tests or the review found short, while `run` has it working on them.
     #[serde(default)]
     pub findings: Option<crate::state::Findings>,
+    /// Its command waits for someone to type to it (under `run --tmux`).
+    #[serde(default)]
+    pub waiting: Option<super::terminal::Waiting>,
     /// The names it depends on.
     pub depends_on: Vec<String>,
     /// When its document last changed.
@@ -157,6 +160,12 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
             agent.at_risk = true;
             agent.conflicts_with = with.clone();
         }
+    }
+    // Worked out on every reading, never remembered: whether an agent under tmux waits
+    // for input changes without any ref moving.
+    let quiet = crate::config::waiting_after(&ws.repo);
+    for agent in agents.iter_mut().filter(|a| a.status == Status::InProgress) {
+        agent.waiting = super::terminal::waiting(ws, &agent.name, quiet);
     }
     // Worked out on every reading, never remembered: the criteria live in git config,
     // which the remembered dashboard does not follow.
@@ -308,6 +317,7 @@ fn view(
         pr: doc.pr.clone(),
         failure: doc.failure.clone(),
         findings: doc.findings.clone(),
+        waiting: None,
         depends_on: spec.depends_on.clone(),
         updated_at: doc.updated_at.clone(),
         at_risk: false,

@@ -53,3 +53,35 @@ pub fn screen(ws: &Workspace, agent: Option<&str>, lines: usize) -> Result<Strin
     tmux::screen(&pane, lines)
         .map_err(|e| Error::External(format!("cannot read {name}'s screen: {e}")))
 }
+
+/// An agent whose command waits for someone to type to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Waiting {
+    /// How long it has printed nothing, in whole seconds.
+    pub quiet_seconds: u64,
+    /// The last lines its screen shows: the question, usually.
+    pub screen: String,
+}
+
+/// Whether `name`'s command, running in tmux, waits for input: it is reading its
+/// terminal and has printed nothing for `quiet` (`agents.waitingSeconds`).
+pub fn waiting(ws: &Workspace, name: &str, quiet: std::time::Duration) -> Option<Waiting> {
+    let found = RunRecord::read(&record::dir(&ws.common_dir), name).ok()??;
+    let pane = found.tmux.clone()?;
+    if !found.alive() {
+        return None;
+    }
+    let log = crate::process::launcher::log_path(&ws.common_dir, name);
+    let idle = std::fs::metadata(&log)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|at| at.elapsed().ok())
+        .unwrap_or_default();
+    if idle < quiet || !tmux::reading_terminal(found.pid) {
+        return None;
+    }
+    Some(Waiting {
+        quiet_seconds: idle.as_secs(),
+        screen: tmux::screen(&pane, 5).unwrap_or_default(),
+    })
+}

@@ -410,3 +410,67 @@ fn send_and_attach_refuse_an_agent_without_a_terminal_to_join() {
         .fails(1)
         .says("git agents run security-agent --tmux");
 }
+
+#[test]
+fn an_agent_waiting_for_input_is_noticed_shown_and_announced() {
+    if !have_tmux() {
+        return;
+    }
+    let repo = Repo::new();
+    repo.init_example();
+    let env = tmux_env(&repo);
+    let told = repo.tmp.path().join("told.txt");
+    repo.git(&["config", "agents.waitingSeconds", "1"]);
+    repo.git(&[
+        "config",
+        "agents.notifyCommand",
+        &format!(
+            "echo \"$GIT_AGENTS_AGENT asks: $GIT_AGENTS_QUESTION\" >> '{}'",
+            told.display()
+        ),
+    ]);
+    let mut command = repo.command("git", &repo.root);
+    command
+        .args([
+            "agents",
+            "run",
+            "security-agent",
+            "--exec",
+            ASKS,
+            "--tmux",
+            "--no-deliver",
+        ])
+        .envs(env.iter().cloned())
+        .stdout(std::process::Stdio::piped());
+    let run = command.spawn().unwrap();
+    let waiting = || {
+        let status = repo
+            .agents_with(&repo.root, &["status", "--json"], &env)
+            .ok()
+            .json();
+        common::agent(&status, "security-agent")["waiting"].clone()
+    };
+    wait_for("status showing it waiting", || !waiting().is_null());
+    let shown = waiting();
+    assert!(
+        shown["screen"].as_str().unwrap().contains("Proceed? [y/N]"),
+        "{shown}"
+    );
+    repo.agents_with(&repo.root, &["status", "security-agent"], &env)
+        .ok()
+        .prints("waiting for input: Proceed? [y/N]");
+    wait_for("the notify command", || {
+        std::fs::read_to_string(&told)
+            .is_ok_and(|t| t.contains("security-agent asks: Proceed? [y/N]"))
+    });
+    repo.agents_with(&repo.root, &["send", "security-agent", "y"], &env)
+        .ok();
+    let out = run.wait_with_output().unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{printed}");
+    assert!(
+        printed.contains("security-agent is waiting for input: Proceed? [y/N]"),
+        "{printed}"
+    );
+    kill_tmux_server(&repo, &env);
+}

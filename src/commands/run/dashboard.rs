@@ -144,12 +144,19 @@ impl Dashboard {
             | RunEvent::Held { .. }
             | RunEvent::Again { .. }
             | RunEvent::Retrying { .. }
+            | RunEvent::Resumed { .. }
             | RunEvent::Merged { .. }
             | RunEvent::Adopted { .. }
             | RunEvent::EndedUnwatched { .. }
             | RunEvent::Relaunching { .. }
             | RunEvent::WatchedElsewhere { .. } => {
                 let _ = self.multi.println(output::inert(&event_line(event)));
+            }
+            RunEvent::Waiting { .. } => {
+                // The terminal's bell, then the line that says who asks what.
+                let _ = self
+                    .multi
+                    .println(format!("\u{7}{}", output::inert(&event_line(event))));
             }
             RunEvent::Working { message, .. } => self.show_activity(message),
             RunEvent::Tick => {

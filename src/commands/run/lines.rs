@@ -36,6 +36,16 @@ pub(super) fn event_line(event: &RunEvent) -> String {
             "{agent}: {summary}; launching its command again (relaunch {launch}) with the findings in {}",
             file.display()
         ),
+        RunEvent::Waiting { agent, screen } => format!(
+            "{agent} is waiting for input: {} (answer with git agents send {agent} TEXT, or join it with git agents attach {agent})",
+            screen
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim()
+        ),
+        RunEvent::Resumed { agent } => format!("{agent} goes on"),
         RunEvent::Retrying { agent, reason } => {
             format!("{agent}: failed before ({reason}); launching it again")
         }

@@ -163,3 +163,49 @@ pub fn select(pane: &TmuxPane) -> io::Result<()> {
     tmux(&["select-window".into(), "-t".into(), pane.pane.clone()])?;
     Ok(())
 }
+
+/// Whether the command leading process group `pid` waits for a line from its terminal:
+/// a process of the terminal's foreground group sleeps in the terminal's read. Linux
+/// only (read from /proc); elsewhere never.
+pub fn reading_terminal(pid: u32) -> bool {
+    let stat = |pid: &str| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields = |text: &str| -> Vec<String> {
+        text.rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    let Some(leader) = stat(&pid.to_string()) else {
+        return false;
+    };
+    // state is field 3, pgrp 5, tty_nr 7, tpgid 8: here, counted after the name, 0, 2, 4, 5.
+    let leader = fields(&leader);
+    let (Some(tty), Some(foreground)) = (leader.get(4), leader.get(5)) else {
+        return false;
+    };
+    if tty == "0" {
+        return false;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            return false;
+        };
+        let Some(text) = stat(pid) else {
+            return false;
+        };
+        let f = fields(&text);
+        let in_foreground = f.get(2) == Some(foreground) && f.get(4) == Some(tty);
+        let sleeping = f.first().is_some_and(|s| s == "S");
+        in_foreground
+            && sleeping
+            && std::fs::read_to_string(format!("/proc/{pid}/wchan"))
+                .is_ok_and(|w| matches!(w.trim(), "wait_woken" | "n_tty_read"))
+    })
+}
