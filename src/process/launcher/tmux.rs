@@ -203,9 +203,26 @@ pub fn reading_terminal(pid: u32) -> bool {
         let f = fields(&text);
         let in_foreground = f.get(2) == Some(foreground) && f.get(4) == Some(tty);
         let sleeping = f.first().is_some_and(|s| s == "S");
-        in_foreground
-            && sleeping
-            && std::fs::read_to_string(format!("/proc/{pid}/wchan"))
-                .is_ok_and(|w| matches!(w.trim(), "wait_woken" | "n_tty_read"))
+        in_foreground && sleeping && asleep_in_terminal_read(pid)
+    })
+}
+
+/// Whether process `pid` sleeps in a read of its terminal: the kernel function it waits
+/// in says so, or (where that is hidden) the system call it is in is a read of its
+/// standard input.
+fn asleep_in_terminal_read(pid: &str) -> bool {
+    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+    if matches!(wchan.trim(), "wait_woken" | "n_tty_read") {
+        return true;
+    }
+    // `read` is system call 0 on x86-64 and 63 on arm64; its first argument the fd.
+    let read = if cfg!(target_arch = "aarch64") {
+        "63"
+    } else {
+        "0"
+    };
+    std::fs::read_to_string(format!("/proc/{pid}/syscall")).is_ok_and(|call| {
+        let mut words = call.split_whitespace();
+        words.next() == Some(read) && words.next() == Some("0x0")
     })
 }
