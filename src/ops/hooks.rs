@@ -7,7 +7,7 @@
 //! (`{agent}`, `{branch}`, `{worktree}`, `{base}`, `{port}`; `GIT_AGENTS_*`), stdin
 //! empty, and its output goes to `<git dir>/agents/logs/<agent>-<hook>.log`.
 
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, Hook, HookSource};
@@ -93,7 +93,9 @@ pub fn run(
         exit_code,
         log: log.display().to_string(),
         at: crate::time::now_rfc3339(),
-        tail: (!passed).then(|| tail(&log, TAIL_LINES)).flatten(),
+        tail: (!passed)
+            .then(|| crate::process::launcher::tail(&log, TAIL_LINES))
+            .filter(|t| !t.trim().is_empty()),
     })
 }
 
@@ -114,18 +116,4 @@ pub fn failure(hook: Hook, run: &HookRun) -> String {
         hook.name(),
         run.log
     )
-}
-
-/// The last `lines` lines of the file at `path`.
-fn tail(path: &Path, lines: usize) -> Option<String> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let length = file.metadata().ok()?.len();
-    let start = length.saturating_sub(16 * 1024);
-    file.seek(SeekFrom::Start(start)).ok()?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).ok()?;
-    let text = String::from_utf8_lossy(&bytes);
-    let all: Vec<&str> = text.lines().collect();
-    let kept = all[all.len().saturating_sub(lines)..].join("\n");
-    Some(kept).filter(|t| !t.trim().is_empty())
 }

@@ -101,18 +101,7 @@ pub fn start(launch: &Launch) -> std::io::Result<Running> {
     }
     let handle = expression.start()?;
     let pid = handle.pids().first().copied().unwrap_or(0);
-    let run_pid = std::process::id();
-    let record = RunRecord {
-        tmux: None,
-        agent: launch.agent.clone(),
-        pid,
-        pgid: pid,
-        start_time: record::start_time(pid),
-        command: launch.command.clone(),
-        started_at: crate::time::now_rfc3339(),
-        run_pid,
-        run_start_time: record::start_time(run_pid),
-    };
+    let record = RunRecord::started(launch, pid, None);
     let running = Running {
         agent: launch.agent.clone(),
         started: Instant::now(),

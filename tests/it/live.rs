@@ -3,6 +3,8 @@
 
 use crate::common;
 
+use std::path::Path;
+
 use common::Repo;
 
 #[test]
@@ -276,6 +278,32 @@ fn kill_tmux_server(repo: &Repo, env: &[(String, String)]) {
 /// An agent that asks before it goes on, as interactive programs do.
 const ASKS: &str = "printf 'Proceed? [y/N] '; read answer; echo \"got $answer\"; echo \"$answer\" > answer.txt; git add . && git commit -qm answered";
 
+/// `git agents run` of security-agent asking its question under tmux, in the background,
+/// its standard output kept for the test.
+fn run_asking_agent(repo: &Repo, env: &[(String, String)]) -> std::process::Child {
+    let mut command = repo.command("git", &repo.root);
+    command
+        .args([
+            "agents",
+            "run",
+            "security-agent",
+            "--exec",
+            ASKS,
+            "--tmux",
+            "--no-deliver",
+        ])
+        .envs(env.iter().cloned())
+        .stdout(std::process::Stdio::piped());
+    command.spawn().unwrap()
+}
+
+/// Wait until the agent's log shows its question.
+fn wait_for_question(log: &Path) {
+    wait_for("the question", || {
+        std::fs::read_to_string(log).is_ok_and(|l| l.contains("Proceed?"))
+    });
+}
+
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while !done() {
@@ -295,24 +323,9 @@ fn under_tmux_an_agent_that_asks_is_answered_with_send_and_its_output_is_in_its_
     let repo = Repo::new();
     repo.init_example();
     let env = tmux_env(&repo);
-    let mut command = repo.command("git", &repo.root);
-    command
-        .args([
-            "agents",
-            "run",
-            "security-agent",
-            "--exec",
-            ASKS,
-            "--tmux",
-            "--no-deliver",
-        ])
-        .envs(env.iter().cloned())
-        .stdout(std::process::Stdio::piped());
-    let run = command.spawn().unwrap();
+    let run = run_asking_agent(&repo, &env);
     let log = repo.root.join(".git/agents/logs/security-agent.log");
-    wait_for("the question", || {
-        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("Proceed?"))
-    });
+    wait_for_question(&log);
     // It runs in a window named after it, in a session named after the repository.
     let mut windows = repo.command("tmux", &repo.root);
     windows
@@ -355,24 +368,9 @@ fn attach_on_a_terminal_shows_the_agents_screen_and_detaching_leaves_it_running(
     let repo = Repo::new();
     repo.init_example();
     let env = tmux_env(&repo);
-    let mut command = repo.command("git", &repo.root);
-    command
-        .args([
-            "agents",
-            "run",
-            "security-agent",
-            "--exec",
-            ASKS,
-            "--tmux",
-            "--no-deliver",
-        ])
-        .envs(env.iter().cloned())
-        .stdout(std::process::Stdio::null());
-    let mut run = command.spawn().unwrap();
+    let mut run = run_asking_agent(&repo, &env);
     let log = repo.root.join(".git/agents/logs/security-agent.log");
-    wait_for("the question", || {
-        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("Proceed?"))
-    });
+    wait_for_question(&log);
     // attach on a pseudo-terminal; a moment later every client of the session is
     // detached, as Ctrl-b d would.
     let mut attach = repo.command("script", &repo.root);
@@ -429,20 +427,7 @@ fn an_agent_waiting_for_input_is_noticed_shown_and_announced() {
             told.display()
         ),
     ]);
-    let mut command = repo.command("git", &repo.root);
-    command
-        .args([
-            "agents",
-            "run",
-            "security-agent",
-            "--exec",
-            ASKS,
-            "--tmux",
-            "--no-deliver",
-        ])
-        .envs(env.iter().cloned())
-        .stdout(std::process::Stdio::piped());
-    let run = command.spawn().unwrap();
+    let run = run_asking_agent(&repo, &env);
     let waiting = || {
         let status = repo
             .agents_with(&repo.root, &["status", "--json"], &env)

@@ -33,8 +33,9 @@ fn status_of(repo: &Repo, name: &str) -> String {
         .to_owned()
 }
 
-#[test]
-fn deliveries_of_different_agents_run_at_the_same_time() {
+/// Run security-agent and backend-agent with `jobs` deliveries at once, each test taking
+/// `seconds`; the lines the tests wrote, `start AGENT` and `end AGENT`, in order.
+fn test_runs_with_jobs(jobs: &str, seconds: &str) -> Vec<String> {
     let repo = Repo::new();
     repo.init_example();
     let log = out(&repo, "tests.log");
@@ -42,7 +43,7 @@ fn deliveries_of_different_agents_run_at_the_same_time() {
         "config",
         "agents.testCommand",
         &format!(
-            "echo \"start $GIT_AGENTS_AGENT\" >> '{0}'; sleep 1; echo \"end $GIT_AGENTS_AGENT\" >> '{0}'",
+            "echo \"start $GIT_AGENTS_AGENT\" >> '{0}'; sleep {seconds}; echo \"end $GIT_AGENTS_AGENT\" >> '{0}'",
             log.display()
         ),
     ]);
@@ -53,10 +54,15 @@ fn deliveries_of_different_agents_run_at_the_same_time() {
         "--exec",
         WORK,
         "--jobs",
-        "2",
+        jobs,
     ])
     .ok();
-    let lines: Vec<String> = read(&log).lines().map(str::to_owned).collect();
+    read(&log).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn deliveries_of_different_agents_run_at_the_same_time() {
+    let lines = test_runs_with_jobs("2", "1");
     assert!(lines.len() >= 4, "{lines:?}");
     assert!(
         lines[0].starts_with("start") && lines[1].starts_with("start"),
@@ -66,28 +72,7 @@ fn deliveries_of_different_agents_run_at_the_same_time() {
 
 #[test]
 fn with_one_job_deliveries_take_turns() {
-    let repo = Repo::new();
-    repo.init_example();
-    let log = out(&repo, "tests.log");
-    repo.git(&[
-        "config",
-        "agents.testCommand",
-        &format!(
-            "echo \"start $GIT_AGENTS_AGENT\" >> '{0}'; sleep 0.3; echo \"end $GIT_AGENTS_AGENT\" >> '{0}'",
-            log.display()
-        ),
-    ]);
-    repo.agents(&[
-        "run",
-        "security-agent",
-        "backend-agent",
-        "--exec",
-        WORK,
-        "--jobs",
-        "1",
-    ])
-    .ok();
-    let lines: Vec<String> = read(&log).lines().map(str::to_owned).collect();
+    let lines = test_runs_with_jobs("1", "0.3");
     for pair in lines.chunks(2) {
         assert!(
             pair[0].starts_with("start") && pair[1].starts_with("end"),

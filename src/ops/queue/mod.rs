@@ -95,15 +95,8 @@ fn waiting_chains(state: &State) -> std::collections::HashMap<String, usize> {
         }
         // A cycle cannot be in an imported plan; this guards the walk all the same.
         memo.insert(name.to_owned(), 0);
-        let longest = state
-            .plan
-            .dependents(name)
-            .into_iter()
-            .filter(|d| {
-                state
-                    .agent(d)
-                    .is_some_and(|a| !a.status.is_merged() && a.status != Status::Abandoned)
-            })
+        let longest = merge::waiting_on(state, name)
+            .iter()
             .map(|d| 1 + chain(state, d, memo))
             .max()
             .unwrap_or(0);

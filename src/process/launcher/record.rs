@@ -80,6 +80,23 @@ pub enum Condition {
 }
 
 impl RunRecord {
+    /// The record of `launch`'s command, just started by this process as `pid` (leading
+    /// its own process group), in the tmux pane `tmux` if it runs in one.
+    pub fn started(launch: &super::Launch, pid: u32, tmux: Option<TmuxPane>) -> RunRecord {
+        let run_pid = std::process::id();
+        RunRecord {
+            agent: launch.agent.clone(),
+            pid,
+            pgid: pid,
+            start_time: start_time(pid),
+            command: launch.command.clone(),
+            started_at: crate::time::now_rfc3339(),
+            run_pid,
+            run_start_time: start_time(run_pid),
+            tmux,
+        }
+    }
+
     /// The record of `agent`'s command in `dir`, if there is one.
     pub fn read(dir: &Path, agent: &str) -> std::io::Result<Option<RunRecord>> {
         let text = match std::fs::read_to_string(record_path(dir, agent)) {

@@ -6,7 +6,7 @@
 
 use std::io;
 
-use super::record::{self, RunRecord, TmuxPane};
+use super::record::{RunRecord, TmuxPane};
 use super::{Launch, Running, WRAPPER, adopt, shell_quote};
 
 /// The tmux session for the repository whose main worktree is called `dir_name`: its
@@ -109,21 +109,14 @@ pub fn start(launch: &Launch, session: &str) -> io::Result<Running> {
     let signalled = tmux(&["wait-for".into(), "-S".into(), channel]);
     piped?;
     signalled?;
-    let run_pid = std::process::id();
-    let record = RunRecord {
-        agent: launch.agent.clone(),
+    let record = RunRecord::started(
+        launch,
         pid,
-        pgid: pid,
-        start_time: record::start_time(pid),
-        command: launch.command.clone(),
-        started_at: crate::time::now_rfc3339(),
-        run_pid,
-        run_start_time: record::start_time(run_pid),
-        tmux: Some(TmuxPane {
+        Some(TmuxPane {
             session: session.to_owned(),
             pane,
         }),
-    };
+    );
     record.write(&launch.records)?;
     Ok(adopt(record, &launch.records, &launch.log))
 }
