@@ -66,6 +66,14 @@ pub const NOTIFY_COMMAND: &str = "agents.notifyCommand";
 pub const CLI_SECTION: &str = "agents.cli";
 /// The git config key for how often `run` asks whether a PR in GitHub's merge queue merged.
 pub const MERGE_QUEUE_POLL_SECONDS: &str = "agents.mergeQueuePollSeconds";
+/// The git config key for the remote a run shares its fleet through.
+pub const REMOTE: &str = "agents.remote";
+/// The git config key for how long a claim on an agent lasts unless renewed.
+pub const LEASE_SECONDS: &str = "agents.leaseSeconds";
+/// The git config key for how often a run renews its claims and shares its state.
+pub const RENEW_SECONDS: &str = "agents.renewSeconds";
+/// The git config key for the name this machine goes by in a shared fleet.
+pub const MACHINE_NAME: &str = "agents.machineName";
 /// The git config key for the hours in a day of estimate when a plan is imported.
 pub const HOURS_PER_DAY: &str = "agents.hoursPerDay";
 /// The git config key for the hours in a story point when a plan is imported.
@@ -171,6 +179,22 @@ pub const KEYS: &[Key] = &[
     Key {
         name: WAITING_SECONDS,
         doc: "How many seconds an agent under --tmux that is reading its terminal must print nothing before it is shown as waiting for input. Default: 5.",
+    },
+    Key {
+        name: REMOTE,
+        doc: "The remote git agents run shares its fleet through, as --remote does: agents are claimed there before they are launched, branches and base are pushed there. Default: none (the fleet is this clone's alone).",
+    },
+    Key {
+        name: LEASE_SECONDS,
+        doc: "How many seconds a claim on an agent lasts when its machine stops renewing it; after that another machine's run takes the agent over. Default: 300.",
+    },
+    Key {
+        name: RENEW_SECONDS,
+        doc: "How often, in seconds, a run sharing a fleet renews its claims, pushes its agents' branches and shares its state. Default: a third of the lease.",
+    },
+    Key {
+        name: MACHINE_NAME,
+        doc: "The name this clone goes by in a shared fleet's claims, status and audit log. Default: the host name.",
     },
     Key {
         name: NOTIFY_COMMAND,
@@ -569,6 +593,42 @@ pub fn waiting_after(repo: &gix::Repository) -> std::time::Duration {
             std::time::Duration::from_secs(5),
             std::time::Duration::from_secs,
         )
+}
+
+/// `agents.remote`, when set and not blank.
+pub fn fleet_remote(repo: &gix::Repository) -> Option<String> {
+    GitConfig::open(repo)
+        .string(REMOTE)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// How long a claim lasts unless renewed: `agents.leaseSeconds` (fractions allowed), else
+/// five minutes.
+pub fn lease(repo: &gix::Repository) -> std::time::Duration {
+    seconds(repo, LEASE_SECONDS).unwrap_or(std::time::Duration::from_secs(300))
+}
+
+/// How often claims are renewed: `agents.renewSeconds`, else a third of the lease.
+pub fn renew_every(repo: &gix::Repository) -> std::time::Duration {
+    seconds(repo, RENEW_SECONDS).unwrap_or_else(|| lease(repo) / 3)
+}
+
+/// `agents.machineName`, when set and not blank.
+pub fn machine_name(repo: &gix::Repository) -> Option<String> {
+    GitConfig::open(repo)
+        .string(MACHINE_NAME)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A positive number of seconds (fractions allowed) under `key`.
+fn seconds(repo: &gix::Repository, key: &str) -> Option<std::time::Duration> {
+    GitConfig::open(repo)
+        .string(key)
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .map(std::time::Duration::from_secs_f64)
 }
 
 /// `agents.notifyCommand`, when set and not blank.

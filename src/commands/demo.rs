@@ -83,6 +83,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         retry: true,
         agent_cli: None,
         tmux: None,
+        remote: None,
         env: {
             let mut env = super::run::own_binary_on_path();
             let pause = if args.fast { "0.25" } else { "1" };
@@ -91,6 +92,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         },
     };
     let pipeline = Pipeline {
+        remote: None,
         approve_as: Some("demo-reviewer".to_owned()),
     };
     let (report, events) = super::run::drive(&ws, &options, &pipeline, ctx, false)?;

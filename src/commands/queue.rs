@@ -152,12 +152,19 @@ fn run_queue(args: &RunArgs, ctx: &Context) -> Result<i32, Error> {
         ctx,
     };
     let run = match args.batch {
-        Some(size) => ops::queue_run_batch(
-            &ws,
-            usize::try_from(size).unwrap_or(usize::MAX),
-            args.dry_run,
-            &mut watch,
-        )?,
+        Some(size) => {
+            let fleet = match git_agents::config::fleet_remote(&ws.repo) {
+                Some(remote) => Some(ops::fleet::Fleet::open(&ws, &remote)?),
+                None => None,
+            };
+            ops::queue_run_batch(
+                &ws,
+                usize::try_from(size).unwrap_or(usize::MAX),
+                args.dry_run,
+                fleet.as_ref(),
+                &mut watch,
+            )?
+        }
         None => ops::queue_run(&ws, args.dry_run, &mut watch)?,
     };
     let QueueWatch { spinner, .. } = watch;

@@ -254,6 +254,7 @@ pub fn merge_batch(
             &old,
             &new,
             &format!("git agents queue run --batch: {}", names.join(", ")),
+            first.publish.as_ref(),
         )?;
         crate::fault::point(crate::fault::AFTER_BASE_MOVED);
     }

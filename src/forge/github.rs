@@ -275,6 +275,7 @@ impl GitHub {
             &local,
             fetched,
             "git agents: fast-forward after merge",
+            None,
         )
         .err()
         .map(|err| format!("local {base} was not fast-forwarded: {err}"))

@@ -143,6 +143,7 @@ impl Local {
             &old,
             &new,
             &format!("git agents merge {}", request.agent),
+            request.publish.as_ref(),
         )?;
         crate::fault::point(crate::fault::AFTER_BASE_MOVED);
         Ok(MergeOutcome {

@@ -94,6 +94,11 @@ pub enum ForgeError {
         "{base} moved while merging (it was {expected}); nothing was changed, run the merge again"
     )]
     BaseMoved { base: String, expected: String },
+    /// The shared base moved on the remote while the merge was tested.
+    #[error(
+        "{base} moved on {remote} while the merge was tested; nothing was changed here, run the merge again to judge it on the new {base}"
+    )]
+    SharedBaseMoved { remote: String, base: String },
     /// The forge refused the merge.
     #[error("{0}")]
     Refused(String),
@@ -247,6 +252,18 @@ pub struct MergeRequest {
     /// The test command that passed on the head commit, as recorded: a merged result
     /// with the head's very tree is not tested again with it.
     pub head_passed: Option<String>,
+    /// Where base is shared with other machines: the merged result goes there first.
+    pub publish: Option<Publish>,
+}
+
+/// A base branch shared through a remote: a merge lands there (by a push with a lease on
+/// what the remote held when last fetched) before base moves here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publish {
+    /// The remote.
+    pub remote: String,
+    /// The ref that holds the remote's base as last fetched.
+    pub tracking: String,
 }
 
 /// What a merge did.
@@ -403,10 +420,42 @@ pub(crate) fn advance_base(
     old: &str,
     new: &str,
     reason: &str,
+    publish: Option<&Publish>,
 ) -> Result<(), ForgeError> {
     let git = ws.git();
     let checked_out = checked_out_clean(ws, base)?;
     let full = format!("refs/heads/{base}");
+    if let Some(publish) = publish {
+        let seen = git
+            .output([
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                publish.tracking.as_str(),
+            ])?
+            .stdout
+            .trim()
+            .to_owned();
+        let seen = (!seen.is_empty()).then_some(seen);
+        match crate::git::remote::push_with_lease(
+            &git,
+            &publish.remote,
+            &full,
+            new,
+            seen.as_deref(),
+        )? {
+            crate::git::remote::Pushed::Accepted => {
+                // Only a cache of the remote: the next fetch corrects it if this fails.
+                let _ = git.output(["update-ref", publish.tracking.as_str(), new]);
+            }
+            crate::git::remote::Pushed::Refused(_) => {
+                return Err(ForgeError::SharedBaseMoved {
+                    remote: publish.remote.clone(),
+                    base: base.to_owned(),
+                });
+            }
+        }
+    }
     let moved = git.output(["update-ref", "-m", reason, full.as_str(), new, old])?;
     if !moved.success() {
         return Err(ForgeError::BaseMoved {

@@ -25,6 +25,8 @@ pub struct Pipeline {
     /// Record an approval by this name once the review passes (the demo's reviewer);
     /// otherwise approvals come from people (`git agents approve`, or GitHub reviews).
     pub approve_as: Option<String>,
+    /// The remote base is shared through, when runs on several machines share the fleet.
+    pub remote: Option<String>,
 }
 
 impl Deliver for Pipeline {
@@ -108,7 +110,11 @@ impl Deliver for Pipeline {
             events,
             merged: Vec::new(),
         };
-        let run = queue_run_batch(ws, MERGE_BATCH, false, &mut watcher)?;
+        let fleet = match &self.remote {
+            Some(remote) => Some(super::fleet::Fleet::open(ws, remote)?),
+            None => None,
+        };
+        let run = queue_run_batch(ws, MERGE_BATCH, false, fleet.as_ref(), &mut watcher)?;
         let QueueWatcher { events, merged } = watcher;
         if let Some(reason) = run.stopped {
             events.event(RunEvent::Held {

@@ -131,7 +131,17 @@ pub fn merge(
         });
         return Ok(report);
     }
-    let request = merge_request(ws, &state, &spec, &judged)?;
+    let mut request = merge_request(ws, &state, &spec, &judged)?;
+    if judged.criteria.forge == "local"
+        && let Some(remote) = crate::config::fleet_remote(&ws.repo)
+    {
+        // Base is shared through a remote (agents.remote): merge onto the remote's base
+        // and land there first.
+        let fleet = super::fleet::Fleet::open(ws, &remote)?;
+        fleet.catch_up_base(ws, &base)?;
+        request = merge_request(ws, &state, &spec, &criteria::judge(ws, &state, name)?)?;
+        request.publish = Some(fleet.publish(&base));
+    }
     let post_merge_command = hooks::command(ws, &state, Hook::PostMerge)?;
     report.pre_merge = pre_merge(ws, &state, name, &request.head, progress)?;
     if report.pre_merge.as_ref().is_some_and(|run| !run.passed) {
@@ -291,6 +301,7 @@ pub(crate) fn merge_request(
             }) => Some(command.clone()),
             _ => None,
         },
+        publish: None,
     })
 }
 

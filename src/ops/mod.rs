@@ -15,6 +15,7 @@ pub mod diff;
 pub mod doctor;
 mod edit;
 mod finish;
+pub mod fleet;
 pub mod guard;
 pub mod hooks;
 mod init;

@@ -13,7 +13,7 @@ pub mod watch;
 
 pub use log::{LogEntry, read_log};
 pub use model::{AgentState, Note, PullRequest, Status};
-pub use model::{Findings, FindingsKind, HookRun};
+pub use model::{Claim, Findings, FindingsKind, HookRun};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -416,6 +416,20 @@ where
 pub fn update_from<T, E>(
     repo: &gix::Repository,
     known: Option<State>,
+    change: impl FnMut(&mut State) -> Result<(String, T), E>,
+) -> Result<Updated<T>, E>
+where
+    E: From<StateError> + From<CasError>,
+{
+    update_ref(repo, STATE_REF, known, change)
+}
+
+/// Like [`update_from`], on a state chain kept under another ref: a remote's, fetched
+/// into a tracking ref, to be pushed back with a lease.
+pub fn update_ref<T, E>(
+    repo: &gix::Repository,
+    name: &str,
+    known: Option<State>,
     mut change: impl FnMut(&mut State) -> Result<(String, T), E>,
 ) -> Result<Updated<T>, E>
 where
@@ -424,7 +438,7 @@ where
     let identity = cas::identity(repo)?;
     let mut known = known;
     let mut last_state = None;
-    let written = cas::update(repo, STATE_REF, |tip| -> Result<Step<T>, E> {
+    let written = cas::update(repo, name, |tip| -> Result<Step<T>, E> {
         let tip = tip.copied().ok_or(StateError::NotInitialized)?;
         let mut state = match known.take() {
             Some(state) if state.tip == Some(tip) => state,
@@ -454,10 +468,13 @@ where
             None => Step::Unchanged(value),
         })
     })?;
-    let state = last_state.expect("an update that succeeded read the state");
+    let mut state = last_state.expect("an update that succeeded read the state");
+    if let Some(commit) = written.commit {
+        state.tip = Some(cas::tip_of(repo, name, commit)?);
+    }
     Ok(Updated {
         value: written.value,
-        state: finish(repo, state, written.commit)?,
+        state,
         commit: written.commit,
     })
 }

@@ -156,6 +156,42 @@ pub struct AgentState {
     /// work; its command is launched again with them, until they pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub findings: Option<Findings>,
+    /// Which machine's run holds the agent, when runs on several machines share the fleet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<Claim>,
+}
+
+/// A machine's hold on an agent in a fleet shared through a remote: only the holder
+/// launches the agent's command, and it renews the lease while the agent is unmerged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    /// The machine's readable name.
+    pub machine: String,
+    /// The machine's stable id (one per clone).
+    pub machine_id: String,
+    /// Which run on it: process id and start time.
+    pub run: String,
+    /// When this machine claimed the agent.
+    pub since: String,
+    /// When the lease was last renewed.
+    pub renewed: String,
+    /// When the lease runs out unless renewed again.
+    pub expires: String,
+    /// The machine it was taken over from, when its lease had run out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub took_over_from: Option<String>,
+}
+
+impl Claim {
+    /// Whether the lease has run out at `now` (Unix seconds).
+    pub fn expired_at(&self, now: i64) -> bool {
+        crate::time::parse_rfc3339(&self.expires).is_none_or(|expires| expires <= now)
+    }
+
+    /// Seconds since the lease was last renewed, at `now`.
+    pub fn age_at(&self, now: i64) -> Option<i64> {
+        crate::time::parse_rfc3339(&self.renewed).map(|renewed| (now - renewed).max(0))
+    }
 }
 
 /// What a delivery found short, handed to the agent's command on its next launch.
@@ -218,6 +254,7 @@ impl AgentState {
             port: None,
             setup: None,
             findings: None,
+            claim: None,
         }
     }
 }

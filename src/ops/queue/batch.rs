@@ -17,10 +17,11 @@ use serde::Serialize;
 use super::{QueueRun, queue, queue_run};
 use crate::config::Hook;
 use crate::error::{Error, Result};
-use crate::forge::MergeOutcome;
 use crate::forge::batch::{self as forge_batch, Rejection};
+use crate::forge::{ForgeError, MergeOutcome, Publish};
 use crate::git::workspace::Workspace;
 use crate::ops::criteria::{self, Judged};
+use crate::ops::fleet::{self, Fleet};
 use crate::ops::hooks;
 use crate::ops::merge::{self, MergeReport};
 use crate::state::{self, State};
@@ -52,12 +53,21 @@ pub struct SetAside {
     pub why: Rejection,
 }
 
+/// How many times a batch is judged again after base moved on the remote under it.
+const MAX_RACES: u32 = 20;
+
 /// Merge every ready entry in batches of at most `size`, in queue order, judging the
 /// queue again after each batch; see the module docs. `progress` hears of each merge as an event.
+///
+/// With a `fleet`, base is shared through its remote: it is brought up to the remote's
+/// before each batch, the merged result lands there first (a push with a lease), a batch
+/// that lost the race is judged again on the new base, and entries another machine holds
+/// are left to it.
 pub fn queue_run_batch(
     ws: &Workspace,
     size: usize,
     dry_run: bool,
+    fleet: Option<&Fleet>,
     progress: &mut dyn Progress<MergeReport>,
 ) -> Result<QueueRun> {
     if size == 0 {
@@ -81,12 +91,25 @@ pub fn queue_run_batch(
         notices: Vec::new(),
     };
     let mut tried: HashSet<String> = HashSet::new();
+    let machine = fleet.map(|f| &f.machine);
+    let mut races = 0;
     loop {
+        if let Some(fleet) = fleet {
+            fleet.catch_up_base(ws, State::load(&ws.repo)?.base())?;
+        }
         let current = queue(ws)?;
+        let state = State::load(&ws.repo)?;
         let ready: Vec<(String, String)> = current
             .entries
             .iter()
             .filter(|e| e.criteria.ready && !tried.contains(&e.agent))
+            .filter(|e| {
+                machine.is_none_or(|me| {
+                    state
+                        .agent(&e.agent)
+                        .is_none_or(|doc| fleet::held_elsewhere(doc, me).is_none())
+                })
+            })
             .map(|e| (e.agent.clone(), e.criteria.forge.clone()))
             .collect();
         run.remaining = current;
@@ -120,13 +143,22 @@ pub fn queue_run_batch(
             .take(size)
             .map(|(name, _)| name.clone())
             .collect();
-        tried.extend(group.iter().cloned());
         progress.step(&format!(
             "merging a batch of {}: {}",
             group.len(),
             group.join(", ")
         ));
-        match merge_one_batch(ws, &group, &mut Plain(progress)) {
+        let publish = fleet.map(|f| f.publish(state.base()));
+        let merged = merge_one_batch(ws, &group, publish.as_ref(), &mut Plain(progress));
+        if let Err(Error::Forge(ForgeError::SharedBaseMoved { .. })) = &merged
+            && races < MAX_RACES
+        {
+            races += 1;
+            progress.step("base moved on the remote meanwhile; judging the batch again on it");
+            continue;
+        }
+        tried.extend(group.iter().cloned());
+        match merged {
             Ok((report, merges)) => {
                 for merge in merges {
                     progress.event(merge.clone());
@@ -149,6 +181,7 @@ pub fn queue_run_batch(
 fn merge_one_batch(
     ws: &Workspace,
     group: &[String],
+    publish: Option<&Publish>,
     progress: &mut dyn Progress,
 ) -> Result<(BatchReport, Vec<MergeReport>)> {
     let state = State::load(&ws.repo)?;
@@ -162,7 +195,8 @@ fn merge_one_batch(
             continue;
         }
         let spec = crate::ops::find_agent(&state, name)?;
-        let request = merge::merge_request(ws, &state, spec, &verdict)?;
+        let mut request = merge::merge_request(ws, &state, spec, &verdict)?;
+        request.publish = publish.cloned();
         if let Some(run) = merge::pre_merge(ws, &state, name, &request.head, progress)?
             && !run.passed
         {

@@ -227,6 +227,17 @@ pub fn sync(
     )))
 }
 
+/// Bring the remote's state as last fetched into `tracking` into ours, pushing nothing:
+/// what this clone changed meanwhile goes out with the next [`sync`].
+pub(crate) fn take_in(ws: &Workspace, remote: &str, tracking: &str) -> Result<()> {
+    let tracked = format!("{tracking}/agents/state");
+    let theirs = tip_id(&ws.repo, &tracked)?;
+    reconcile(ws, STATE_REF, theirs, remote, &mut |base, ours, theirs| {
+        merge_state_trees(ws, base, ours, theirs)
+    })
+    .map(drop)
+}
+
 fn extend_unique(into: &mut Vec<String>, items: Vec<String>) {
     for item in items {
         if !into.contains(&item) {
@@ -237,7 +248,7 @@ fn extend_unique(into: &mut Vec<String>, items: Vec<String>) {
 
 /// The path component naming `remote` under [`TRACKING_PREFIX`]: a configured remote's
 /// own name, or a URL or path made safe for a ref name.
-fn tracking_name(git: &Git, remote: &str) -> Result<String> {
+pub(crate) fn tracking_name(git: &Git, remote: &str) -> Result<String> {
     let remotes = git.run(["remote"])?;
     if remotes.lines().any(|r| r.trim() == remote) {
         return Ok(remote.to_owned());
@@ -278,7 +289,7 @@ fn tracking_name(git: &Git, remote: &str) -> Result<String> {
     ))
 }
 
-fn fetch(git: &Git, remote: &str, tracking: &str) -> Result<(), GitError> {
+pub(crate) fn fetch(git: &Git, remote: &str, tracking: &str) -> Result<(), GitError> {
     git.run([
         "fetch",
         "--quiet",
@@ -562,7 +573,7 @@ fn tip_id(repo: &gix::Repository, name: &str) -> Result<Option<ObjectId>> {
     Ok(cas::read_tip(repo, name)?.map(|tip| tip.commit))
 }
 
-fn is_ancestor(git: &Git, commit: ObjectId, of: ObjectId) -> bool {
+pub(crate) fn is_ancestor(git: &Git, commit: ObjectId, of: ObjectId) -> bool {
     git.output([
         "merge-base",
         "--is-ancestor",
