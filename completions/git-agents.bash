@@ -1635,7 +1635,7 @@ _git__agents() {
             return 0
             ;;
         git__agents__subcmd__run)
-            opts="-C -q -v -j -h -V --json --quiet --verbose --color --parallel --exec --agent-cli --no-deliver --jobs --no-retry --tmux --help --version"
+            opts="-C -q -v -j -h -V --json --quiet --verbose --color --parallel --exec --agent-cli --no-deliver --jobs --no-retry --tmux --remote --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1666,6 +1666,10 @@ _git__agents() {
                     return 0
                     ;;
                 --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2073,7 +2077,7 @@ __git_agents_value_options ()
 	"attach") echo "-C --color" ;;
 	"send") echo "-C --color" ;;
 	"log") echo "-C --color -n --max-count" ;;
-	"run") echo "-C --color -j --parallel --exec --agent-cli --jobs" ;;
+	"run") echo "-C --color -j --parallel --exec --agent-cli --jobs --remote" ;;
 	"demo") echo "-C --color --dir" ;;
 	"completions") echo "-C --color" ;;
 	"brief") echo "-C --color --agent" ;;

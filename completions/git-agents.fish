@@ -342,6 +342,7 @@ complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s j -l paral
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l exec -d 'The shell command line for every agent, with {agent}, {branch}, {worktree}, {base} and {port} placeholders (each one shell word)' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l agent-cli -d 'Run every agent with this coding-agent program, its brief as the prompt: claude, codex, gemini, aider, opencode, or one set with git config agents.cli.NAME' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l jobs -d 'Run at most N deliveries (tests, reviews, pull requests) at once [default: the number of cores]' -r
+complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l remote -d 'Share the fleet with runs on other machines through this remote: each agent is claimed there before it is launched, branches and base are pushed there (also git config agents.remote)' -r
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -l json -d 'Print machine-readable JSON instead of text'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s q -l quiet -d 'Print only errors and what was asked for'
 complete -c git-agents -n "__fish_git_agents_using_subcommand run" -s v -l verbose -d 'Say more about what is being done'

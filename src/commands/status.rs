@@ -219,6 +219,23 @@ fn line(agent: &AgentView, name_width: usize) -> String {
                 .to_string(),
         );
     }
+    if let Some(claim) = &agent.claim {
+        let age = agent.lease_age.map_or_else(String::new, |secs| {
+            git_agents::time::format_duration(std::time::Duration::from_secs(secs.max(0) as u64))
+        });
+        if agent.lease_expired {
+            facts.push(
+                style::warn()
+                    .apply_to(format!(
+                        "on {}, lease run out (renewed {age} ago)",
+                        claim.machine
+                    ))
+                    .to_string(),
+            );
+        } else {
+            facts.push(format!("on {} (lease renewed {age} ago)", claim.machine));
+        }
+    }
     if let Some(waiting) = &agent.waiting {
         let question = waiting
             .screen

@@ -62,6 +62,15 @@ pub struct AgentView {
     /// Its command waits for someone to type to it (under `run --tmux`).
     #[serde(default)]
     pub waiting: Option<super::terminal::Waiting>,
+    /// Which machine holds it, when runs on several machines share the fleet.
+    #[serde(default)]
+    pub claim: Option<crate::state::Claim>,
+    /// Seconds since that machine last renewed its lease (computed when shown).
+    #[serde(default)]
+    pub lease_age: Option<i64>,
+    /// Whether that lease has run out: the machine stopped renewing it.
+    #[serde(default)]
+    pub lease_expired: bool,
     /// The names it depends on.
     pub depends_on: Vec<String>,
     /// When its document last changed.
@@ -166,6 +175,14 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
     let quiet = crate::config::waiting_after(&ws.repo);
     for agent in agents.iter_mut().filter(|a| a.status == Status::InProgress) {
         agent.waiting = super::terminal::waiting(ws, &agent.name, quiet);
+    }
+    // And how old each machine's lease is, which changes with the clock alone.
+    let now = crate::time::now_unix() as i64;
+    for agent in &mut agents {
+        if let Some(claim) = &agent.claim {
+            agent.lease_age = claim.age_at(now);
+            agent.lease_expired = claim.expired_at(now);
+        }
     }
     // Worked out on every reading, never remembered: the criteria live in git config,
     // which the remembered dashboard does not follow.
@@ -318,6 +335,9 @@ fn view(
         failure: doc.failure.clone(),
         findings: doc.findings.clone(),
         waiting: None,
+        claim: doc.claim.clone().filter(|_| !doc.status.is_merged()),
+        lease_age: None,
+        lease_expired: false,
         depends_on: spec.depends_on.clone(),
         updated_at: doc.updated_at.clone(),
         at_risk: false,

@@ -26,6 +26,7 @@ mod judge;
 mod live;
 mod local_forge;
 mod locks;
+mod machines;
 mod messages;
 mod pipeline;
 mod plan_import;

@@ -149,7 +149,13 @@ impl Dashboard {
             | RunEvent::Adopted { .. }
             | RunEvent::EndedUnwatched { .. }
             | RunEvent::Relaunching { .. }
-            | RunEvent::WatchedElsewhere { .. } => {
+            | RunEvent::WatchedElsewhere { .. }
+            | RunEvent::Claimed { .. }
+            | RunEvent::HeldElsewhere { .. }
+            | RunEvent::TookOver { .. }
+            | RunEvent::LeaseLost { .. }
+            | RunEvent::Unreachable { .. }
+            | RunEvent::Reconnected { .. } => {
                 let _ = self.multi.println(output::inert(&event_line(event)));
             }
             RunEvent::Waiting { .. } => {

@@ -70,6 +70,29 @@ pub(super) fn event_line(event: &RunEvent) -> String {
         RunEvent::WatchedElsewhere { agent, run_pid } => format!(
             "{agent}: its command is watched by another git agents run (pid {run_pid}); leaving it to that run"
         ),
+        RunEvent::Claimed { agent, machine } => format!("claimed {agent} for {machine}"),
+        RunEvent::HeldElsewhere { agent, machine } => {
+            format!("{agent}: held by {machine}; leaving it to that machine")
+        }
+        RunEvent::TookOver { agent, from } => format!(
+            "{agent}: {from} stopped renewing its lease; took it over from its pushed branch"
+        ),
+        RunEvent::LeaseLost {
+            agent,
+            holder,
+            set_aside,
+        } => match set_aside {
+            Some(branch) => format!(
+                "{agent}: {holder} took it over while this machine was away; stopped it here, its branch is kept as {branch}"
+            ),
+            None => format!(
+                "{agent}: {holder} took it over while this machine was away; stopped it here"
+            ),
+        },
+        RunEvent::Unreachable { remote, reason } => format!(
+            "cannot reach {remote} ({reason}); running agents go on, nothing new is claimed until it answers"
+        ),
+        RunEvent::Reconnected { remote } => format!("{remote} answers again; catching up"),
         RunEvent::Working { message, .. } => message.clone(),
         RunEvent::Tick => String::new(),
     };

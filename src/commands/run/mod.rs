@@ -52,6 +52,9 @@ pub struct Args {
     /// Run each agent's command in a window of its own in a tmux session named after the repository (also git config agents.tmux)
     #[arg(long)]
     pub tmux: bool,
+    /// Share the fleet with runs on other machines through this remote: each agent is claimed there before it is launched, branches and base are pushed there (also git config agents.remote)
+    #[arg(long, value_name = "REMOTE")]
+    pub remote: Option<String>,
 }
 
 /// Delivery that leaves finished work in review for a person to take further.
@@ -106,8 +109,15 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
                 .unwrap_or_default();
             git_agents::process::launcher::tmux::session_name(&dir)
         }),
+        remote: args
+            .remote
+            .clone()
+            .or_else(|| git_agents::config::fleet_remote(&ws.repo)),
     };
-    let pipeline = ops::Pipeline::default();
+    let pipeline = ops::Pipeline {
+        remote: options.remote.clone(),
+        ..ops::Pipeline::default()
+    };
     let deliver: &dyn Deliver = if args.no_deliver {
         &HoldForReview
     } else {

@@ -6,7 +6,7 @@ use super::*;
 pub fn missing_branches(survey: &Survey) -> Result<Vec<Problem>> {
     let git = survey.git();
     let mut problems = Vec::new();
-    for (spec, doc) in active_agents(&survey.state) {
+    for (spec, doc) in active_agents(survey) {
         if worktree::branch_tip(&survey.ws.repo, &spec.branch)?.is_some() {
             continue;
         }
@@ -66,7 +66,7 @@ pub fn merged_outside(survey: &Survey) -> Result<Vec<Problem>> {
     let base = base.to_string();
     let git = survey.git();
     let mut problems = Vec::new();
-    for (spec, doc) in active_agents(&survey.state) {
+    for (spec, doc) in active_agents(survey) {
         if has_open_pr(doc) {
             continue;
         }
@@ -114,7 +114,7 @@ pub fn forge_merged(survey: &Survey) -> Result<Vec<Problem>> {
     let base_name = survey.state.base();
     let base = survey.base_head.map(|b| b.to_string());
     let mut problems = Vec::new();
-    for (spec, doc) in active_agents(&survey.state) {
+    for (spec, doc) in active_agents(survey) {
         let Some(pr) = doc.pr.as_ref().filter(|_| has_open_pr(doc)) else {
             continue;
         };

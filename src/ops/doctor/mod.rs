@@ -54,6 +54,8 @@ pub struct Survey<'a> {
     pub worktrees: Vec<WorktreeInfo>,
     /// The base branch's tip, if the branch exists.
     pub base_head: Option<ObjectId>,
+    /// This clone's id in a shared fleet, if it ever joined one.
+    pub machine_id: Option<String>,
 }
 
 impl<'a> Survey<'a> {
@@ -67,6 +69,7 @@ impl<'a> Survey<'a> {
             state,
             worktrees,
             base_head,
+            machine_id: crate::ops::fleet::machine_id(ws),
         })
     }
 
@@ -93,6 +96,7 @@ pub const CHECKS: &[Check] = &[
     run_records,
     stopped_maintenance,
     base_checkout_behind,
+    expired_leases,
 ];
 
 /// The kinds of drift.
@@ -130,6 +134,8 @@ pub enum ProblemKind {
     /// The base branch's checkout still holds the files of base's previous commit: a merge
     /// was killed after moving base and before updating the checkout.
     BaseCheckoutBehind,
+    /// A machine of a shared fleet stopped renewing its claim on an agent.
+    LeaseExpired,
 }
 
 /// One piece of drift.
@@ -260,13 +266,79 @@ pub fn repair(ws: &Workspace, progress: &mut dyn Progress) -> Result<RepairRepor
     })
 }
 
-fn active_agents(state: &State) -> impl Iterator<Item = (&crate::plan::AgentSpec, &AgentState)> {
-    state.plan.agents.iter().filter_map(|spec| {
+/// The active agents whose branch and worktree live here: all of them, except those
+/// another machine of a shared fleet holds.
+fn active_agents<'s>(
+    survey: &'s Survey,
+) -> impl Iterator<Item = (&'s crate::plan::AgentSpec, &'s AgentState)> {
+    let state = &survey.state;
+    state.plan.agents.iter().filter_map(move |spec| {
         state
             .agent(&spec.name)
             .filter(|doc| doc.status.is_active())
+            .filter(|doc| {
+                doc.claim
+                    .as_ref()
+                    .is_none_or(|c| survey.machine_id.as_deref() == Some(c.machine_id.as_str()))
+            })
             .map(|doc| (spec, doc))
     })
+}
+
+/// Agents claimed by a machine whose lease ran out: its run stopped renewing it (the
+/// machine died, or lost its network), and no other run has taken the agent over yet.
+pub fn expired_leases(survey: &Survey) -> Result<Vec<Problem>> {
+    let now = crate::time::now_unix() as i64;
+    let remote =
+        crate::config::fleet_remote(&survey.ws.repo).unwrap_or_else(|| "REMOTE".to_owned());
+    let mut problems = Vec::new();
+    for spec in &survey.state.plan.agents {
+        let Some(doc) = survey.state.agent(&spec.name) else {
+            continue;
+        };
+        let Some(claim) = doc.claim.as_ref() else {
+            continue;
+        };
+        if matches!(
+            doc.status,
+            Status::Merged | Status::Completed | Status::Abandoned
+        ) || !claim.expired_at(now)
+        {
+            continue;
+        }
+        let age = claim.age_at(now).map_or_else(
+            || "at an unknown time".to_owned(),
+            |secs| {
+                format!(
+                    "{} ago",
+                    crate::time::format_duration(std::time::Duration::from_secs(secs as u64))
+                )
+            },
+        );
+        let here = survey.machine_id.as_deref() == Some(claim.machine_id.as_str());
+        problems.push(Problem::manual(
+            ProblemKind::LeaseExpired,
+            &spec.name,
+            format!(
+                "{} ({}) holds {}, but its lease ran out: last renewed {age}{}",
+                claim.machine,
+                claim.run,
+                spec.name,
+                if here { ", by a run on this machine that is gone" } else { "" }
+            ),
+            if doc.status == Status::Failed {
+                format!(
+                    "look at why it failed (git agents status {}), then `git agents run --remote {remote} {}` launches it again",
+                    spec.name, spec.name
+                )
+            } else {
+                format!(
+                    "`git agents run --remote {remote}` on any machine takes it over from its pushed branch"
+                )
+            },
+        ));
+    }
+    Ok(problems)
 }
 
 /// The worktrees at the agent's path or on its branch.

@@ -30,7 +30,7 @@ pub fn prunable_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
 /// Active agents with a branch but no worktree where the plan puts it.
 pub fn missing_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
     let mut problems = Vec::new();
-    for (spec, doc) in active_agents(&survey.state) {
+    for (spec, doc) in active_agents(survey) {
         let path = survey.ws.resolve(&spec.worktree);
         if worktree::find_at(&survey.worktrees, &path).is_some()
             || worktree::branch_tip(&survey.ws.repo, &spec.branch)?.is_none()
@@ -87,7 +87,7 @@ pub fn missing_worktrees(survey: &Survey) -> Result<Vec<Problem>> {
 /// Active agents whose worktree has another branch (or a detached HEAD) checked out.
 pub fn wrong_branches(survey: &Survey) -> Result<Vec<Problem>> {
     let mut problems = Vec::new();
-    for (spec, doc) in active_agents(&survey.state) {
+    for (spec, doc) in active_agents(survey) {
         let path = survey.ws.resolve(&spec.worktree);
         let Some(info) = worktree::find_at(&survey.worktrees, &path) else {
             continue;

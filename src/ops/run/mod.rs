@@ -23,6 +23,9 @@ use crate::process::launcher::record::{self, Condition, RunRecord};
 use crate::process::launcher::{self, Launch, Running};
 use crate::state::{self, FindingsKind, State, Status};
 
+mod shared;
+use shared::SharedRun;
+
 /// What `run` was asked to do.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -47,6 +50,8 @@ pub struct RunOptions {
     /// The tmux session each agent's command runs in, a window each; `None` runs them
     /// with their output going straight to their logs.
     pub tmux: Option<String>,
+    /// The remote this run shares the fleet through, with runs on other machines.
+    pub remote: Option<String>,
 }
 
 /// Something that happened during a run, for the command to show; `run --json` lists
@@ -132,6 +137,25 @@ pub enum RunEvent {
     /// An agent's command is watched by another run that is still going; this run leaves
     /// the agent to it.
     WatchedElsewhere { agent: String, run_pid: u32 },
+    /// This machine claimed the agent on the shared remote; only it launches the agent.
+    Claimed { agent: String, machine: String },
+    /// Another machine holds the agent; this run leaves it to that machine.
+    HeldElsewhere { agent: String, machine: String },
+    /// The machine holding the agent stopped renewing its lease; this machine took it
+    /// over from the branch as the remote has it.
+    TookOver { agent: String, from: String },
+    /// Another machine took the agent over while this one could not renew its lease:
+    /// its command was stopped, and its branch pushed to `set_aside` on the remote.
+    LeaseLost {
+        agent: String,
+        holder: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        set_aside: Option<String>,
+    },
+    /// The shared remote can't be reached: running agents go on, nothing new is claimed.
+    Unreachable { remote: String, reason: String },
+    /// The shared remote can be reached again.
+    Reconnected { remote: String },
     /// Nothing happened this round; a chance to redraw.
     Tick,
 }
@@ -366,6 +390,10 @@ fn drive(
             .is_some_and(|a| a.status == Status::InProgress);
         watch.take_over(ws, name, active, events)?;
     }
+    let mut fleet = match &options.remote {
+        Some(remote) => Some(SharedRun::start(ws, remote)?),
+        None => None,
+    };
     let shared = ws.share();
     let (sender, received) = std::sync::mpsc::channel::<RunEvent>();
     std::thread::scope(|scope| {
@@ -378,6 +406,10 @@ fn drive(
         let mut waiting: BTreeSet<String> = BTreeSet::new();
         let mut last_look = std::time::Instant::now();
         let mut last_merge = std::time::Instant::now();
+        let mut retry_merge_at: Option<std::time::Instant> = None;
+        let fleet_renew = fleet
+            .as_ref()
+            .map_or(Duration::from_secs(1), |f| f.fleet.renew);
         let outcome = loop {
             if stop.load(Ordering::SeqCst) {
                 break Ok(None);
@@ -386,6 +418,9 @@ fn drive(
             while let Ok(event) = received.try_recv() {
                 events.event(event);
             }
+            if let Some(fleet) = &mut fleet {
+                fleet.tick(ws, chosen, watch, events)?;
+            }
 
             for (name, exit) in finished(&watch.running)? {
                 let child = watch
@@ -393,6 +428,9 @@ fn drive(
                     .remove(&name)
                     .expect("a finished child was running");
                 progressed = true;
+                if let Some(fleet) = &mut fleet {
+                    fleet.due();
+                }
                 crate::fault::point(crate::fault::AFTER_AGENT_EXITED);
                 if exit.success() {
                     events.event(RunEvent::Finished {
@@ -466,10 +504,20 @@ fn drive(
                 if watch.running.contains_key(name)
                     || watch.elsewhere.contains(name)
                     || deliveries.contains_key(name)
-                    || !attempted.insert(name.clone())
+                    || attempted.contains(name)
                 {
                     continue;
                 }
+                if let Some(fleet) = &mut fleet
+                    && !fleet.hold(ws, &state, name, events)?
+                {
+                    continue;
+                }
+                if State::load(&ws.repo)?.document(name).status != Status::Review {
+                    // Taken over from a machine that let it go: its command runs again.
+                    continue;
+                }
+                attempted.insert(name.clone());
                 progressed = true;
                 let (shared, mut forward, agent) =
                     (shared.clone(), Forward(sender.clone()), name.clone());
@@ -488,10 +536,31 @@ fn drive(
                     .join()
                     .unwrap_or_else(|_| Err(Error::External("the merge queue panicked".into())));
                 match merged {
-                    Ok(merged) => merge_wanted |= !merged.is_empty(),
+                    Ok(merged) => {
+                        if !merged.is_empty()
+                            && let Some(fleet) = &mut fleet
+                        {
+                            // Dependents are released for every machine at once.
+                            fleet.due();
+                        }
+                        merge_wanted |= !merged.is_empty();
+                    }
                     Err(_) if interrupted(stop) => break Ok(None),
+                    Err(err) if fleet.is_some() => {
+                        // The shared remote did not answer or base moved there: try again
+                        // after the next renewal.
+                        events.event(RunEvent::Held {
+                            agent: "merge queue".to_owned(),
+                            reason: err.to_string(),
+                        });
+                        retry_merge_at = Some(std::time::Instant::now() + fleet_renew);
+                    }
                     Err(err) => break Err(err),
                 }
+            }
+            if retry_merge_at.is_some_and(|at| std::time::Instant::now() >= at) {
+                retry_merge_at = None;
+                merge_wanted = true;
             }
             if merging.is_none() && merge_wanted {
                 merge_wanted = false;
@@ -517,10 +586,24 @@ fn drive(
                 {
                     continue;
                 }
-                let status = state
+                let mut status = state
                     .agent(name)
                     .map(|a| a.status)
                     .unwrap_or(Status::Planned);
+                if let Some(fleet) = &mut fleet {
+                    let let_go = matches!(status, Status::Review | Status::PrOpen)
+                        && fleet.abandoned_elsewhere(&state, name);
+                    if !matches!(status, Status::Planned | Status::InProgress) && !let_go {
+                        continue;
+                    }
+                    if !fleet.hold(ws, &state, name, events)? {
+                        continue;
+                    }
+                    status = State::load(&ws.repo)?.document(name).status;
+                    if status == Status::Planned {
+                        fleet.fleet.catch_up_base(ws, state.base())?;
+                    }
+                }
                 if status == Status::Planned {
                     super::spawn(
                         ws,
@@ -595,8 +678,14 @@ fn drive(
             if queued && merging.is_none() && last_merge.elapsed() >= queue_poll {
                 merge_wanted = true;
             }
-            let idle = watch.running.is_empty() && deliveries.is_empty() && merging.is_none();
-            if idle && !progressed && !merge_wanted && !queued {
+            let idle = watch.running.is_empty()
+                && deliveries.is_empty()
+                && merging.is_none()
+                && retry_merge_at.is_none();
+            let others = fleet
+                .as_ref()
+                .is_some_and(|f| f.waits_on_others(&state, chosen));
+            if idle && !progressed && !merge_wanted && !queued && !others {
                 break Ok(Some(report(
                     ws,
                     &State::load(&ws.repo)?,
