@@ -178,7 +178,7 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: WAITING_SECONDS,
-        doc: "How many seconds an agent under --tmux that is reading its terminal must print nothing before it is shown as waiting for input. Default: 5.",
+        doc: "How many seconds an agent that is reading its terminal must print nothing before it is shown as waiting for input. Default: 5.",
     },
     Key {
         name: REMOTE,

@@ -84,6 +84,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
         agent_cli: None,
         tmux: None,
         remote: None,
+        holder: None,
         env: {
             let mut env = super::run::own_binary_on_path();
             let pause = if args.fast { "0.25" } else { "1" };

@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod edit;
 pub mod finish;
 pub mod generate;
+pub mod hold;
 pub mod init;
 pub mod install_man;
 pub mod log;
@@ -108,6 +109,9 @@ pub enum Command {
     /// Write man/ and completions/ from the command definition
     #[command(name = "__generate", hide = true)]
     Generate(generate::Args),
+    /// Hold the terminal an agent's command runs on
+    #[command(name = "__hold", hide = true)]
+    Hold(hold::Args),
     /// Find and repair drift between state, branches and worktrees
     Doctor(doctor::Args),
     /// Run the tests in an agent's worktree and record the result on its commit
@@ -176,6 +180,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<i32, Error> {
         Command::Conflicts(args) => conflicts::run(&args, ctx),
         Command::InstallMan(args) => install_man::run(&args, ctx),
         Command::Generate(args) => generate::run(&args, ctx),
+        Command::Hold(args) => hold::run(&args, ctx),
         Command::Doctor(args) => doctor::run(&args, ctx),
         Command::Test(args) => test::run(&args, ctx),
         Command::Review(args) => review::run(&args, ctx),

@@ -59,7 +59,7 @@ pub struct AgentView {
     /// What the tests or the review found short, while `run` has it working on them.
     #[serde(default)]
     pub findings: Option<crate::state::Findings>,
-    /// Its command waits for someone to type to it (under `run --tmux`).
+    /// Its command waits for someone to type to it on its terminal.
     #[serde(default)]
     pub waiting: Option<super::terminal::Waiting>,
     /// Which machine holds it, when runs on several machines share the fleet.
@@ -170,7 +170,7 @@ pub fn status(ws: &Workspace, only: Option<&str>) -> Result<StatusReport> {
             agent.conflicts_with = with.clone();
         }
     }
-    // Worked out on every reading, never remembered: whether an agent under tmux waits
+    // Worked out on every reading, never remembered: whether an agent on its terminal waits
     // for input changes without any ref moving.
     let quiet = crate::config::waiting_after(&ws.repo);
     for agent in agents.iter_mut().filter(|a| a.status == Status::InProgress) {

@@ -6,6 +6,7 @@
 //! [`record`] of the process, so a later run can adopt a command whose run was killed
 //! and still learn how it ended.
 
+pub mod pty;
 pub mod record;
 pub mod tmux;
 
@@ -72,7 +73,7 @@ impl Exit {
 
 /// The wrapper around an agent's command: runs it (`$1`) in a shell of its own, so that
 /// an `exit` in it ends only that shell, then writes its status to `$2` and exits with it.
-const WRAPPER: &str = r#"sh -c "$1"; s=$?; echo "$s" > "$2"; exit "$s""#;
+pub(crate) const WRAPPER: &str = r#"sh -c "$1"; s=$?; echo "$s" > "$2"; exit "$s""#;
 
 /// Start `launch` through `sh -c` in a new process group; stdin is empty. The process is
 /// recorded under `launch.records` before this returns.
@@ -118,7 +119,7 @@ pub fn start(launch: &Launch) -> std::io::Result<Running> {
 }
 
 /// Make the log's and records' directories and clear an old exit status; the exit file.
-fn prepare(launch: &Launch) -> std::io::Result<PathBuf> {
+pub(crate) fn prepare(launch: &Launch) -> std::io::Result<PathBuf> {
     if let Some(parent) = launch.log.parent() {
         crate::fsutil::private_dir(parent)?;
     }

@@ -281,6 +281,15 @@ const ASKS: &str = "printf 'Proceed? [y/N] '; read answer; echo \"got $answer\";
 /// `git agents run` of security-agent asking its question under tmux, in the background,
 /// its standard output kept for the test.
 fn run_asking_agent(repo: &Repo, env: &[(String, String)]) -> std::process::Child {
+    run_asking(repo, env, &["--tmux"])
+}
+
+/// The same on the terminal `run` gives each agent by default.
+fn run_asking_agent_on_its_terminal(repo: &Repo) -> std::process::Child {
+    run_asking(repo, &[], &[])
+}
+
+fn run_asking(repo: &Repo, env: &[(String, String)], extra: &[&str]) -> std::process::Child {
     let mut command = repo.command("git", &repo.root);
     command
         .args([
@@ -289,9 +298,9 @@ fn run_asking_agent(repo: &Repo, env: &[(String, String)]) -> std::process::Chil
             "security-agent",
             "--exec",
             ASKS,
-            "--tmux",
             "--no-deliver",
         ])
+        .args(extra)
         .envs(env.iter().cloned())
         .stdout(std::process::Stdio::piped());
     command.spawn().unwrap()
@@ -406,7 +415,117 @@ fn send_and_attach_refuse_an_agent_without_a_terminal_to_join() {
         .says("is not running");
     repo.agents(&["attach", "security-agent"])
         .fails(1)
-        .says("git agents run security-agent --tmux");
+        .says("start it with git agents run security-agent");
+}
+
+#[test]
+fn by_default_an_agent_runs_on_a_terminal_and_send_answers_its_question() {
+    let repo = Repo::new();
+    repo.init_example();
+    let run = run_asking_agent_on_its_terminal(&repo);
+    let log = repo.root.join(".git/agents/logs/security-agent.log");
+    wait_for_question(&log);
+    // It sees a terminal, as it would with a person at the keyboard.
+    let sent = repo
+        .agents(&["send", "security-agent", "y", "--json"])
+        .ok()
+        .json();
+    assert_eq!(sent["text"], "y");
+    let out = run.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("Proceed? [y/N] "), "{log:?}");
+    assert!(
+        log.contains("got y\n"),
+        "the terminal's line ends are plain in the log: {log:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.worktree("security-agent").join("answer.txt")).unwrap(),
+        "y\n"
+    );
+}
+
+#[test]
+fn attach_on_a_pseudo_terminal_shows_the_screen_and_ctrl_close_bracket_leaves_it_running() {
+    let repo = Repo::new();
+    repo.init_example();
+    let mut run = run_asking_agent_on_its_terminal(&repo);
+    let log = repo.root.join(".git/agents/logs/security-agent.log");
+    wait_for_question(&log);
+    // `attach` on a terminal of its own (script gives it one); after a moment the person
+    // presses Ctrl-].
+    let mut attach = repo.command("script", &repo.root);
+    attach
+        .args(["-qec", "git agents attach security-agent", "/dev/null"])
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut attached = attach.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut keys = attached.stdin.take().unwrap();
+    std::io::Write::write_all(&mut keys, b"\x1d").unwrap();
+    let out = attached.wait_with_output().unwrap();
+    drop(keys);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("detach with Ctrl-]"), "{shown}");
+    assert!(
+        shown.contains("Proceed? [y/N]"),
+        "the agent's screen: {shown}"
+    );
+    assert!(shown.contains("security-agent keeps running"), "{shown}");
+    assert!(run.try_wait().unwrap().is_none(), "the agent runs on");
+    // Typing through attach reaches it: piped input, then the end of the input detaches.
+    let mut answer = repo.command("git", &repo.root);
+    answer
+        .args(["agents", "attach", "security-agent"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut answering = answer.spawn().unwrap();
+    std::io::Write::write_all(answering.stdin.as_mut().unwrap(), b"n\r").unwrap();
+    drop(answering.stdin.take());
+    let answered = answering.wait_with_output().unwrap();
+    assert!(answered.status.success());
+    assert!(run.wait().unwrap().success());
+    assert_eq!(
+        std::fs::read_to_string(repo.worktree("security-agent").join("answer.txt")).unwrap(),
+        "n\n"
+    );
+}
+
+#[test]
+fn an_agent_on_its_terminal_waiting_for_input_is_noticed() {
+    let repo = Repo::new();
+    repo.init_example();
+    repo.git(&["config", "agents.waitingSeconds", "1"]);
+    let run = run_asking_agent_on_its_terminal(&repo);
+    let waiting = || {
+        let status = repo.agents(&["status", "--json"]).ok().json();
+        common::agent(&status, "security-agent")["waiting"].clone()
+    };
+    wait_for("status showing it waiting", || !waiting().is_null());
+    assert!(
+        waiting()["screen"]
+            .as_str()
+            .unwrap()
+            .contains("Proceed? [y/N]"),
+        "{}",
+        waiting()
+    );
+    // The run looks once a second: give it the time to announce what status shows.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    repo.agents(&["send", "security-agent", "y"]).ok();
+    let out = run.wait_with_output().unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{printed}");
+    assert!(
+        printed.contains("security-agent is waiting for input: Proceed? [y/N]"),
+        "{printed}"
+    );
+    wait_for("status showing it going on", || waiting().is_null());
 }
 
 #[test]

@@ -113,6 +113,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
             .remote
             .clone()
             .or_else(|| git_agents::config::fleet_remote(&ws.repo)),
+        holder: std::env::current_exe().ok(),
     };
     let pipeline = ops::Pipeline {
         remote: options.remote.clone(),

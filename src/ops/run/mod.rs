@@ -47,11 +47,15 @@ pub struct RunOptions {
     /// The coding-agent program (`claude`, `codex`, …, or one named in git config) every
     /// agent runs with its brief as the prompt, over the plan's commands; `exec` comes first.
     pub agent_cli: Option<String>,
-    /// The tmux session each agent's command runs in, a window each; `None` runs them
-    /// with their output going straight to their logs.
+    /// The tmux session each agent's command runs in, a window each; `None` leaves it to
+    /// `holder`.
     pub tmux: Option<String>,
     /// The remote this run shares the fleet through, with runs on other machines.
     pub remote: Option<String>,
+    /// The program that holds each agent's terminal (git-agents itself, through its
+    /// hidden `__hold`), when agents run on a terminal of their own; `None` runs them
+    /// with their output going straight to their logs. `tmux` comes first.
+    pub holder: Option<PathBuf>,
 }
 
 /// Something that happened during a run, for the command to show; `run --json` lists
@@ -96,7 +100,7 @@ pub enum RunEvent {
     },
     /// An agent that failed before this run is launched again.
     Retrying { agent: String, reason: String },
-    /// An agent's command (under `--tmux`) waits for someone to type to it; `screen` is
+    /// An agent's command waits on its terminal for someone to type to it; `screen` is
     /// what its terminal shows last.
     Waiting { agent: String, screen: String },
     /// An agent that waited for input goes on.
@@ -631,9 +635,10 @@ fn drive(
                 crate::ops::provision::ensure_port(ws, name)?;
                 let state = State::load(&ws.repo)?;
                 let launch = launch_for(ws, &state, options, name)?;
-                let started = match &options.tmux {
-                    Some(session) => launcher::tmux::start(&launch, session),
-                    None => launcher::start(&launch),
+                let started = match (&options.tmux, &options.holder) {
+                    (Some(session), _) => launcher::tmux::start(&launch, session),
+                    (None, Some(holder)) => launcher::pty::start(&launch, holder),
+                    (None, None) => launcher::start(&launch),
                 };
                 let child = started
                     .map_err(|e| Error::External(format!("cannot start {name}'s command: {e}")))?;
@@ -646,7 +651,8 @@ fn drive(
             }
 
             // Agents on a terminal of their own: notice the ones that wait for input.
-            if options.tmux.is_some() && last_look.elapsed() >= Duration::from_secs(1) {
+            let on_terminals = options.tmux.is_some() || options.holder.is_some();
+            if on_terminals && last_look.elapsed() >= Duration::from_secs(1) {
                 last_look = std::time::Instant::now();
                 for name in watch.running.keys() {
                     match super::terminal::waiting(ws, name, quiet) {

@@ -54,6 +54,9 @@ pub struct RunRecord {
     /// The tmux pane it runs in, when `run --tmux` started it there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmux: Option<TmuxPane>,
+    /// The socket of the holder of its terminal, when it runs on one of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pty: Option<std::path::PathBuf>,
 }
 
 /// Where in tmux a command runs.
@@ -94,6 +97,7 @@ impl RunRecord {
             run_pid,
             run_start_time: start_time(run_pid),
             tmux,
+            pty: None,
         }
     }
 
@@ -261,6 +265,7 @@ mod tests {
         assert_eq!(RunRecord::read(&dir, "a").unwrap(), None);
         let record = RunRecord {
             tmux: None,
+            pty: Some("/tmp/a.sock".into()),
             agent: "a".into(),
             pid: u32::MAX,
             pgid: u32::MAX,
