@@ -46,42 +46,50 @@ impl Deliver for Pipeline {
             agent: Some(agent.to_owned()),
             message,
         };
-        if config::command(&ws.repo, &state.plan, CommandKind::Test, &[]).is_some() {
-            events.event(working(format!("testing {agent}'s work")));
-            let mut printed = Printed::default();
-            let report = run_tests(ws, Some(agent), &[], &mut printed)?;
-            let commit = &report.commit[..report.commit.len().min(12)];
-            if !report.passing {
-                return Ok(Delivery::ShortOf {
-                    kind: FindingsKind::Tests,
-                    summary: format!("tests fail on {commit} ({})", report.command),
-                    output: printed.text(),
+        let tests = config::command(&ws.repo, &state.plan, CommandKind::Test, &[]).is_some();
+        let reviews = config::command(&ws.repo, &state.plan, CommandKind::Review, &[]).is_some();
+        // A fix command moves the head between review iterations, so the tests must come
+        // first then; otherwise the review does not wait for them.
+        let together = tests
+            && reviews
+            && config::command(&ws.repo, &state.plan, CommandKind::Fix, &[]).is_none();
+        if together {
+            events.event(working(format!("testing and reviewing {agent}'s work")));
+            let shared = ws.share();
+            let (tested, reviewed) = std::thread::scope(|scope| {
+                let review_job = scope.spawn(|| -> Result<Gate> {
+                    let ws = shared.open()?;
+                    review_gate(&ws, agent)
                 });
-            }
-            events.event(step(Stage::Test, format!("tests pass on {commit}")));
-        }
-        if config::command(&ws.repo, &state.plan, CommandKind::Review, &[]).is_some() {
-            events.event(working(format!("reviewing {agent}'s work")));
-            let options = ReviewOptions {
-                agent: Some(agent.to_owned()),
-                ..ReviewOptions::default()
-            };
-            let mut printed = Printed::default();
-            let report = review(ws, &options, &mut printed)?;
-            let last = report.iterations.last().map(|i| i.score).unwrap_or(0);
-            if !report.reached {
-                return Ok(Delivery::ShortOf {
-                    kind: FindingsKind::Review,
-                    summary: format!("review {last}/10, short of {}", report.threshold),
-                    output: printed.text(),
+                let tested = test_gate(ws, agent);
+                let reviewed = review_job.join().unwrap_or_else(|_| {
+                    Err(crate::error::Error::External(format!(
+                        "the review of {agent} panicked"
+                    )))
                 });
+                (tested, reviewed)
+            });
+            for gate in [tested?, reviewed?] {
+                match gate {
+                    Gate::Passed(stage, message) => events.event(step(stage, message)),
+                    Gate::Short(delivery) => return Ok(delivery),
+                }
             }
-            let rounds = report.iterations.len();
-            let plural = if rounds == 1 { "" } else { "s" };
-            events.event(step(
-                Stage::Review,
-                format!("review {last}/10 after {rounds} iteration{plural}"),
-            ));
+        } else {
+            if tests {
+                events.event(working(format!("testing {agent}'s work")));
+                match test_gate(ws, agent)? {
+                    Gate::Passed(stage, message) => events.event(step(stage, message)),
+                    Gate::Short(delivery) => return Ok(delivery),
+                }
+            }
+            if reviews {
+                events.event(working(format!("reviewing {agent}'s work")));
+                match review_gate(ws, agent)? {
+                    Gate::Passed(stage, message) => events.event(step(stage, message)),
+                    Gate::Short(delivery) => return Ok(delivery),
+                }
+            }
         }
         if let Some(by) = &self.approve_as {
             approve(ws, agent, Some(by))?;
@@ -124,6 +132,53 @@ impl Deliver for Pipeline {
         }
         Ok(merged)
     }
+}
+
+/// How one gate of delivery (tests, review) went.
+enum Gate {
+    /// It passed: what to tell.
+    Passed(Stage, String),
+    /// It fell short: the agent goes back to work with what it found.
+    Short(Delivery),
+}
+
+/// Run the tests in `agent`'s worktree.
+fn test_gate(ws: &Workspace, agent: &str) -> Result<Gate> {
+    let mut printed = Printed::default();
+    let report = run_tests(ws, Some(agent), &[], &mut printed)?;
+    let commit = &report.commit[..report.commit.len().min(12)];
+    if !report.passing {
+        return Ok(Gate::Short(Delivery::ShortOf {
+            kind: FindingsKind::Tests,
+            summary: format!("tests fail on {commit} ({})", report.command),
+            output: printed.text(),
+        }));
+    }
+    Ok(Gate::Passed(Stage::Test, format!("tests pass on {commit}")))
+}
+
+/// Review `agent`'s work until the score reaches the threshold or the iterations run out.
+fn review_gate(ws: &Workspace, agent: &str) -> Result<Gate> {
+    let options = ReviewOptions {
+        agent: Some(agent.to_owned()),
+        ..ReviewOptions::default()
+    };
+    let mut printed = Printed::default();
+    let report = review(ws, &options, &mut printed)?;
+    let last = report.iterations.last().map(|i| i.score).unwrap_or(0);
+    if !report.reached {
+        return Ok(Gate::Short(Delivery::ShortOf {
+            kind: FindingsKind::Review,
+            summary: format!("review {last}/10, short of {}", report.threshold),
+            output: printed.text(),
+        }));
+    }
+    let rounds = report.iterations.len();
+    let plural = if rounds == 1 { "" } else { "s" };
+    Ok(Gate::Passed(
+        Stage::Review,
+        format!("review {last}/10 after {rounds} iteration{plural}"),
+    ))
 }
 
 /// What a command printed, kept (its last 64 KiB) to hand on as findings.
