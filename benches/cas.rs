@@ -216,6 +216,7 @@ fn notes(dir: &Path) {
             duration_ms: 1200,
             at: "2026-01-01T00:00:00Z".to_owned(),
             agent: Some(name.clone()),
+            merged_result: None,
         };
         let id = gix::ObjectId::from_hex(head.as_bytes()).expect("a commit id");
         git_agents::state::notes::append(&repo, id, &record).expect("note written");

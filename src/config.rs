@@ -122,7 +122,7 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: REQUIRE_TESTS,
-        doc: "Whether tests must pass on an agent's head commit before it merges: true or false. Default: the plan's, else true.",
+        doc: "Whether tests must pass before an agent merges: true or false. With GitHub, on its head commit; on the local forge, on its work merged onto base, which every local merge tests (a run on the head alone counts when recorded). Default: the plan's, else true.",
     },
     Key {
         name: REQUIRE_TASKS_DONE,

@@ -168,6 +168,7 @@ pub fn merge_batch(
         requests,
         command: test,
         runs: 0,
+        passed: None,
     };
     let mut good_tip = old.clone();
     let mut good: Vec<Laid> = Vec::new();
@@ -259,11 +260,16 @@ pub fn merge_batch(
         crate::fault::point(crate::fault::AFTER_BASE_MOVED);
     }
     let tested_with = test.map(CommandLine::display);
+    let good_top = good.last().map(|l| l.commit.clone());
     for laid in good {
         outcome.landed.push((
             requests[laid.index].agent.clone(),
             MergeOutcome {
                 queued: false,
+                tested_on: tester
+                    .passed
+                    .clone()
+                    .filter(|(commit, _)| Some(commit) == good_top.as_ref()),
                 merged_commit: Some(laid.commit),
                 already_in_base: !laid.changed,
                 tested_with: tested_with.clone(),
@@ -356,6 +362,8 @@ struct Tester<'a> {
     requests: &'a [MergeRequest],
     command: Option<&'a CommandLine>,
     runs: usize,
+    /// The last commit the tests passed on, and how long they took (milliseconds).
+    passed: Option<(String, u64)>,
 }
 
 impl Tester<'_> {
@@ -399,7 +407,14 @@ impl Tester<'_> {
         };
         self.runs += 1;
         let finished = test_in_scratch_worktree(self.ws, commit, command, "batch", env, progress)?;
-        Ok((!finished.success()).then_some(finished))
+        if finished.success() {
+            self.passed = Some((
+                commit.to_owned(),
+                u64::try_from(finished.duration.as_millis()).unwrap_or(u64::MAX),
+            ));
+            return Ok(None);
+        }
+        Ok(Some(finished))
     }
 }
 

@@ -213,6 +213,7 @@ impl GitHub {
             merged_commit: None,
             already_in_base: false,
             tested_with: None,
+            tested_on: None,
             warnings: Vec::new(),
         };
         match facts.state {

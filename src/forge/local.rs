@@ -104,10 +104,12 @@ impl Local {
                 merged_commit: Some(old),
                 already_in_base: true,
                 tested_with: None,
+                tested_on: None,
                 warnings: Vec::new(),
             });
         };
         crate::fault::point(crate::fault::AFTER_MERGE_BUILT);
+        let mut tested_on = None;
         let tested_with = match &request.test_command {
             Some(command) if tested_on_head(&git, request, &new, command)? => Some(format!(
                 "{} (passed on {}, whose tree the merged result is)",
@@ -133,6 +135,10 @@ impl Local {
                         tail: finished.tail(TAIL_LINES),
                     })));
                 }
+                tested_on = Some((
+                    new.clone(),
+                    u64::try_from(finished.duration.as_millis()).unwrap_or(u64::MAX),
+                ));
                 Some(command.display())
             }
             None => None,
@@ -151,6 +157,7 @@ impl Local {
             merged_commit: Some(new),
             already_in_base: false,
             tested_with,
+            tested_on,
             warnings: method_note.into_iter().collect(),
         })
     }

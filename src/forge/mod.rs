@@ -278,6 +278,10 @@ pub struct MergeOutcome {
     pub already_in_base: bool,
     /// The command that tested the merged result, if one ran.
     pub tested_with: Option<String>,
+    /// The merged commit that test ran on and how long it took (milliseconds), when it
+    /// ran for this merge (not when the head's own passing run stood for it).
+    #[serde(skip)]
+    pub tested_on: Option<(String, u64)>,
     /// Things the person should know (a local base not brought along, …).
     pub warnings: Vec<String>,
 }

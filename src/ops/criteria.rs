@@ -111,12 +111,20 @@ pub fn judge(ws: &Workspace, state: &State, name: &str) -> Result<Judged> {
         tip.is_some(),
     )];
     if !not_started {
+        // The local forge tests the merged result before base moves: that test is the
+        // one that gates the merge, and a run on the head alone is not needed first.
+        let on_merge = matches!(forge, Forge::Local(_))
+            .then(|| config::command(&ws.repo, &state.plan, config::CommandKind::Test, &[]))
+            .flatten()
+            .filter(|_| super::trust::is_trusted(ws, &state.plan))
+            .map(|command| command.display());
         criteria.push(tests_criterion(
             name,
             &settings,
             facts.as_ref(),
             &notes,
             &short,
+            on_merge.as_deref(),
         ));
         criteria.push(review_criterion(name, &settings, &notes, &short));
         criteria.push(tasks_criterion(state, name, &settings));
@@ -239,6 +247,7 @@ fn tests_criterion(
     facts: Option<&PrFacts>,
     notes: &Summary,
     short: &str,
+    on_merge: Option<&str>,
 ) -> Criterion {
     let on_checks = facts.map(|f| f.checks.clone()).unwrap_or(Checks::None);
     let (ok, reason) = if !settings.require_tests {
@@ -280,10 +289,16 @@ fn tests_criterion(
                             .unwrap_or_else(|| "by a signal".to_owned())
                     ),
                 ),
-                _ => (
-                    false,
-                    format!("no test run recorded on {short} (git agents test --agent {name})"),
-                ),
+                _ => match on_merge {
+                    Some(command) => (
+                        true,
+                        format!("`{command}` runs on the merged result before base moves"),
+                    ),
+                    None => (
+                        false,
+                        format!("no test run recorded on {short} (git agents test --agent {name})"),
+                    ),
+                },
             },
         }
     };

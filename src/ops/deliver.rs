@@ -2,10 +2,11 @@
 //! open its pull request, and let the merge queue merge whatever meets the criteria.
 
 use super::MergeReport;
-use super::run::{Deliver, Delivery, RunEvent, Stage};
+use super::run::{Deliver, Delivery, MergeRound, RunEvent, SentBack, Stage};
 use super::{ReviewOptions, approve, open_pr, queue_run_batch, review, run_tests};
 use crate::config::{self, CommandKind};
 use crate::error::Result;
+use crate::forge::batch::Rejection;
 use crate::git::workspace::Workspace;
 use crate::progress::{Progress, Steps};
 use crate::state::{FindingsKind, State};
@@ -46,7 +47,15 @@ impl Deliver for Pipeline {
             agent: Some(agent.to_owned()),
             message,
         };
-        let tests = config::command(&ws.repo, &state.plan, CommandKind::Test, &[]).is_some();
+        // On the local forge the merge queue tests the merged result before base moves, and
+        // that test gates the merge: the head is not tested on its own first. Failing
+        // tests there send the agent back to work like failing tests here would.
+        let local = matches!(
+            crate::forge::Forge::for_pr(ws, config::forge_kind(&ws.repo, &state.plan)?, None)?,
+            crate::forge::Forge::Local(_)
+        );
+        let tests =
+            !local && config::command(&ws.repo, &state.plan, CommandKind::Test, &[]).is_some();
         let reviews = config::command(&ws.repo, &state.plan, CommandKind::Review, &[]).is_some();
         // A fix command moves the head between review iterations, so the tests must come
         // first then; otherwise the review does not wait for them.
@@ -113,7 +122,7 @@ impl Deliver for Pipeline {
         &self,
         ws: &Workspace,
         events: &mut dyn Progress<RunEvent>,
-    ) -> Result<Vec<String>> {
+    ) -> Result<MergeRound> {
         let mut watcher = QueueWatcher {
             events,
             merged: Vec::new(),
@@ -130,7 +139,25 @@ impl Deliver for Pipeline {
                 reason,
             });
         }
-        Ok(merged)
+        let sent_back = run
+            .batches
+            .iter()
+            .flat_map(|batch| &batch.rejected)
+            .filter_map(|set_aside| match &set_aside.why {
+                Rejection::TestsFailed {
+                    command,
+                    exit,
+                    tail,
+                    ..
+                } => Some(SentBack {
+                    agent: set_aside.agent.clone(),
+                    summary: format!("tests fail on the merged result (`{command}`, exit {exit})"),
+                    output: tail.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        Ok(MergeRound { merged, sent_back })
     }
 }
 

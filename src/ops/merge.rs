@@ -105,6 +105,7 @@ pub fn merge(
             merged_commit: facts.merge_commit.clone().or(facts.head.clone()),
             already_in_base: false,
             tested_with: None,
+            tested_on: None,
             warnings: vec!["the PR had already been merged on GitHub".to_owned()],
         };
         report.merged = Some(record_merge(ws, name, &judged, outcome)?);
@@ -324,6 +325,29 @@ pub(crate) fn record_merges(
     ws: &Workspace,
     merges: Vec<(&str, &Judged, MergeOutcome)>,
 ) -> Result<Vec<Merged>> {
+    // A merged result tested for this merge is a test of the head merged onto base: it
+    // goes on the head, as `git agents test` would have recorded a run on it alone.
+    for (name, judged, outcome) in &merges {
+        if let (Some((merged, duration_ms)), Some(command), Some(head)) = (
+            &outcome.tested_on,
+            &outcome.tested_with,
+            judged.criteria.head.as_deref(),
+        ) && let Ok(head) = gix::ObjectId::from_hex(head.as_bytes())
+        {
+            let record = Record::Test {
+                passing: true,
+                exit_code: Some(0),
+                command: command.clone(),
+                argv: None,
+                duration_ms: *duration_ms,
+                at: crate::time::now_rfc3339(),
+                agent: Some((*name).to_owned()),
+                merged_result: Some(merged.clone()),
+            };
+            crate::state::notes::append(&ws.repo, head, &record)
+                .map_err(crate::state::StateError::from)?;
+        }
+    }
     let updated = state::update::<_, Error>(&ws.repo, |state| {
         for (name, judged, outcome) in &merges {
             let doc = state.agent_mut(name).ok_or_else(|| {

@@ -56,8 +56,8 @@ pub use queue::batch::{BatchReport, GITHUB_NOTICE, SetAside, queue_run_batch};
 pub use queue::{QueueEntry, QueueReport, QueueRun, queue, queue_run};
 pub use review::{ReviewEvent, ReviewIteration, ReviewOptions, ReviewReport, review};
 pub use run::{
-    Deliver, Delivery, LoggedEvent, RunEvent, RunOptions, RunReport, Stage, Unmerged,
-    findings_path, run,
+    Deliver, Delivery, LoggedEvent, MergeRound, RunEvent, RunOptions, RunReport, SentBack, Stage,
+    Unmerged, findings_path, run,
 };
 pub use spawn::{SpawnOutcome, SpawnReport, spawn};
 pub use status::{AgentView, StatusReport, StatusTotals, status};

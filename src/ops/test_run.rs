@@ -61,6 +61,7 @@ pub fn run_tests(
         duration_ms,
         at: crate::time::now_rfc3339(),
         agent: Some(checkout.name.clone()),
+        merged_result: None,
     };
     notes::append(&ws.repo, checkout.head, &record).map_err(StateError::from)?;
     Ok(TestReport {

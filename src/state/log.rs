@@ -269,11 +269,16 @@ fn describe(record: &Record, annotated: &str) -> (String, Vec<String>) {
             passing,
             command,
             agent,
+            merged_result,
             ..
         } => (
             format!(
-                "test {} on {short}{}: {command}",
+                "test {} on {short}{}{}: {command}",
                 if *passing { "passed" } else { "failed" },
+                merged_result
+                    .as_deref()
+                    .map(|m| format!(" merged onto base as {}", &m[..m.len().min(12)]))
+                    .unwrap_or_default(),
                 for_agent(agent.as_deref())
             ),
             agent.iter().cloned().collect(),

@@ -40,6 +40,10 @@ pub enum Record {
         /// The agent it ran for.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         agent: Option<String>,
+        /// The merged result it ran on, when the local forge tested this commit merged
+        /// onto base rather than the commit alone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        merged_result: Option<String>,
     },
     /// A review of the commit.
     Review {

@@ -33,17 +33,17 @@ fn status_of(repo: &Repo, name: &str) -> String {
         .to_owned()
 }
 
-/// Run security-agent and backend-agent with `jobs` deliveries at once, each test taking
-/// `seconds`; the lines the tests wrote, `start AGENT` and `end AGENT`, in order.
-fn test_runs_with_jobs(jobs: &str, seconds: &str) -> Vec<String> {
+/// Run security-agent and backend-agent with `jobs` deliveries at once, each review taking
+/// `seconds`; the lines the reviews wrote, `start AGENT` and `end AGENT`, in order.
+fn review_runs_with_jobs(jobs: &str, seconds: &str) -> Vec<String> {
     let repo = Repo::new();
     repo.init_example();
-    let log = out(&repo, "tests.log");
+    let log = out(&repo, "reviews.log");
     repo.git(&[
         "config",
-        "agents.testCommand",
+        "agents.reviewCommand",
         &format!(
-            "echo \"start $GIT_AGENTS_AGENT\" >> '{0}'; sleep {seconds}; echo \"end $GIT_AGENTS_AGENT\" >> '{0}'",
+            "echo \"start $GIT_AGENTS_AGENT\" >> '{0}'; sleep {seconds}; echo \"end $GIT_AGENTS_AGENT\" >> '{0}'; echo 'Score: 10/10'",
             log.display()
         ),
     ]);
@@ -62,17 +62,17 @@ fn test_runs_with_jobs(jobs: &str, seconds: &str) -> Vec<String> {
 
 #[test]
 fn deliveries_of_different_agents_run_at_the_same_time() {
-    let lines = test_runs_with_jobs("2", "1");
+    let lines = review_runs_with_jobs("2", "1");
     assert!(lines.len() >= 4, "{lines:?}");
     assert!(
         lines[0].starts_with("start") && lines[1].starts_with("start"),
-        "both agents' tests were running before either ended: {lines:?}"
+        "both agents' reviews were running before either ended: {lines:?}"
     );
 }
 
 #[test]
 fn with_one_job_deliveries_take_turns() {
-    let lines = test_runs_with_jobs("1", "0.3");
+    let lines = review_runs_with_jobs("1", "0.3");
     for pair in lines.chunks(2) {
         assert!(
             pair[0].starts_with("start") && pair[1].starts_with("end"),
@@ -135,27 +135,31 @@ fn failing_tests_send_the_agent_back_with_their_output() {
     repo.init_example();
     relaxed(&repo);
     repo.git(&["config", "agents.reviewThreshold", "0"]);
+    // The suite passes on main and fails once the agent's first round is merged onto it.
     repo.git(&[
         "config",
         "agents.testCommand",
-        "test -f fixed.txt || { echo 'expected fixed.txt'; exit 1; }",
+        "if test -f broken.txt; then echo 'broken.txt breaks the build'; exit 1; fi",
     ]);
     let seen = out(&repo, "seen.txt");
     let exec = format!(
-        "if test -n \"$GIT_AGENTS_TEST_FILE\"; then cp \"$GIT_AGENTS_TEST_FILE\" '{}'; echo fixed > fixed.txt; git add fixed.txt; git commit -qm fix; else {WORK}; fi",
+        "if test -n \"$GIT_AGENTS_TEST_FILE\"; then cp \"$GIT_AGENTS_TEST_FILE\" '{}'; git rm -q broken.txt; git commit -qm fix; else echo x > broken.txt; git add . && git commit -qm work; fi",
         seen.display()
     );
     let run = repo
         .agents(&["run", "security-agent", "--exec", &exec])
         .ok();
-    run.prints("security-agent: tests fail on");
+    run.prints("security-agent: tests fail on the merged result");
     run.prints("launching its command again (relaunch 1)");
     assert!(
-        read(&seen).contains("expected fixed.txt"),
+        read(&seen).contains("broken.txt breaks the build"),
         "{}",
         read(&seen)
     );
     assert_eq!(status_of(&repo, "security-agent"), "merged");
+    // The merged result that passed is recorded on the head that landed.
+    let log = repo.agents(&["log", "security-agent"]).ok().stdout;
+    assert!(log.contains("merged onto base as"), "{log}");
 }
 
 #[test]

@@ -156,14 +156,17 @@ fn run_with_verbose_adds_its_long_steps_on_stderr_only() {
     let repo = Repo::new();
     repo.init_example();
     repo.git(&["config", "agents.testCommand", "echo merged suite ok"]);
+    repo.git(&["config", "agents.approvals", "0"]);
+    repo.git(&["config", "agents.requireTasksDone", "false"]);
+    repo.git(&["config", "agents.reviewThreshold", "0"]);
     let work = "echo done > \"$GIT_AGENTS_AGENT.txt\" && git add . && git commit -qm work";
     let run = repo
         .agents(&["run", "backend-agent", "--exec", work, "-v"])
         .ok();
     for line in [
         "checking out feature/backend-architecture into",
-        "testing backend-agent's work",
         "opening a pull request for backend-agent",
+        "testing backend-agent together on main with `echo merged suite ok`",
     ] {
         assert!(run.stderr.contains(line), "{line:?} in {}", run.stderr);
     }

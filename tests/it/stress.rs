@@ -407,6 +407,7 @@ fn record_test_runs(repo: &Repo, heads: &[String], thread: usize, count: usize) 
             duration_ms: 1,
             at: "2026-01-01T00:00:00Z".to_owned(),
             agent: None,
+            merged_result: None,
         };
         git_agents::state::notes::append(
             &git,

@@ -79,8 +79,8 @@ impl Deliver for HoldForReview {
         &self,
         _: &Workspace,
         _: &mut dyn Progress<RunEvent>,
-    ) -> Result<Vec<String>, Error> {
-        Ok(Vec::new())
+    ) -> Result<ops::MergeRound, Error> {
+        Ok(ops::MergeRound::default())
     }
 }
 

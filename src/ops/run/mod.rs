@@ -255,12 +255,32 @@ pub trait Deliver: Sync {
     ) -> Result<Delivery>;
 
     /// Merge whatever is ready in the queue, telling of each merge (`RunEvent::Merged`) as
-    /// it lands; returns the agents merged.
+    /// it lands.
     fn merge_ready(
         &self,
         ws: &Workspace,
         events: &mut dyn Progress<RunEvent>,
-    ) -> Result<Vec<String>>;
+    ) -> Result<MergeRound>;
+}
+
+/// What one turn of the merge queue came to.
+#[derive(Debug, Clone, Default)]
+pub struct MergeRound {
+    /// The agents merged.
+    pub merged: Vec<String>,
+    /// Agents whose merged result failed the tests: back to work with what they printed.
+    pub sent_back: Vec<SentBack>,
+}
+
+/// An agent the merge queue sends back to work.
+#[derive(Debug, Clone)]
+pub struct SentBack {
+    /// The agent.
+    pub agent: String,
+    /// In one line.
+    pub summary: String,
+    /// What the tests printed.
+    pub output: String,
 }
 
 /// Drive the plan until every chosen agent is merged, failed or cannot go further, or
@@ -402,7 +422,7 @@ fn drive(
     let (sender, received) = std::sync::mpsc::channel::<RunEvent>();
     std::thread::scope(|scope| {
         let mut deliveries: BTreeMap<String, Job<'_, Delivery>> = BTreeMap::new();
-        let mut merging: Option<Job<'_, Vec<String>>> = None;
+        let mut merging: Option<Job<'_, MergeRound>> = None;
         let mut merge_wanted = true;
         let mut attempted: BTreeSet<String> = BTreeSet::new();
         let queue_poll = config::merge_queue_poll(&ws.repo);
@@ -540,14 +560,26 @@ fn drive(
                     .join()
                     .unwrap_or_else(|_| Err(Error::External("the merge queue panicked".into())));
                 match merged {
-                    Ok(merged) => {
-                        if !merged.is_empty()
+                    Ok(round) => {
+                        if !round.merged.is_empty()
                             && let Some(fleet) = &mut fleet
                         {
                             // Dependents are released for every machine at once.
                             fleet.due();
                         }
-                        merge_wanted |= !merged.is_empty();
+                        merge_wanted |= !round.merged.is_empty();
+                        for back in round.sent_back {
+                            if relaunch_with_findings(
+                                ws,
+                                &back.agent,
+                                FindingsKind::Tests,
+                                &back.summary,
+                                &back.output,
+                                events,
+                            )? {
+                                attempted.remove(&back.agent);
+                            }
+                        }
                     }
                     Err(_) if interrupted(stop) => break Ok(None),
                     Err(err) if fleet.is_some() => {
@@ -828,6 +860,7 @@ fn relaunch_with_findings(
             return Ok((String::new(), ()));
         }
         doc.status = Status::InProgress;
+        doc.failure = None;
         doc.findings = Some(findings.clone());
         Ok((format!("again {name}: {summary}"), ()))
     })?;
