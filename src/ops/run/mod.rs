@@ -669,7 +669,11 @@ fn drive(
                 let launch = launch_for(ws, &state, options, name)?;
                 let started = match (&options.tmux, &options.holder) {
                     (Some(session), _) => launcher::tmux::start(&launch, session),
-                    (None, Some(holder)) => launcher::pty::start(&launch, holder),
+                    // Where no pseudo-terminal can be had (a container without
+                    // /dev/pts), the command runs as it would without one.
+                    (None, Some(holder)) => {
+                        launcher::pty::start(&launch, holder).or_else(|_| launcher::start(&launch))
+                    }
                     (None, None) => launcher::start(&launch),
                 };
                 let child = started

@@ -168,6 +168,9 @@ pub fn hold(
     args: &[OsString],
 ) -> std::io::Result<i32> {
     let (master, slave) = open_pty()?;
+    let _ = std::fs::remove_file(socket);
+    let listener = UnixListener::bind(socket)?;
+    listener.set_nonblocking(true)?;
     let mut command = std::process::Command::new(program);
     command
         .args(args)
@@ -186,9 +189,6 @@ pub fn hold(
     let mut child = command.spawn()?;
     drop(command);
     crate::fsutil::replace(pid_file, format!("{}\n", child.id()).as_bytes())?;
-    let _ = std::fs::remove_file(socket);
-    let listener = UnixListener::bind(socket)?;
-    listener.set_nonblocking(true)?;
     let mut terminal = File::from(master);
     let mut log = crate::fsutil::append(log)?;
     let mut screen: VecDeque<u8> = VecDeque::with_capacity(SCREEN_BYTES);
