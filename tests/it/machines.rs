@@ -485,3 +485,32 @@ fn a_merge_that_loses_the_race_for_the_shared_base_is_judged_again_on_it() {
     assert_eq!(merged.len(), 1, "{merged:?}");
     fleet.assert_each_merge_tested();
 }
+
+#[test]
+fn a_run_that_shares_no_fleet_leaves_an_agent_another_machine_holds() {
+    let fleet = Machines::new(2, ONE, "30", "0.2");
+    let (mut holder, out) = fleet.start_run(&fleet.clones[0], resumable_work(), &[]);
+    wait_for("the claim", Duration::from_secs(30), || {
+        events(&out).iter().any(|e| e["event"] == "launched")
+    });
+    let other = &fleet.clones[1];
+    fleet.repo.agents_in(other, &["sync"]).ok();
+    let launches = fleet.path("second.log");
+    let exec = format!("echo launched >> '{}'", launches.display());
+    let run = fleet
+        .repo
+        .agents_in(other, &["run", "--exec", &exec, "--json"])
+        .ok();
+    let held: Vec<serde_json::Value> = run
+        .json_lines()
+        .into_iter()
+        .filter(|e| e["event"] == "held_elsewhere")
+        .collect();
+    assert_eq!(held.len(), 1, "{}", run.stdout);
+    assert_eq!(held[0]["machine"], "m1");
+    assert!(
+        !launches.exists(),
+        "the agent was not launched a second time"
+    );
+    kill_group(&mut holder);
+}

@@ -431,6 +431,8 @@ fn drive(
         let mut last_look = std::time::Instant::now();
         let mut last_merge = std::time::Instant::now();
         let mut retry_merge_at: Option<std::time::Instant> = None;
+        let this_machine = super::fleet::machine_id(ws);
+        let mut told_elsewhere: BTreeSet<String> = BTreeSet::new();
         let fleet_renew = fleet
             .as_ref()
             .map_or(Duration::from_secs(1), |f| f.fleet.renew);
@@ -639,6 +641,19 @@ fn drive(
                     if status == Status::Planned {
                         fleet.fleet.catch_up_base(ws, state.base())?;
                     }
+                } else if let Some(claim) = state.agent(name).and_then(|doc| doc.claim.as_ref())
+                    && Some(claim.machine_id.as_str()) != this_machine.as_deref()
+                    && !claim.expired_at(crate::time::now_unix() as i64)
+                {
+                    // Another machine's run holds it (the state came by sync): this run,
+                    // which shares no fleet, does not start the same work twice.
+                    if told_elsewhere.insert(name.clone()) {
+                        events.event(RunEvent::HeldElsewhere {
+                            agent: name.clone(),
+                            machine: claim.machine.clone(),
+                        });
+                    }
+                    continue;
                 }
                 if status == Status::Planned {
                     super::spawn(
