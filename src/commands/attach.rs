@@ -31,7 +31,13 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let (name, found) = terminal::terminal(&ws, args.agent.as_deref())?;
     match found {
         Terminal::Tmux(pane) => attach_tmux(&name, &pane, ctx),
-        Terminal::Held(socket) => attach_held(&name, &socket, ctx),
+        Terminal::Held { socket, pid } => {
+            if let Some((rows, columns)) = window_size() {
+                // Best effort: the agent then draws for this window.
+                let _ = pty::resize(pid, rows, columns);
+            }
+            attach_held(&name, &socket, ctx)
+        }
     }
 }
 
@@ -130,6 +136,16 @@ fn attach_held(name: &str, socket: &Path, ctx: &Context) -> Result<i32, Error> {
         ctx.out.say(format!("\nDetached; {name} keeps running."));
     }
     Ok(0)
+}
+
+/// The size of the window standard output is shown in, when it is a terminal.
+fn window_size() -> Option<(u16, u16)> {
+    // SAFETY: TIOCGWINSZ fills in a zeroed winsize for standard output.
+    unsafe {
+        let mut size: libc::winsize = std::mem::zeroed();
+        (libc::ioctl(1, libc::TIOCGWINSZ, &mut size) == 0 && size.ws_row > 0 && size.ws_col > 0)
+            .then_some((size.ws_row, size.ws_col))
+    }
 }
 
 /// Read what was typed straight from standard input (no buffer that `poll` can't see).

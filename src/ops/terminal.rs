@@ -14,8 +14,8 @@ use crate::state::State;
 /// Where a running agent's terminal is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Terminal {
-    /// A terminal of its own, joined through its holder's socket.
-    Held(PathBuf),
+    /// A terminal of its own, joined through its holder's socket; `pid` is the command's.
+    Held { socket: PathBuf, pid: u32 },
     /// A tmux pane.
     Tmux(TmuxPane),
 }
@@ -29,7 +29,13 @@ pub fn terminal(ws: &Workspace, agent: Option<&str>) -> Result<(String, Terminal
     match found {
         Some(running) if running.alive() => match (running.tmux, running.pty) {
             (Some(pane), _) => Ok((name, Terminal::Tmux(pane))),
-            (None, Some(socket)) => Ok((name, Terminal::Held(socket))),
+            (None, Some(socket)) => Ok((
+                name,
+                Terminal::Held {
+                    socket,
+                    pid: running.pid,
+                },
+            )),
             (None, None) => Err(Error::Refused(format!(
                 "{name}'s command runs without a terminal to join (its output is in .git/agents/logs/{name}.log); agents launched by git agents run get one"
             ))),
@@ -54,7 +60,7 @@ pub fn send(ws: &Workspace, agent: Option<&str>, text: &str) -> Result<SendRepor
     let (name, terminal) = terminal(ws, agent)?;
     match &terminal {
         Terminal::Tmux(pane) => tmux::send(pane, text),
-        Terminal::Held(socket) => pty::send(socket, text),
+        Terminal::Held { socket, .. } => pty::send(socket, text),
     }
     .map_err(|e| Error::External(format!("cannot type to {name}: {e}")))?;
     Ok(SendReport {
@@ -69,7 +75,7 @@ pub fn screen(ws: &Workspace, agent: Option<&str>, lines: usize) -> Result<Strin
     match &terminal {
         Terminal::Tmux(pane) => tmux::screen(pane, lines)
             .map_err(|e| Error::External(format!("cannot read {name}'s screen: {e}"))),
-        Terminal::Held(_) => Ok(pty::screen(
+        Terminal::Held { .. } => Ok(pty::screen(
             &crate::process::launcher::log_path(&ws.common_dir, &name),
             lines,
         )),

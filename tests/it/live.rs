@@ -276,7 +276,7 @@ fn kill_tmux_server(repo: &Repo, env: &[(String, String)]) {
 }
 
 /// An agent that asks before it goes on, as interactive programs do.
-const ASKS: &str = "printf 'Proceed? [y/N] '; read answer; echo \"got $answer\"; echo \"$answer\" > answer.txt; git add . && git commit -qm answered";
+const ASKS: &str = "printf 'Proceed? [y/N] '; read answer; echo \"got $answer\"; echo \"size $(stty size 2>/dev/null)\"; echo \"$answer\" > answer.txt; git add . && git commit -qm answered";
 
 /// `git agents run` of security-agent asking its question under tmux, in the background,
 /// its standard output kept for the test.
@@ -460,7 +460,11 @@ fn attach_on_a_pseudo_terminal_shows_the_screen_and_ctrl_close_bracket_leaves_it
     // presses Ctrl-].
     let mut attach = repo.command("script", &repo.root);
     attach
-        .args(["-qec", "git agents attach security-agent", "/dev/null"])
+        .args([
+            "-qec",
+            "stty rows 30 cols 100; git agents attach security-agent",
+            "/dev/null",
+        ])
         .env("TERM", "xterm")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped());
@@ -494,6 +498,9 @@ fn attach_on_a_pseudo_terminal_shows_the_screen_and_ctrl_close_bracket_leaves_it
         std::fs::read_to_string(repo.worktree("security-agent").join("answer.txt")).unwrap(),
         "n\n"
     );
+    // It drew for the window of the person who joined it.
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("size 30 100"), "{log}");
 }
 
 #[test]

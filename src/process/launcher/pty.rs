@@ -8,6 +8,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -303,6 +304,34 @@ fn write_log(log: &mut File, shown: &[u8], carriage: &mut bool) {
 /// it prints; what is written goes to the command as typed.
 pub fn connect(socket: &Path) -> std::io::Result<UnixStream> {
     UnixStream::connect(socket)
+}
+
+/// Give the terminal of the command `pid` (a session leader on a terminal a holder keeps)
+/// `rows` × `columns`, as a person's window has; the command is told (SIGWINCH).
+pub fn resize(pid: u32, rows: u16, columns: u16) -> std::io::Result<()> {
+    let path = std::fs::read_link(format!("/proc/{pid}/fd/0"))?;
+    if !path.starts_with("/dev/pts") {
+        return Err(std::io::Error::other(format!(
+            "{} is not a pseudo-terminal",
+            path.display()
+        )));
+    }
+    let terminal = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open(&path)?;
+    let size = libc::winsize {
+        ws_row: rows,
+        ws_col: columns,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ with a valid winsize on a terminal this function opened.
+    if unsafe { libc::ioctl(terminal.as_raw_fd(), libc::TIOCSWINSZ, &size) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Type `text` and Enter to the terminal held at `socket`.
