@@ -189,6 +189,104 @@ impl Fleet {
         ws: &Workspace,
         agents: &[String],
     ) -> Result<(BTreeMap<String, Grant>, u32)> {
+        let machine = &self.machine;
+        let lease = self.lease;
+        let run = &self.run;
+        self.write_remote(ws, |state| {
+            let now = crate::time::now_unix() as i64;
+            let mut grants = BTreeMap::new();
+            let mut claimed = Vec::new();
+            let mut renewed = Vec::new();
+            let mut taken = Vec::new();
+            for name in agents {
+                let doc = state.document(name);
+                if matches!(
+                    doc.status,
+                    Status::Merged | Status::Completed | Status::Abandoned
+                ) {
+                    grants.insert(name.clone(), Grant::Settled(doc.status));
+                    continue;
+                }
+                let previous = doc.claim.clone();
+                let took_over_from = match &previous {
+                    Some(c) if c.machine_id == machine.id => None,
+                    Some(c) if !c.expired_at(now) => {
+                        grants.insert(name.clone(), Grant::Held(c.clone()));
+                        continue;
+                    }
+                    Some(c) => Some(c.machine.clone()),
+                    None => None,
+                };
+                let ours = previous.as_ref().filter(|c| c.machine_id == machine.id);
+                let at = crate::time::format_unix(now);
+                let claim = Claim {
+                    machine: machine.name.clone(),
+                    machine_id: machine.id.clone(),
+                    run: run.clone(),
+                    since: ours.map_or_else(|| at.clone(), |c| c.since.clone()),
+                    renewed: at,
+                    expires: crate::time::format_unix(now + lease.as_secs_f64().ceil() as i64),
+                    took_over_from: took_over_from
+                        .clone()
+                        .or_else(|| ours.and_then(|c| c.took_over_from.clone())),
+                };
+                match (&took_over_from, ours) {
+                    (Some(from), _) => taken.push(format!("{name} from {from}")),
+                    (None, Some(_)) => renewed.push(name.clone()),
+                    (None, None) => claimed.push(name.clone()),
+                }
+                if let Some(doc) = state.agent_mut(name) {
+                    doc.claim = Some(claim);
+                }
+                grants.insert(name.clone(), Grant::Granted { took_over_from });
+            }
+            let mut parts = Vec::new();
+            if !claimed.is_empty() {
+                parts.push(format!("claim {}", claimed.join(", ")));
+            }
+            if !taken.is_empty() {
+                parts.push(format!("take over {}", taken.join(", ")));
+            }
+            if !renewed.is_empty() {
+                parts.push(format!("renew {}", renewed.join(", ")));
+            }
+            Ok((format!("{} on {}", parts.join("; "), machine.name), grants))
+        })
+    }
+
+    /// Let go of `agents` (those this machine holds), so that another machine's run may
+    /// take them over at once rather than when the lease runs out: a run that was
+    /// stopped does this, once their branches are pushed.
+    pub fn release(&self, ws: &Workspace, agents: &[String]) -> Result<Vec<String>> {
+        let machine = &self.machine;
+        self.write_remote(ws, |state| {
+            let mut released = Vec::new();
+            for name in agents {
+                if let Some(doc) = state.agent_mut(name)
+                    && doc
+                        .claim
+                        .as_ref()
+                        .is_some_and(|c| c.machine_id == machine.id)
+                {
+                    doc.claim = None;
+                    released.push(name.clone());
+                }
+            }
+            let message = format!("release {} on {}", released.join(", "), machine.name);
+            Ok((message, released))
+        })
+        .map(|(released, _)| released)
+    }
+
+    /// Change the remote's state with `change`, as described in the module docs: on top
+    /// of the tip fetched, pushed with a lease on it, fetched again and redone when
+    /// another machine got there first; then the remote's state is brought in. Returns
+    /// what `change` returned the last time and how many rounds it took.
+    fn write_remote<T>(
+        &self,
+        ws: &Workspace,
+        mut change: impl FnMut(&mut State) -> Result<(String, T)>,
+    ) -> Result<(T, u32)> {
         let git = ws.git();
         let tracked = self.state_tracking();
         for round in 1..=CLAIM_ROUNDS {
@@ -198,74 +296,10 @@ impl Fleet {
                 self.share(ws)?;
                 continue;
             };
-            let now = crate::time::now_unix() as i64;
-            let machine = &self.machine;
-            let lease = self.lease;
-            let run = &self.run;
-            let updated = state::update_ref::<_, Error>(&ws.repo, &tracked, None, |state| {
-                let mut grants = BTreeMap::new();
-                let mut claimed = Vec::new();
-                let mut renewed = Vec::new();
-                let mut taken = Vec::new();
-                for name in agents {
-                    let doc = state.document(name);
-                    if matches!(
-                        doc.status,
-                        Status::Merged | Status::Completed | Status::Abandoned
-                    ) {
-                        grants.insert(name.clone(), Grant::Settled(doc.status));
-                        continue;
-                    }
-                    let previous = doc.claim.clone();
-                    let took_over_from = match &previous {
-                        Some(c) if c.machine_id == machine.id => None,
-                        Some(c) if !c.expired_at(now) => {
-                            grants.insert(name.clone(), Grant::Held(c.clone()));
-                            continue;
-                        }
-                        Some(c) => Some(c.machine.clone()),
-                        None => None,
-                    };
-                    let ours = previous.as_ref().filter(|c| c.machine_id == machine.id);
-                    let at = crate::time::format_unix(now);
-                    let claim = Claim {
-                        machine: machine.name.clone(),
-                        machine_id: machine.id.clone(),
-                        run: run.clone(),
-                        since: ours.map_or_else(|| at.clone(), |c| c.since.clone()),
-                        renewed: at,
-                        expires: crate::time::format_unix(now + lease.as_secs_f64().ceil() as i64),
-                        took_over_from: took_over_from
-                            .clone()
-                            .or_else(|| ours.and_then(|c| c.took_over_from.clone())),
-                    };
-                    match (&took_over_from, ours) {
-                        (Some(from), _) => taken.push(format!("{name} from {from}")),
-                        (None, Some(_)) => renewed.push(name.clone()),
-                        (None, None) => claimed.push(name.clone()),
-                    }
-                    if let Some(doc) = state.agent_mut(name) {
-                        doc.claim = Some(claim);
-                    }
-                    grants.insert(name.clone(), Grant::Granted { took_over_from });
-                }
-                let mut parts = Vec::new();
-                if !claimed.is_empty() {
-                    parts.push(format!("claim {}", claimed.join(", ")));
-                }
-                if !taken.is_empty() {
-                    parts.push(format!("take over {}", taken.join(", ")));
-                }
-                if !renewed.is_empty() {
-                    parts.push(format!("renew {}", renewed.join(", ")));
-                }
-                let message = format!("{} on {}", parts.join("; "), machine.name);
-                Ok((message, grants))
-            })?;
-            let grants = updated.value;
+            let updated = state::update_ref::<_, Error>(&ws.repo, &tracked, None, &mut change)?;
             let Some(commit) = updated.commit else {
                 super::sync::take_in(ws, &self.remote, &self.tracking)?;
-                return Ok((grants, round));
+                return Ok((updated.value, round));
             };
             match push_with_lease(
                 &git,
@@ -276,7 +310,7 @@ impl Fleet {
             )? {
                 Pushed::Accepted => {
                     super::sync::take_in(ws, &self.remote, &self.tracking)?;
-                    return Ok((grants, round));
+                    return Ok((updated.value, round));
                 }
                 Pushed::Refused(_) => std::thread::sleep(backoff(round)),
             }
@@ -378,6 +412,21 @@ impl Fleet {
             let _ = git.output(["update-ref", tracking.as_str(), tip.as_str()]);
         }
         Ok(Some(pushed))
+    }
+
+    /// Whether the remote has `name`'s branch with commits this clone's copy lacks (or
+    /// this clone has none): work pushed by a machine that held the agent before.
+    pub fn has_branch(&self, ws: &Workspace, name: &str) -> Result<bool> {
+        let git = ws.git();
+        let state = State::load(&ws.repo)?;
+        let spec = super::find_agent(&state, name)?;
+        let Some(theirs) = self.fetch_branch(&git, &spec.branch)? else {
+            return Ok(false);
+        };
+        Ok(match worktree::branch_tip(&ws.repo, &spec.branch)? {
+            None => true,
+            Some(ours) => !is_ancestor(&git, &theirs, &ours.to_string()),
+        })
     }
 
     /// Put `branch` aside on the remote under a name of its own, so that work this

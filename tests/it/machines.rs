@@ -514,3 +514,39 @@ fn a_run_that_shares_no_fleet_leaves_an_agent_another_machine_holds() {
     );
     kill_group(&mut holder);
 }
+
+#[test]
+fn a_run_stopped_with_ctrl_c_lets_another_machine_go_on_at_once() {
+    // A lease far longer than the test: only a release lets the second machine start.
+    let fleet = Machines::new(2, ONE, "600", "0.2");
+    let (mut first, out) = fleet.start_run(&fleet.clones[0], resumable_work(), &[]);
+    wait_for(
+        "the first part on the remote",
+        Duration::from_secs(30),
+        || {
+            fleet.remote_has("refs/heads/agents/api")
+                && fleet
+                    .on_remote(&["log", "--format=%s", "agents/api"])
+                    .contains("first part")
+        },
+    );
+    common::signal_group(first.id(), 2);
+    let status = wait(&mut first, Duration::from_secs(30), &out);
+    assert!(
+        events(&out).iter().any(|e| e["event"] == "interrupted"),
+        "{status:?}"
+    );
+    let audit = fleet.on_remote(&["log", "--format=%s", "refs/agents/state"]);
+    assert!(audit.contains("release api on m1"), "{audit}");
+    let (mut second, second_out) = fleet.start_run(&fleet.clones[1], resumable_work(), &[]);
+    let status = wait(&mut second, Duration::from_secs(60), &second_out);
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(&second_out).unwrap()
+    );
+    assert_eq!(
+        fleet.on_remote(&["show", "main:api.txt"]),
+        "first\nsecond\n"
+    );
+}

@@ -325,13 +325,27 @@ pub fn run(
     if options.retry {
         retry_failed(ws, &initial, &chosen, events)?;
     }
-    match drive(ws, options, stop, &chosen, &mut watch, deliver, events) {
+    let mut fleet = match &options.remote {
+        Some(remote) => Some(SharedRun::start(ws, remote)?),
+        None => None,
+    };
+    let asked = Asked {
+        options,
+        stop,
+        chosen: &chosen,
+        deliver,
+    };
+    match drive(ws, asked, &mut watch, &mut fleet, events) {
         Ok(Some(report)) => return Ok(report),
         Ok(None) => {}
         Err(_) if interrupted(stop) => {}
         Err(err) => return Err(err),
     }
     let stopped = watch.stop_all();
+    if let Some(fleet) = &fleet {
+        // Their work goes to the remote and another machine may go on with it now.
+        fleet.let_go(ws, &stopped);
+    }
     events.event(RunEvent::Interrupted { stopped });
     let mut report = report(ws, &State::load(&ws.repo)?, &chosen, options.retry);
     report.interrupted = true;
@@ -394,19 +408,32 @@ impl Progress<RunEvent> for Forward {
     }
 }
 
+/// What a run was asked to do, and how its work is delivered.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    options: &'a RunOptions,
+    stop: &'a AtomicBool,
+    chosen: &'a [String],
+    deliver: &'a dyn Deliver,
+}
+
 /// The run's loop: take over what earlier runs left, then launch, watch and deliver until
 /// nothing more can happen (the report) or `stop` is set (`None`). Deliveries and the
 /// merge queue run on threads of their own, so commands keep being launched and watched
 /// while tests and reviews run.
 fn drive(
     ws: &Workspace,
-    options: &RunOptions,
-    stop: &AtomicBool,
-    chosen: &[String],
+    asked: Asked<'_>,
     watch: &mut Watch,
-    deliver: &dyn Deliver,
+    fleet: &mut Option<SharedRun>,
     events: &mut dyn Progress<RunEvent>,
 ) -> Result<Option<RunReport>> {
+    let Asked {
+        options,
+        stop,
+        chosen,
+        deliver,
+    } = asked;
     let initial = State::load(&ws.repo)?;
     for name in chosen {
         let active = initial
@@ -414,10 +441,6 @@ fn drive(
             .is_some_and(|a| a.status == Status::InProgress);
         watch.take_over(ws, name, active, events)?;
     }
-    let mut fleet = match &options.remote {
-        Some(remote) => Some(SharedRun::start(ws, remote)?),
-        None => None,
-    };
     let shared = ws.share();
     let (sender, received) = std::sync::mpsc::channel::<RunEvent>();
     std::thread::scope(|scope| {
@@ -444,7 +467,7 @@ fn drive(
             while let Ok(event) = received.try_recv() {
                 events.event(event);
             }
-            if let Some(fleet) = &mut fleet {
+            if let Some(fleet) = fleet.as_mut() {
                 fleet.tick(ws, chosen, watch, events)?;
             }
 
@@ -454,7 +477,7 @@ fn drive(
                     .remove(&name)
                     .expect("a finished child was running");
                 progressed = true;
-                if let Some(fleet) = &mut fleet {
+                if let Some(fleet) = fleet.as_mut() {
                     fleet.due();
                 }
                 crate::fault::point(crate::fault::AFTER_AGENT_EXITED);
@@ -534,7 +557,7 @@ fn drive(
                 {
                     continue;
                 }
-                if let Some(fleet) = &mut fleet
+                if let Some(fleet) = fleet.as_mut()
                     && !fleet.hold(ws, &state, name, events)?
                 {
                     continue;
@@ -564,7 +587,7 @@ fn drive(
                 match merged {
                     Ok(round) => {
                         if !round.merged.is_empty()
-                            && let Some(fleet) = &mut fleet
+                            && let Some(fleet) = fleet.as_mut()
                         {
                             // Dependents are released for every machine at once.
                             fleet.due();
@@ -628,7 +651,7 @@ fn drive(
                     .agent(name)
                     .map(|a| a.status)
                     .unwrap_or(Status::Planned);
-                if let Some(fleet) = &mut fleet {
+                if let Some(fleet) = fleet.as_mut() {
                     let let_go = matches!(status, Status::Review | Status::PrOpen)
                         && fleet.abandoned_elsewhere(&state, name);
                     if !matches!(status, Status::Planned | Status::InProgress) && !let_go {

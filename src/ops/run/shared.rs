@@ -120,6 +120,10 @@ impl SharedRun {
             Some(Grant::Granted {
                 took_over_from: None,
             }) => {
+                // Work another machine pushed and then let go of goes on from its branch.
+                if self.fleet.has_branch(ws, name)? {
+                    self.fleet.adopt(ws, name)?;
+                }
                 events.event(RunEvent::Claimed {
                     agent: name.to_owned(),
                     machine: self.fleet.machine.name.clone(),
@@ -294,6 +298,20 @@ impl SharedRun {
             holder: holder.to_owned(),
             set_aside,
         });
+    }
+
+    /// Push the branches of `agents`, whose commands this run stopped, and release its
+    /// claims on them. Best effort: a claim not released runs out with its lease.
+    pub(super) fn let_go(&self, ws: &Workspace, agents: &[String]) {
+        let Ok(state) = State::load(&ws.repo) else {
+            return;
+        };
+        for name in agents {
+            if let Some(spec) = state.plan.agent(name) {
+                let _ = self.fleet.push_branch(ws, &spec.branch);
+            }
+        }
+        let _ = self.fleet.release(ws, agents);
     }
 
     /// Whether the run should keep going for work other machines hold: an unmerged agent
