@@ -160,8 +160,10 @@ pub fn exit_status(dir: &Path, agent: &str) -> Option<i32> {
         .ok()
 }
 
-/// Remove `agent`'s exit status and then its record; what is already gone is fine.
+/// Remove `agent`'s exit status and then its record; what is already gone is fine. A
+/// terminal socket its holder left beside them goes too.
 pub fn remove(dir: &Path, agent: &str) -> std::io::Result<()> {
+    let _ = std::fs::remove_file(dir.join(format!("{agent}.sock")));
     for path in [exit_path(dir, agent), record_path(dir, agent)] {
         match std::fs::remove_file(&path) {
             Err(err) if err.kind() != ErrorKind::NotFound => {
