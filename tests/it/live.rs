@@ -508,6 +508,15 @@ fn an_agent_on_its_terminal_waiting_for_input_is_noticed() {
     let repo = Repo::new();
     repo.init_example();
     repo.git(&["config", "agents.waitingSeconds", "1"]);
+    let told = repo.tmp.path().join("told.txt");
+    repo.git(&[
+        "config",
+        "agents.notifyCommand",
+        &format!(
+            "echo \"$GIT_AGENTS_AGENT asks: $GIT_AGENTS_QUESTION\" >> '{}'",
+            told.display()
+        ),
+    ]);
     let run = run_asking_agent_on_its_terminal(&repo);
     let waiting = || {
         let status = repo.agents(&["status", "--json"]).ok().json();
@@ -522,8 +531,10 @@ fn an_agent_on_its_terminal_waiting_for_input_is_noticed() {
         "{}",
         waiting()
     );
-    // The run looks once a second: give it the time to announce what status shows.
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    wait_for("the notify command", || {
+        std::fs::read_to_string(&told)
+            .is_ok_and(|t| t.contains("security-agent asks: Proceed? [y/N]"))
+    });
     repo.agents(&["send", "security-agent", "y"]).ok();
     let out = run.wait_with_output().unwrap();
     let printed = String::from_utf8_lossy(&out.stdout);
