@@ -31,13 +31,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<i32, Error> {
     let (name, found) = terminal::terminal(&ws, args.agent.as_deref())?;
     match found {
         Terminal::Tmux(pane) => attach_tmux(&name, &pane, ctx),
-        Terminal::Held { socket, pid } => {
-            if let Some((rows, columns)) = window_size() {
-                // Best effort: the agent then draws for this window.
-                let _ = pty::resize(pid, rows, columns);
-            }
-            attach_held(&name, &socket, ctx)
-        }
+        Terminal::Held { socket, pid } => attach_held(&name, &socket, pid, ctx),
     }
 }
 
@@ -65,9 +59,9 @@ fn attach_tmux(
     Ok(status.code().unwrap_or(crate::cli::exit::EXTERNAL))
 }
 
-/// Join the terminal a holder keeps: its screen first, then whatever it prints; what is
-/// typed goes to it until Ctrl-] (or the end of the input).
-fn attach_held(name: &str, socket: &Path, ctx: &Context) -> Result<i32, Error> {
+/// Join the terminal a holder keeps (that of command `pid`): its screen first, then
+/// whatever it prints; what is typed goes to it until Ctrl-] (or the end of the input).
+fn attach_held(name: &str, socket: &Path, pid: u32, ctx: &Context) -> Result<i32, Error> {
     let mut stream = pty::connect(socket)
         .map_err(|e| Error::External(format!("cannot join {name}'s terminal: {e}")))?;
     ctx.out.say(format!(
@@ -79,7 +73,17 @@ fn attach_held(name: &str, socket: &Path, ctx: &Context) -> Result<i32, Error> {
     let mut buffer = [0u8; 8192];
     let mut input_open = true;
     let mut leave_at = None;
+    // The agent draws for the window that joined it, and follows it when it is resized
+    // (best effort: looked at on every turn, a fifth of a second at most apart).
+    let mut window = None;
     let ended = loop {
+        let now = window_size();
+        if now.is_some() && now != window {
+            window = now;
+            if let Some((rows, columns)) = now {
+                let _ = pty::resize(pid, rows, columns);
+            }
+        }
         let mut fds = [
             libc::pollfd {
                 fd: stream.as_raw_fd(),
