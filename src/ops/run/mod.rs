@@ -454,8 +454,10 @@ fn drive(
         let mut last_look = std::time::Instant::now();
         let mut last_merge = std::time::Instant::now();
         let mut retry_merge_at: Option<std::time::Instant> = None;
-        let this_machine = super::fleet::machine_id(ws);
-        let mut told_elsewhere: BTreeSet<String> = BTreeSet::new();
+        let mut others = Others {
+            machine: super::fleet::machine_id(ws),
+            told: BTreeSet::new(),
+        };
         let fleet_renew = fleet
             .as_ref()
             .map_or(Duration::from_secs(1), |f| f.fleet.renew);
@@ -471,72 +473,11 @@ fn drive(
                 fleet.tick(ws, chosen, watch, events)?;
             }
 
-            for (name, exit) in finished(&watch.running)? {
-                let child = watch
-                    .running
-                    .remove(&name)
-                    .expect("a finished child was running");
-                progressed = true;
-                if let Some(fleet) = fleet.as_mut() {
-                    fleet.due();
-                }
-                crate::fault::point(crate::fault::AFTER_AGENT_EXITED);
-                if exit.success() {
-                    events.event(RunEvent::Finished {
-                        agent: name.clone(),
-                        elapsed: child.started.elapsed(),
-                    });
-                    set_status(ws, &name, Status::Review, None)?;
-                } else {
-                    let tail = launcher::tail(&child.log, 10);
-                    let reason = format!("command exited with {}", exit_text(exit.code));
-                    set_status(
-                        ws,
-                        &name,
-                        Status::Failed,
-                        Some(&format!("{reason}: {}", last_line(&tail))),
-                    )?;
-                    events.event(RunEvent::Failed {
-                        agent: name.clone(),
-                        code: exit.code,
-                        tail,
-                    });
-                }
-                child.forget();
-            }
+            progressed |= handle_exits(ws, watch, fleet, events)?;
 
-            let done: Vec<String> = deliveries
-                .iter()
-                .filter(|(_, job)| job.is_finished())
-                .map(|(name, _)| name.clone())
-                .collect();
-            for name in done {
-                let job = deliveries.remove(&name).expect("a finished delivery");
+            if collect_deliveries(ws, stop, &mut deliveries, &mut attempted, events)? {
                 progressed = true;
                 merge_wanted = true;
-                let result = job.join().unwrap_or_else(|_| {
-                    Err(Error::External(format!("the delivery of {name} panicked")))
-                });
-                match result {
-                    Ok(Delivery::Proposed) => clear_findings(ws, &name)?,
-                    Ok(Delivery::ShortOf {
-                        kind,
-                        summary,
-                        output,
-                    }) => {
-                        if relaunch_with_findings(ws, &name, kind, &summary, &output, events)? {
-                            attempted.remove(&name);
-                        }
-                    }
-                    Err(_) if interrupted(stop) => {}
-                    Err(err) => {
-                        events.event(RunEvent::Held {
-                            agent: name.clone(),
-                            reason: err.to_string(),
-                        });
-                        set_status(ws, &name, Status::Failed, Some(&err.to_string()))?;
-                    }
-                }
             }
             if stop.load(Ordering::SeqCst) {
                 break Ok(None);
@@ -635,118 +576,13 @@ fn drive(
                 progressed = true;
             }
 
-            let state = State::load(&ws.repo)?;
-            for name in chosen {
-                if watch.running.len() >= options.parallel.max(1) || stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                if watch.running.contains_key(name)
-                    || watch.elsewhere.contains(name)
-                    || deliveries.contains_key(name)
-                    || !state.unmerged_dependencies(name).is_empty()
-                {
-                    continue;
-                }
-                let mut status = state
-                    .agent(name)
-                    .map(|a| a.status)
-                    .unwrap_or(Status::Planned);
-                if let Some(fleet) = fleet.as_mut() {
-                    let let_go = matches!(status, Status::Review | Status::PrOpen)
-                        && fleet.abandoned_elsewhere(&state, name);
-                    if !matches!(status, Status::Planned | Status::InProgress) && !let_go {
-                        continue;
-                    }
-                    if !fleet.hold(ws, &state, name, events)? {
-                        continue;
-                    }
-                    status = State::load(&ws.repo)?.document(name).status;
-                    if status == Status::Planned {
-                        fleet.fleet.catch_up_base(ws, state.base())?;
-                    }
-                } else if let Some(claim) = state.agent(name).and_then(|doc| doc.claim.as_ref())
-                    && Some(claim.machine_id.as_str()) != this_machine.as_deref()
-                    && !claim.expired_at(crate::time::now_unix() as i64)
-                {
-                    // Another machine's run holds it (the state came by sync): this run,
-                    // which shares no fleet, does not start the same work twice.
-                    if told_elsewhere.insert(name.clone()) {
-                        events.event(RunEvent::HeldElsewhere {
-                            agent: name.clone(),
-                            machine: claim.machine.clone(),
-                        });
-                    }
-                    continue;
-                }
-                if status == Status::Planned {
-                    super::spawn(
-                        ws,
-                        std::slice::from_ref(name),
-                        false,
-                        false,
-                        &mut Steps(|line: &str| {
-                            events.event(RunEvent::Working {
-                                agent: Some(name.clone()),
-                                message: line.to_owned(),
-                            })
-                        }),
-                    )?;
-                    events.event(RunEvent::Spawned {
-                        agent: name.clone(),
-                    });
-                } else if status != Status::InProgress {
-                    continue;
-                }
-                watch.take_over(ws, name, true, events)?;
-                if watch.running.contains_key(name) || watch.elsewhere.contains(name) {
-                    progressed = true;
-                    continue;
-                }
-                crate::ops::provision::ensure_port(ws, name)?;
-                let state = State::load(&ws.repo)?;
-                let launch = launch_for(ws, &state, options, name)?;
-                let started = match (&options.tmux, &options.holder) {
-                    (Some(session), _) => launcher::tmux::start(&launch, session),
-                    // Where no pseudo-terminal can be had (a container without
-                    // /dev/pts), the command runs as it would without one.
-                    (None, Some(holder)) => {
-                        launcher::pty::start(&launch, holder).or_else(|_| launcher::start(&launch))
-                    }
-                    (None, None) => launcher::start(&launch),
-                };
-                let child = started
-                    .map_err(|e| Error::External(format!("cannot start {name}'s command: {e}")))?;
-                events.event(RunEvent::Launched {
-                    agent: name.clone(),
-                    log: launch.log.clone(),
-                });
-                watch.running.insert(name.clone(), child);
-                progressed = true;
-            }
+            progressed |= launch_ready(ws, asked, watch, fleet, &deliveries, &mut others, events)?;
 
             // Agents on a terminal of their own: notice the ones that wait for input.
             let on_terminals = options.tmux.is_some() || options.holder.is_some();
             if on_terminals && last_look.elapsed() >= Duration::from_secs(1) {
                 last_look = std::time::Instant::now();
-                for name in watch.running.keys() {
-                    match super::terminal::waiting(ws, name, quiet) {
-                        Some(found) if !waiting.contains(name) => {
-                            waiting.insert(name.clone());
-                            notify_waiting(ws, name, &found.screen);
-                            events.event(RunEvent::Waiting {
-                                agent: name.clone(),
-                                screen: found.screen,
-                            });
-                        }
-                        None if waiting.remove(name) => {
-                            events.event(RunEvent::Resumed {
-                                agent: name.clone(),
-                            });
-                        }
-                        _ => {}
-                    }
-                }
-                waiting.retain(|name| watch.running.contains_key(name));
+                notice_waiting(ws, watch, quiet, &mut waiting, events);
             }
             // A PR in GitHub's merge queue lands when the queue says: ask again now and then.
             let state = State::load(&ws.repo)?;
@@ -796,6 +632,242 @@ fn drive(
         }
         outcome
     })
+}
+
+/// Agents that another machine's run holds, for a run that shares no fleet: this clone's
+/// machine id, if it ever joined one, and the agents already told of.
+struct Others {
+    machine: Option<String>,
+    told: BTreeSet<String>,
+}
+
+/// Spawn and launch every chosen agent that may start now (dependencies merged, not
+/// running here or elsewhere, not being delivered), up to `--parallel` commands at once;
+/// in a fleet, only the ones this machine holds or claims now. Whether any started.
+fn launch_ready(
+    ws: &Workspace,
+    asked: Asked<'_>,
+    watch: &mut Watch,
+    fleet: &mut Option<SharedRun>,
+    deliveries: &BTreeMap<String, Job<'_, Delivery>>,
+    others: &mut Others,
+    events: &mut dyn Progress<RunEvent>,
+) -> Result<bool> {
+    let Asked {
+        options,
+        stop,
+        chosen,
+        ..
+    } = asked;
+    let mut any = false;
+    let state = State::load(&ws.repo)?;
+    for name in chosen {
+        if watch.running.len() >= options.parallel.max(1) || stop.load(Ordering::SeqCst) {
+            break;
+        }
+        if watch.running.contains_key(name)
+            || watch.elsewhere.contains(name)
+            || deliveries.contains_key(name)
+            || !state.unmerged_dependencies(name).is_empty()
+        {
+            continue;
+        }
+        let mut status = state
+            .agent(name)
+            .map(|a| a.status)
+            .unwrap_or(Status::Planned);
+        if let Some(fleet) = fleet.as_mut() {
+            let let_go = matches!(status, Status::Review | Status::PrOpen)
+                && fleet.abandoned_elsewhere(&state, name);
+            if !matches!(status, Status::Planned | Status::InProgress) && !let_go {
+                continue;
+            }
+            if !fleet.hold(ws, &state, name, events)? {
+                continue;
+            }
+            status = State::load(&ws.repo)?.document(name).status;
+            if status == Status::Planned {
+                fleet.fleet.catch_up_base(ws, state.base())?;
+            }
+        } else if let Some(claim) = state.agent(name).and_then(|doc| doc.claim.as_ref())
+            && Some(claim.machine_id.as_str()) != others.machine.as_deref()
+            && !claim.expired_at(crate::time::now_unix() as i64)
+        {
+            // Another machine's run holds it (the state came by sync): this run,
+            // which shares no fleet, does not start the same work twice.
+            if others.told.insert(name.clone()) {
+                events.event(RunEvent::HeldElsewhere {
+                    agent: name.clone(),
+                    machine: claim.machine.clone(),
+                });
+            }
+            continue;
+        }
+        if status == Status::Planned {
+            super::spawn(
+                ws,
+                std::slice::from_ref(name),
+                false,
+                false,
+                &mut Steps(|line: &str| {
+                    events.event(RunEvent::Working {
+                        agent: Some(name.clone()),
+                        message: line.to_owned(),
+                    })
+                }),
+            )?;
+            events.event(RunEvent::Spawned {
+                agent: name.clone(),
+            });
+        } else if status != Status::InProgress {
+            continue;
+        }
+        watch.take_over(ws, name, true, events)?;
+        if watch.running.contains_key(name) || watch.elsewhere.contains(name) {
+            any = true;
+            continue;
+        }
+        crate::ops::provision::ensure_port(ws, name)?;
+        let state = State::load(&ws.repo)?;
+        let launch = launch_for(ws, &state, options, name)?;
+        let started = match (&options.tmux, &options.holder) {
+            (Some(session), _) => launcher::tmux::start(&launch, session),
+            // Where no pseudo-terminal can be had (a container without
+            // /dev/pts), the command runs as it would without one.
+            (None, Some(holder)) => {
+                launcher::pty::start(&launch, holder).or_else(|_| launcher::start(&launch))
+            }
+            (None, None) => launcher::start(&launch),
+        };
+        let child =
+            started.map_err(|e| Error::External(format!("cannot start {name}'s command: {e}")))?;
+        events.event(RunEvent::Launched {
+            agent: name.clone(),
+            log: launch.log.clone(),
+        });
+        watch.running.insert(name.clone(), child);
+        any = true;
+    }
+    Ok(any)
+}
+
+/// Tell of each running agent that started or stopped waiting for someone to type to it
+/// (ringing for it and running the notify command when it starts).
+fn notice_waiting(
+    ws: &Workspace,
+    watch: &Watch,
+    quiet: Duration,
+    waiting: &mut BTreeSet<String>,
+    events: &mut dyn Progress<RunEvent>,
+) {
+    for name in watch.running.keys() {
+        match super::terminal::waiting(ws, name, quiet) {
+            Some(found) if !waiting.contains(name) => {
+                waiting.insert(name.clone());
+                notify_waiting(ws, name, &found.screen);
+                events.event(RunEvent::Waiting {
+                    agent: name.clone(),
+                    screen: found.screen,
+                });
+            }
+            None if waiting.remove(name) => {
+                events.event(RunEvent::Resumed {
+                    agent: name.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+    waiting.retain(|name| watch.running.contains_key(name));
+}
+
+/// Handle the commands that ended: a success goes to review, a failure is recorded with
+/// the end of its log. Whether any ended.
+fn handle_exits(
+    ws: &Workspace,
+    watch: &mut Watch,
+    fleet: &mut Option<SharedRun>,
+    events: &mut dyn Progress<RunEvent>,
+) -> Result<bool> {
+    let mut any = false;
+    for (name, exit) in finished(&watch.running)? {
+        let child = watch
+            .running
+            .remove(&name)
+            .expect("a finished child was running");
+        any = true;
+        if let Some(fleet) = fleet.as_mut() {
+            fleet.due();
+        }
+        crate::fault::point(crate::fault::AFTER_AGENT_EXITED);
+        if exit.success() {
+            events.event(RunEvent::Finished {
+                agent: name.clone(),
+                elapsed: child.started.elapsed(),
+            });
+            set_status(ws, &name, Status::Review, None)?;
+        } else {
+            let tail = launcher::tail(&child.log, 10);
+            let reason = format!("command exited with {}", exit_text(exit.code));
+            set_status(
+                ws,
+                &name,
+                Status::Failed,
+                Some(&format!("{reason}: {}", last_line(&tail))),
+            )?;
+            events.event(RunEvent::Failed {
+                agent: name.clone(),
+                code: exit.code,
+                tail,
+            });
+        }
+        child.forget();
+    }
+    Ok(any)
+}
+
+/// Take the outcome of each delivery that finished: proposed, sent back with what fell
+/// short, or failed. Whether any finished.
+fn collect_deliveries(
+    ws: &Workspace,
+    stop: &AtomicBool,
+    deliveries: &mut BTreeMap<String, Job<'_, Delivery>>,
+    attempted: &mut BTreeSet<String>,
+    events: &mut dyn Progress<RunEvent>,
+) -> Result<bool> {
+    let done: Vec<String> = deliveries
+        .iter()
+        .filter(|(_, job)| job.is_finished())
+        .map(|(name, _)| name.clone())
+        .collect();
+    let any = !done.is_empty();
+    for name in done {
+        let job = deliveries.remove(&name).expect("a finished delivery");
+        let result = job
+            .join()
+            .unwrap_or_else(|_| Err(Error::External(format!("the delivery of {name} panicked"))));
+        match result {
+            Ok(Delivery::Proposed) => clear_findings(ws, &name)?,
+            Ok(Delivery::ShortOf {
+                kind,
+                summary,
+                output,
+            }) => {
+                if relaunch_with_findings(ws, &name, kind, &summary, &output, events)? {
+                    attempted.remove(&name);
+                }
+            }
+            Err(_) if interrupted(stop) => {}
+            Err(err) => {
+                events.event(RunEvent::Held {
+                    agent: name.clone(),
+                    reason: err.to_string(),
+                });
+                set_status(ws, &name, Status::Failed, Some(&err.to_string()))?;
+            }
+        }
+    }
+    Ok(any)
 }
 
 /// Run `agents.notifyCommand`, when set, for `agent` waiting with `screen` showing; it
