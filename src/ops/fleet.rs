@@ -458,8 +458,24 @@ impl Fleet {
             None,
         )? {
             Pushed::Accepted => Ok(Some(aside)),
-            // The same commit was set aside before under this very name.
-            Pushed::Refused(_) => Ok(Some(aside)),
+            // Kept all the same only if that name already holds this very commit (set
+            // aside before); anything else, and the work is not safe there.
+            Pushed::Refused(why) => {
+                let listed = git.run([
+                    "ls-remote",
+                    "--",
+                    self.remote.as_str(),
+                    &format!("refs/heads/{aside}"),
+                ])?;
+                if listed.split_whitespace().next() == Some(tip.as_str()) {
+                    Ok(Some(aside))
+                } else {
+                    Err(Error::Refused(format!(
+                        "{} refused {aside}, where this machine's work on {branch} was to be kept ({why}); {branch} is left as it is",
+                        self.remote
+                    )))
+                }
+            }
         }
     }
 
@@ -474,6 +490,16 @@ impl Fleet {
                 None => worktree::create_branch(&git, &spec.branch, &theirs)?,
                 Some(ours) => {
                     let ours = ours.to_string();
+                    // Only from the tip read here: a branch that moved meanwhile stays.
+                    let move_to_theirs = || {
+                        git.run([
+                            "update-ref",
+                            &format!("refs/heads/{}", spec.branch),
+                            &theirs,
+                            &ours,
+                        ])
+                        .map(drop)
+                    };
                     if ours != theirs && is_ancestor(&git, &ours, &theirs) {
                         let checked_out = worktree::list_repairing(&git)?
                             .into_iter()
@@ -494,25 +520,13 @@ impl Fleet {
                                     )));
                                 }
                             }
-                            None => {
-                                git.run([
-                                    "update-ref",
-                                    &format!("refs/heads/{}", spec.branch),
-                                    &theirs,
-                                    &ours,
-                                ])?;
-                            }
+                            None => move_to_theirs()?,
                         }
                     } else if ours != theirs && !is_ancestor(&git, &theirs, &ours) {
                         // Work of ours the remote never got: keep it there before going on
                         // from the remote's branch.
                         self.set_aside(ws, &spec.branch)?;
-                        git.run([
-                            "update-ref",
-                            &format!("refs/heads/{}", spec.branch),
-                            &theirs,
-                            &ours,
-                        ])?;
+                        move_to_theirs()?;
                     }
                 }
             }
