@@ -102,7 +102,16 @@ pub fn start(launch: &Launch) -> std::io::Result<Running> {
     }
     let handle = expression.start()?;
     let pid = handle.pids().first().copied().unwrap_or(0);
-    let record = RunRecord::started(launch, pid, None);
+    watched(launch, RunRecord::started(launch, pid, None), handle)
+}
+
+/// Watch the command `handle` started for `launch`, recorded as `record`: the record is
+/// written before this returns, or the command is stopped.
+pub(crate) fn watched(
+    launch: &Launch,
+    record: RunRecord,
+    handle: duct::Handle,
+) -> std::io::Result<Running> {
     let running = Running {
         agent: launch.agent.clone(),
         started: Instant::now(),

@@ -121,6 +121,20 @@ impl Machines {
         (cmd.spawn().expect("git-agents starts"), out)
     }
 
+    /// Wait until the agent's first part (see [`resumable_work`]) is on the remote.
+    fn wait_for_first_part(&self) {
+        wait_for(
+            "the first part on the remote",
+            Duration::from_secs(30),
+            || {
+                self.remote_has("refs/heads/agents/api")
+                    && self
+                        .on_remote(&["log", "--format=%s", "agents/api"])
+                        .contains("first part")
+            },
+        );
+    }
+
     /// Every tree the test command ran on.
     fn tested_trees(&self) -> Vec<String> {
         std::fs::read_to_string(self.path("tests.log"))
@@ -264,19 +278,9 @@ const ONE: &str =
 #[test]
 fn a_machine_killed_mid_command_is_taken_over_after_its_lease_and_nothing_is_lost() {
     let fleet = Machines::new(2, ONE, "2", "0.3");
-    let (mut first, first_out) = fleet.start_run(&fleet.clones[0], resumable_work(), &[]);
-    wait_for(
-        "the first part on the remote",
-        Duration::from_secs(30),
-        || {
-            fleet.remote_has("refs/heads/agents/api")
-                && fleet
-                    .on_remote(&["log", "--format=%s", "agents/api"])
-                    .contains("first part")
-        },
-    );
+    let (mut first, _) = fleet.start_run(&fleet.clones[0], resumable_work(), &[]);
+    fleet.wait_for_first_part();
     kill_group(&mut first);
-    let _ = first_out;
     let (mut second, out) = fleet.start_run(&fleet.clones[1], resumable_work(), &[]);
     let status = wait(&mut second, Duration::from_secs(60), &out);
     assert!(
@@ -338,16 +342,7 @@ fn a_machine_that_loses_the_remote_keeps_working_and_catches_up() {
 fn a_lease_lost_while_away_stops_the_agent_here_and_sets_its_branch_aside() {
     let fleet = Machines::new(2, ONE, "2", "0.3");
     let (mut away, away_out) = fleet.start_run(&fleet.clones[0], resumable_work(), &[]);
-    wait_for(
-        "the first part on the remote",
-        Duration::from_secs(30),
-        || {
-            fleet.remote_has("refs/heads/agents/api")
-                && fleet
-                    .on_remote(&["log", "--format=%s", "agents/api"])
-                    .contains("first part")
-        },
-    );
+    fleet.wait_for_first_part();
     let elsewhere = fleet.path("nowhere.git");
     fleet
         .repo
@@ -520,16 +515,7 @@ fn a_run_stopped_with_ctrl_c_lets_another_machine_go_on_at_once() {
     // A lease far longer than the test: only a release lets the second machine start.
     let fleet = Machines::new(2, ONE, "600", "0.2");
     let (mut first, out) = fleet.start_run(&fleet.clones[0], resumable_work(), &[]);
-    wait_for(
-        "the first part on the remote",
-        Duration::from_secs(30),
-        || {
-            fleet.remote_has("refs/heads/agents/api")
-                && fleet
-                    .on_remote(&["log", "--format=%s", "agents/api"])
-                    .contains("first part")
-        },
-    );
+    fleet.wait_for_first_part();
     common::signal_group(first.id(), 2);
     let status = wait(&mut first, Duration::from_secs(30), &out);
     assert!(

@@ -107,19 +107,7 @@ pub fn start(launch: &Launch, holder: &Path) -> std::io::Result<Running> {
     let _ = std::fs::remove_file(&pid_file);
     let mut record = RunRecord::started(launch, pid, None);
     record.pty = Some(socket);
-    let running = Running {
-        agent: launch.agent.clone(),
-        started: Instant::now(),
-        log: launch.log.clone(),
-        record,
-        records: launch.records.clone(),
-        handle: Some(handle),
-    };
-    if let Err(err) = running.record.write(&launch.records) {
-        running.stop(Duration::from_secs(1));
-        return Err(err);
-    }
-    Ok(running)
+    super::watched(launch, record, handle)
 }
 
 /// A fresh pseudo-terminal: its master side (closed on exec) and its other side.
